@@ -1,0 +1,1 @@
+return await Hive.Daemon.DaemonProgram.RunAsync(CancellationToken.None);

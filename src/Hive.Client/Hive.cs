@@ -1,0 +1,1 @@
+namespace HiveClient; public static class Hive { }

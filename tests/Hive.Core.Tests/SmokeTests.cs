@@ -1,0 +1,2 @@
+namespace Hive.Core.Tests;
+public class SmokeTests { [Fact] public void HomeDefault() => Assert.Equal("/var/lib/hive", HiveHome.DefaultHome); }
