@@ -1,7 +1,106 @@
+using Hive.Daemon.Api;
+using Hive.Daemon.Events;
+using Hive.Daemon.HostSide;
+using Hive.Daemon.Sandboxes;
+using Hive.Daemon.Settings;
+using Hive.Daemon.Store;
+using Hive.Runtime.Host;
+using Hive.Runtime.Images;
+using Hive.Runtime.Network;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
 namespace Hive.Daemon;
 
 /// <summary>Entry point of <c>hive daemon</c>: runs the daemon in the foreground until cancelled or SIGTERM.</summary>
 public static class DaemonProgram
 {
-    public static Task<int> RunAsync(CancellationToken ct) => throw new NotImplementedException();
+    public static string Version => typeof(DaemonProgram).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    public static async Task<int> RunAsync(CancellationToken ct)
+    {
+        if (Environment.UserName != "root" && Environment.GetEnvironmentVariable("USER") != "root" && !IsRoot())
+        {
+            await Console.Error.WriteLineAsync("error: hive daemon must run as root (it creates containers, namespaces and nftables rules)");
+            return 1;
+        }
+        DaemonSettings settings;
+        try
+        {
+            settings = DaemonSettings.Load();
+        }
+        catch (FormatException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 1;
+        }
+        Directory.CreateDirectory(settings.Home);
+        var token = TokenFile.LoadOrCreate(settings.TokenPath);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(k => k.Listen(settings.Listen));
+        builder.Services.AddOpenApi();
+
+        var paths = new HostPaths(settings.Home);
+        var addressing = new SlotAddressing(settings.Subnet, settings.Tag);
+        var runtime = new SandboxRuntime(paths, new Runc(paths.RuncRoot), new NetworkSetup(addressing, settings.Tag));
+        var store = new HiveStore(settings.DatabasePath);
+        var events = new EventBus(store);
+        builder.Services.AddSingleton(settings);
+        builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton(events);
+        builder.Services.AddSingleton<ISandboxHost>(new LocalSandboxHost(runtime, new ImageStore(paths.Images)));
+        builder.Services.AddSingleton(sp => new SandboxManager(store, events, sp.GetRequiredService<ISandboxHost>(), addressing.Capacity,
+            sp.GetRequiredService<ILogger<SandboxManager>>()));
+        builder.Services.AddSingleton(new SandboxJson($"http://{settings.Listen}"));
+
+        await using var app = builder.Build();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("hive");
+        var manager = app.Services.GetRequiredService<SandboxManager>();
+        await manager.StartupAsync(ct);
+
+        app.UseProblems(log);
+        app.UseBearerToken(token);
+        app.MapOpenApi();
+        app.MapGet("/v1/health", () => Results.Json(new { status = "ok", version = Version })).WithTags("Health");
+        app.MapSandboxes();
+        app.MapExec();
+        app.MapFiles();
+        app.MapEvents();
+
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
+        var ttl = ExpireLoopAsync(manager, log, stopping.Token);
+        await app.StartAsync(ct);
+        log.LogInformation("hive daemon {Version} listening on http://{Listen}, home {Home}", Version, settings.Listen, settings.Home);
+        await app.WaitForShutdownAsync(ct);
+        await ttl;
+        log.LogInformation("stopping sandboxes");
+        await manager.ShutdownAsync(CancellationToken.None);
+        store.Dispose();
+        return 0;
+    }
+
+    private static async Task ExpireLoopAsync(SandboxManager manager, ILogger log, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                try { await manager.ExpireIdleAsync(ct); }
+                catch (Exception e) when (e is not OperationCanceledException) { log.LogError(e, "ttl check failed"); }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private static bool IsRoot() => File.ReadAllLines("/proc/self/status").Any(l => l.StartsWith("Uid:") && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == "0");
 }

@@ -1,0 +1,35 @@
+# Hive: `make up` to start, `make test` to check. See README.md.
+SHELL := /bin/bash
+HIVE := bin/hive
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
+
+.PHONY: deps build up down test bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	dotnet publish src/Hive.Cli -c Release -o out/hive --nologo -v quiet
+	@mkdir -p bin && ln -sfn ../out/hive/hive $(HIVE)
+	@echo "built $(HIVE)"
+
+up: build
+	$(HIVE) image build hive/base
+	$(HIVE) image build hive/minimal
+	$(HIVE) up
+	@scripts/first-sandbox.sh
+
+down:
+	@if [ -x $(HIVE) ]; then $(HIVE) down; else echo "hive is not built"; fi
+
+test: build
+	@scripts/test.sh
+
+bench: build
+	dotnet run --project bench/Hive.Bench -c Release -- $(BENCH_ARGS)
+
+clean:
+	rm -rf out bin
+	find . -name bin -o -name obj -type d -prune -exec rm -rf {} + 2>/dev/null || true

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs, with apt, the host tools Hive drives. Quiet when everything is there already.
+set -euo pipefail
+
+need=()
+command -v runc >/dev/null || need+=(runc)
+command -v nft >/dev/null || need+=(nftables)
+command -v ip >/dev/null || need+=(iproute2)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx nc || need+=(busybox-static)
+command -v setsid >/dev/null || need+=(util-linux)
+command -v curl >/dev/null || need+=(curl)
+
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "error: missing ${need[*]}; run as root (or: sudo apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+  echo "installing ${need[*]} with apt"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null; then
+  echo "error: the .NET 10 SDK is missing (dotnet not on PATH); install it from Microsoft's packages, then run make again" >&2
+  exit 1
+fi

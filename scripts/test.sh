@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test project and prints one closing line: N passed, N failed, N skipped.
+# The same line is written to out/test-summary.txt so that .ci/run can repeat it last.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p out
+summary=out/test-summary.txt
+rm -f "$summary"
+
+passed=0 failed=0 skipped=0 status=0
+if ! dotnet build Hive.sln -c Debug --nologo -v quiet; then
+  echo "0 passed, 1 failed" | tee "$summary"
+  exit 1
+fi
+
+for proj in tests/*/*.csproj; do
+  name=$(basename "$proj" .csproj)
+  echo "=== $name"
+  log=out/test-$name.log
+  dotnet test "$proj" --no-build -c Debug --nologo 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  line=$(grep -E '(Passed|Failed)!  ?- Failed: *[0-9]+, Passed: *[0-9]+, Skipped: *[0-9]+' "$log" | tail -1)
+  if [ -z "$line" ]; then
+    echo "!!! $name produced no test summary (exit $rc): counted as one failure"
+    failed=$((failed + 1)); status=1; continue
+  fi
+  f=$(sed -E 's/.*Failed: *([0-9]+),.*/\1/' <<<"$line")
+  p=$(sed -E 's/.*Passed: *([0-9]+),.*/\1/' <<<"$line")
+  s=$(sed -E 's/.*Skipped: *([0-9]+),.*/\1/' <<<"$line")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  [ "$rc" -ne 0 ] && status=1
+done
+
+[ "$failed" -gt 0 ] && status=1
+echo "$passed passed, $failed failed, $skipped skipped" | tee "$summary"
+exit $status

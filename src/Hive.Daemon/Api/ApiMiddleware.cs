@@ -1,0 +1,79 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Hive.Runtime.Host;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Hive.Daemon.Api;
+
+/// <summary>Bearer-token auth and problem+json errors for every route.</summary>
+public static class ApiMiddleware
+{
+    public static void UseProblems(this WebApplication app, ILogger log) => app.Use(async (context, next) =>
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // the client went away
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            var (status, title, detail, errors) = e switch
+            {
+                ApiProblem p => (p.Status, p.Title, p.Message, p.Errors),
+                FileOpsException f => (f.Status, "File operation failed", f.Message, null),
+                BadHttpRequestException b => (b.StatusCode, "Bad request", b.Message, null),
+                _ => (500, "Internal error", e.Message, null),
+            };
+            if (status >= 500) log.LogError(e, "{Method} {Path} failed", context.Request.Method, context.Request.Path);
+            await WriteAsync(context, status, title, detail, errors?.Select(x => (x.Path, x.Message)));
+        }
+    });
+
+    public static void UseBearerToken(this WebApplication app, string token)
+    {
+        var expected = Encoding.UTF8.GetBytes("Bearer " + token);
+        app.Use(async (context, next) =>
+        {
+            var path = context.Request.Path;
+            if (path.StartsWithSegments("/v1/health") || path.StartsWithSegments("/openapi"))
+            {
+                await next(context);
+                return;
+            }
+            var given = Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString());
+            if (!CryptographicOperations.FixedTimeEquals(given, expected))
+            {
+                await WriteAsync(context, 401, "Unauthorized",
+                    "missing or wrong bearer token: send 'Authorization: Bearer <token>' with the token from $HIVE_HOME/token (or set HIVE_TOKEN)", null);
+                return;
+            }
+            await next(context);
+        });
+    }
+
+    public static async Task WriteAsync(HttpContext context, int status, string title, string detail, IEnumerable<(string Path, string Message)>? errors)
+    {
+        var body = new JsonObject
+        {
+            ["type"] = $"https://hive.dev/problems/{status}",
+            ["title"] = title,
+            ["status"] = status,
+            ["detail"] = detail,
+        };
+        if (errors is not null)
+        {
+            var list = new JsonArray();
+            foreach (var (p, m) in errors) list.Add(new JsonObject { ["path"] = p, ["message"] = m });
+            body["errors"] = list;
+        }
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/problem+json";
+        await context.Response.WriteAsync(body.ToJsonString());
+    }
+}

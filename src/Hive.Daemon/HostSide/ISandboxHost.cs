@@ -1,0 +1,35 @@
+using Hive.Core.Config;
+using Hive.Daemon.Store;
+using Hive.Runtime.Host;
+
+namespace Hive.Daemon.HostSide;
+
+/// <summary>
+/// The one seam between the controller (API, store, events) and the machine that runs sandboxes.
+/// The embedded default runs them in this process; a Kubernetes host would implement the same.
+/// </summary>
+public interface ISandboxHost
+{
+    /// <summary>Prepares the host and removes what belongs to no known sandbox. Returns the sandboxes still running (adopted).</summary>
+    Task<IReadOnlySet<string>> StartupAsync(IReadOnlyList<SandboxRecord> known, CancellationToken ct);
+
+    /// <summary>Refuses a config this host cannot run, before anything is stored.</summary>
+    IReadOnlyList<ConfigError> Check(SandboxConfig config);
+
+    Task StartAsync(SandboxRecord sandbox, CancellationToken ct);
+    Task<bool> IsRunningAsync(SandboxRecord sandbox, CancellationToken ct);
+    Task StopAsync(SandboxRecord sandbox, CancellationToken ct);
+    Task DestroyAsync(SandboxRecord sandbox, CancellationToken ct);
+
+    /// <summary>Puts a new config into force on a running sandbox (only the mutable parts differ).</summary>
+    Task ApplyAsync(SandboxRecord sandbox, SandboxConfig proposed, CancellationToken ct);
+
+    Task<ExecOutcome> ExecAsync(SandboxRecord sandbox, ExecSpec spec,
+        Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct);
+
+    /// <summary>The storage behind the mount that holds <paramref name="sandboxPath"/>, and the path's segments inside it.</summary>
+    (SafeDirectory Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath);
+
+    /// <summary>Stops every sandbox's container and releases host resources (daemon shutdown).</summary>
+    Task ShutdownAsync(IReadOnlyList<SandboxRecord> sandboxes, CancellationToken ct);
+}

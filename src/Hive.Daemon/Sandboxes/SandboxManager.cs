@@ -1,0 +1,258 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Hive.Core;
+using Hive.Core.Config;
+using Hive.Daemon.Api;
+using Hive.Daemon.Events;
+using Hive.Daemon.HostSide;
+using Hive.Daemon.Store;
+using Hive.Runtime.Host;
+using Microsoft.Extensions.Logging;
+
+namespace Hive.Daemon.Sandboxes;
+
+/// <summary>The result of an apply, as <c>PUT …/config</c> returns it.</summary>
+public sealed record ApplyResult(bool Applied, SandboxConfig Config, IReadOnlyList<string> Changes, IReadOnlyList<string> Warnings);
+
+/// <summary>
+/// The controller: sandbox lifecycle, config apply, exec and TTL, with the store as the truth and the
+/// host (through <see cref="ISandboxHost"/>) made to follow it. One lifecycle lock per sandbox name.
+/// </summary>
+public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHost host, int capacity, ILogger<SandboxManager> log)
+{
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _lifecycle = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _apply = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _lastActive = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _busy = new(StringComparer.Ordinal);
+
+    public async Task StartupAsync(CancellationToken ct)
+    {
+        var known = store.ListSandboxes();
+        var running = await host.StartupAsync(known, ct);
+        foreach (var s in known)
+        {
+            Touch(s.Name);
+            if (running.Contains(s.Name))
+            {
+                if (s.Status != SandboxStatus.Running) store.UpdateSandbox(s.Name, SandboxStatus.Running);
+                log.LogInformation("adopted running sandbox {Name}", s.Name);
+            }
+            else if (s.Status is SandboxStatus.Running or SandboxStatus.Creating)
+            {
+                store.UpdateSandbox(s.Name, SandboxStatus.Stopped, s.Status == SandboxStatus.Creating ? "creation was interrupted" : null);
+                events.Append(s.Name, "sandbox.stopped", new JsonObject { ["image"] = s.Config.Image, ["reason"] = "not running after daemon restart" });
+            }
+        }
+    }
+
+    public IReadOnlyList<SandboxRecord> List() => store.ListSandboxes();
+
+    public SandboxRecord Get(string name)
+    {
+        CheckName(name);
+        return store.ListSandboxes().FirstOrDefault(s => s.Name == name)
+            ?? throw ApiProblem.NotFound($"sandbox \"{name}\" does not exist");
+    }
+
+    /// <summary>Creates the sandbox if it does not exist (true) or returns it, started, as it is (false).</summary>
+    public async Task<(SandboxRecord Sandbox, bool Created)> GetOrCreateAsync(string name, ReadOnlyMemory<byte> body, CancellationToken ct)
+    {
+        CheckName(name);
+        var parsed = ConfigParser.Parse(body.Span, name);
+        if (!parsed.Ok) throw ApiProblem.Invalid(parsed.Errors);
+        var gate = _lifecycle.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            Touch(name);
+            if (Find(name) is { } existing) return (await EnsureRunningAsync(existing, ct), false);
+            var config = parsed.Config!;
+            var problems = host.Check(config);
+            if (problems.Count > 0) throw ApiProblem.Invalid(problems);
+            var record = store.InsertSandbox(name, config, DateTimeOffset.UtcNow, capacity)!;
+            events.Append(name, "sandbox.created", new JsonObject { ["image"] = config.Image });
+            return (await StartRecordAsync(record, ct), true);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public async Task DeleteAsync(string name, CancellationToken ct)
+    {
+        var gate = _lifecycle.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            var s = Get(name);
+            await host.DestroyAsync(s, CancellationToken.None);
+            store.DeleteSandbox(name);
+            _lastActive.TryRemove(name, out _);
+            events.Append(name, "sandbox.destroyed", new JsonObject { ["image"] = s.Config.Image });
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public async Task<ApplyResult> ApplyConfigAsync(string name, ReadOnlyMemory<byte> body, CancellationToken ct)
+    {
+        var current = Get(name);
+        var gate = _apply.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
+        if (!await gate.WaitAsync(0, ct)) throw ApiProblem.Conflict($"another config apply for sandbox \"{name}\" is in progress; retry when it finishes");
+        try
+        {
+            Touch(name);
+            var parsed = ConfigParser.Parse(body.Span, name);
+            if (!parsed.Ok) throw Failed(name, ApiProblem.Invalid(parsed.Errors));
+            var proposed = parsed.Config!;
+            var comparison = ConfigDiff.Compare(current.Config, proposed);
+            if (comparison.ImmutableViolations.Count > 0) throw Failed(name, ApiProblem.Unprocessable(comparison.ImmutableViolations));
+            var problems = host.Check(proposed);
+            if (problems.Count > 0) throw Failed(name, ApiProblem.Invalid(problems));
+            await host.ApplyAsync(current, proposed, ct);
+            store.UpdateSandbox(name, current.Status, current.Error, proposed);
+            events.Append(name, "config.apply", new JsonObject { ["success"] = true, ["changes"] = Strings(comparison.Changes) });
+            var warnings = new List<string>();
+            return new ApplyResult(true, proposed, comparison.Changes, warnings);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public async Task<ExecOutcome> ExecAsync(string name, ExecSpec spec,
+        Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct)
+    {
+        var sandbox = await StartIfStoppedAsync(name, ct);
+        var request = events.Append(name, "exec.request", new JsonObject { ["command"] = Strings(spec.Command), ["cwd"] = spec.Cwd });
+        _busy.AddOrUpdate(name, 1, (_, n) => n + 1);
+        ExecOutcome? outcome = null;
+        try
+        {
+            outcome = await host.ExecAsync(sandbox, spec, onOutput, ct);
+            return outcome;
+        }
+        finally
+        {
+            _busy.AddOrUpdate(name, 0, (_, n) => n - 1);
+            Touch(name);
+            events.Append(name, "exec.response", new JsonObject
+            {
+                ["requestId"] = request.Id,
+                ["exitCode"] = outcome?.ExitCode,
+                ["durationMs"] = outcome?.DurationMs,
+                ["timedOut"] = outcome?.TimedOut ?? false,
+                ["cancelled"] = outcome is null,
+            });
+        }
+    }
+
+    public (SafeDirectory Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(string name, string path)
+    {
+        Touch(name);
+        return host.ResolveFile(Get(name), path);
+    }
+
+    /// <summary>Stops running sandboxes idle for longer than their TTL. Called once a second.</summary>
+    public async Task ExpireIdleAsync(CancellationToken ct)
+    {
+        var now = Environment.TickCount64;
+        foreach (var s in store.ListSandboxes())
+        {
+            if (s.Config.Ttl <= 0 || s.Status != SandboxStatus.Running) continue;
+            if (_busy.TryGetValue(s.Name, out var busy) && busy > 0) continue;
+            if (now - _lastActive.GetValueOrDefault(s.Name, now) < s.Config.Ttl * 1000L) continue;
+            var gate = _lifecycle.GetOrAdd(s.Name, _ => new SemaphoreSlim(1, 1));
+            if (!await gate.WaitAsync(0, ct)) continue;
+            try
+            {
+                await host.StopAsync(s, ct);
+                store.UpdateSandbox(s.Name, SandboxStatus.Stopped);
+                events.Append(s.Name, "sandbox.expired", new JsonObject { ["image"] = s.Config.Image, ["ttl"] = s.Config.Ttl });
+                events.Append(s.Name, "sandbox.stopped", new JsonObject { ["image"] = s.Config.Image, ["reason"] = "ttl" });
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+    }
+
+    public async Task ShutdownAsync(CancellationToken ct)
+    {
+        var running = store.ListSandboxes().Where(s => s.Status == SandboxStatus.Running).ToList();
+        await host.ShutdownAsync(running, ct);
+        foreach (var s in running)
+        {
+            store.UpdateSandbox(s.Name, SandboxStatus.Stopped);
+            events.Append(s.Name, "sandbox.stopped", new JsonObject { ["image"] = s.Config.Image, ["reason"] = "daemon stopped" });
+        }
+    }
+
+    /// <summary>Starts a stopped sandbox (exec on a sandbox that expired brings it back). Takes the lifecycle lock.</summary>
+    private async Task<SandboxRecord> StartIfStoppedAsync(string name, CancellationToken ct)
+    {
+        var s = Get(name);
+        if (s.Status == SandboxStatus.Running && await host.IsRunningAsync(s, ct)) return s;
+        var gate = _lifecycle.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            return await EnsureRunningAsync(Get(name), ct);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Caller holds the lifecycle lock.</summary>
+    private async Task<SandboxRecord> EnsureRunningAsync(SandboxRecord s, CancellationToken ct) =>
+        s.Status == SandboxStatus.Running && await host.IsRunningAsync(s, ct) ? s : await StartRecordAsync(s, ct);
+
+    private async Task<SandboxRecord> StartRecordAsync(SandboxRecord s, CancellationToken ct)
+    {
+        try
+        {
+            await host.StartAsync(s, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not ApiProblem)
+        {
+            log.LogError(e, "sandbox {Name} failed to start", s.Name);
+            store.UpdateSandbox(s.Name, SandboxStatus.Failed, e.Message);
+            events.Append(s.Name, "sandbox.stopped", new JsonObject { ["image"] = s.Config.Image, ["reason"] = "failed to start", ["error"] = e.Message });
+            throw new ApiProblem(500, "Sandbox failed to start", $"sandbox \"{s.Name}\" failed to start: {e.Message}");
+        }
+        store.UpdateSandbox(s.Name, SandboxStatus.Running);
+        events.Append(s.Name, "sandbox.started", new JsonObject { ["image"] = s.Config.Image });
+        Touch(s.Name);
+        return s with { Status = SandboxStatus.Running, Error = null };
+    }
+
+    private ApiProblem Failed(string name, ApiProblem problem)
+    {
+        events.Append(name, "config.apply", new JsonObject { ["success"] = false, ["changes"] = new JsonArray(), ["error"] = problem.Message });
+        return problem;
+    }
+
+    private SandboxRecord? Find(string name) => store.ListSandboxes().FirstOrDefault(s => s.Name == name);
+
+    private void Touch(string name) => _lastActive[name] = Environment.TickCount64;
+
+    private static void CheckName(string name)
+    {
+        if (!SandboxName.IsValid(name))
+            throw ApiProblem.BadRequest($"sandbox name \"{name}\" is invalid: use 1-63 letters, digits, '_' or '-', starting with a letter or digit");
+    }
+
+    private static JsonArray Strings(IEnumerable<string> values)
+    {
+        var a = new JsonArray();
+        foreach (var v in values) a.Add(v);
+        return a;
+    }
+}

@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Hive.Core.Config;
+using Microsoft.Data.Sqlite;
+
+namespace Hive.Daemon.Store;
+
+/// <summary>One stored event: the common fields plus the type's own fields as JSON.</summary>
+public sealed record StoredEvent(long Id, DateTimeOffset Ts, string Sandbox, string Type, string Data);
+
+/// <summary>
+/// SQLite state: sandboxes and the event log. WAL with one writer connection; a commit is durable
+/// against a process crash (synchronous=NORMAL loses nothing unless the machine itself goes down).
+/// </summary>
+public sealed class HiveStore : IDisposable
+{
+    private readonly string _connectionString;
+    private readonly SqliteConnection _writer;
+    private readonly Lock _writeLock = new();
+
+    public HiveStore(string path)
+    {
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
+        _writer = new SqliteConnection(_connectionString);
+        _writer.Open();
+        Execute("""
+            PRAGMA journal_mode=WAL;
+            PRAGMA synchronous=NORMAL;
+            CREATE TABLE IF NOT EXISTS sandboxes (
+              name TEXT PRIMARY KEY, config TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
+              slot INTEGER NOT NULL UNIQUE, error TEXT);
+            CREATE TABLE IF NOT EXISTS events (
+              id INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, sandbox TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS events_sandbox ON events(sandbox, id);
+            """);
+    }
+
+    public IReadOnlyList<SandboxRecord> ListSandboxes()
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT name, config, status, created_at, slot, error FROM sandboxes ORDER BY created_at, name";
+        using var r = cmd.ExecuteReader();
+        var list = new List<SandboxRecord>();
+        while (r.Read()) list.Add(ReadSandbox(r));
+        return list;
+    }
+
+    /// <summary>Inserts a new sandbox in the lowest free slot. Returns null when the name exists.</summary>
+    public SandboxRecord? InsertSandbox(string name, SandboxConfig config, DateTimeOffset createdAt, int capacity)
+    {
+        lock (_writeLock)
+        {
+            using var tx = _writer.BeginTransaction();
+            using var exists = Command("SELECT 1 FROM sandboxes WHERE name = $n", tx, ("$n", name));
+            if (exists.ExecuteScalar() is not null) return null;
+            using var slots = Command("SELECT slot FROM sandboxes ORDER BY slot", tx);
+            var slot = 0;
+            using (var r = slots.ExecuteReader())
+                while (r.Read() && r.GetInt32(0) == slot) slot++;
+            if (slot >= capacity) throw new InvalidOperationException($"no free network slot: the subnet holds {capacity} sandboxes");
+            using var insert = Command("INSERT INTO sandboxes(name, config, status, created_at, slot) VALUES ($n, $c, $s, $t, $slot)", tx,
+                ("$n", name), ("$c", ConfigJson.Serialize(config, redact: false)), ("$s", SandboxStatus.Creating),
+                ("$t", createdAt.ToString("O", CultureInfo.InvariantCulture)), ("$slot", slot));
+            insert.ExecuteNonQuery();
+            tx.Commit();
+            return new SandboxRecord(name, config, SandboxStatus.Creating, createdAt, slot);
+        }
+    }
+
+    public void UpdateSandbox(string name, string status, string? error = null, SandboxConfig? config = null)
+    {
+        lock (_writeLock)
+        {
+            using var cmd = config is null
+                ? Command("UPDATE sandboxes SET status = $s, error = $e WHERE name = $n", null, ("$s", status), ("$e", error), ("$n", name))
+                : Command("UPDATE sandboxes SET status = $s, error = $e, config = $c WHERE name = $n", null,
+                    ("$s", status), ("$e", error), ("$n", name), ("$c", ConfigJson.Serialize(config, redact: false)));
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    public void DeleteSandbox(string name)
+    {
+        lock (_writeLock)
+        {
+            using var cmd = Command("DELETE FROM sandboxes WHERE name = $n", null, ("$n", name));
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Appends an event and calls <paramref name="published"/> while still holding the write lock, so subscribers see ids in order.</summary>
+    public StoredEvent AppendEvent(string sandbox, string type, JsonObject data, Action<StoredEvent> published)
+    {
+        var ts = DateTimeOffset.UtcNow;
+        var json = data.ToJsonString();
+        lock (_writeLock)
+        {
+            using var cmd = Command("INSERT INTO events(ts, sandbox, type, data) VALUES ($t, $s, $y, $d) RETURNING id", null,
+                ("$t", ts.ToString("O", CultureInfo.InvariantCulture)), ("$s", sandbox), ("$y", type), ("$d", json));
+            var id = (long)cmd.ExecuteScalar()!;
+            var e = new StoredEvent(id, ts, sandbox, type, json);
+            published(e);
+            return e;
+        }
+    }
+
+    public IReadOnlyList<StoredEvent> ReadEvents(string? sandbox, long after, int limit)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sandbox is null
+            ? "SELECT id, ts, sandbox, type, data FROM events WHERE id > $a ORDER BY id LIMIT $l"
+            : "SELECT id, ts, sandbox, type, data FROM events WHERE sandbox = $s AND id > $a ORDER BY id LIMIT $l";
+        cmd.Parameters.AddWithValue("$a", after);
+        cmd.Parameters.AddWithValue("$l", limit);
+        if (sandbox is not null) cmd.Parameters.AddWithValue("$s", sandbox);
+        using var r = cmd.ExecuteReader();
+        var list = new List<StoredEvent>();
+        while (r.Read())
+            list.Add(new StoredEvent(r.GetInt64(0), DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture), r.GetString(2), r.GetString(3), r.GetString(4)));
+        return list;
+    }
+
+    public void Dispose() => _writer.Dispose();
+
+    private SqliteConnection Open()
+    {
+        var c = new SqliteConnection(_connectionString);
+        c.Open();
+        return c;
+    }
+
+    private static SandboxRecord ReadSandbox(SqliteDataReader r)
+    {
+        var name = r.GetString(0);
+        var parsed = ConfigParser.Parse(r.GetString(1), name);
+        var config = parsed.Config ?? throw new InvalidDataException($"stored config of sandbox {name} no longer parses: {string.Join("; ", parsed.Errors)}");
+        return new SandboxRecord(name, config, r.GetString(2), DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture),
+            r.GetInt32(4), r.IsDBNull(5) ? null : r.GetString(5));
+    }
+
+    private void Execute(string sql)
+    {
+        using var cmd = _writer.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Command(string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)
+    {
+        var cmd = _writer.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        foreach (var (n, v) in args) cmd.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        return cmd;
+    }
+}

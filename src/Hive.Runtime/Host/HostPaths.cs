@@ -1,0 +1,19 @@
+namespace Hive.Runtime.Host;
+
+/// <summary>Where the runtime keeps things under <c>$HIVE_HOME</c>.</summary>
+public sealed class HostPaths(string home)
+{
+    public string Home { get; } = home;
+    public string Images => Path.Combine(Home, "images");
+    public string Volumes => Path.Combine(Home, "volumes");
+    public string Sandboxes => Path.Combine(Home, "sandboxes");
+    public string RuncRoot => Path.Combine(Home, "run", "runc");
+
+    public string SandboxDir(string name) => Path.Combine(Sandboxes, name);
+    public string Bundle(string name) => Path.Combine(SandboxDir(name), "bundle");
+    public string RootFs(string name) => Path.Combine(Bundle(name), "rootfs");
+    public string Upper(string name) => Path.Combine(SandboxDir(name), "upper");
+    public string Work(string name) => Path.Combine(SandboxDir(name), "work");
+    public string Log(string name) => Path.Combine(SandboxDir(name), "container.log");
+    public string Volume(string volume) => Path.Combine(Volumes, volume);
+}

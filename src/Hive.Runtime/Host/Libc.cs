@@ -1,0 +1,28 @@
+using System.Runtime.InteropServices;
+
+namespace Hive.Runtime.Host;
+
+/// <summary>The few libc calls the runtime needs; everything else goes through runc, ip and nft.</summary>
+internal static partial class Libc
+{
+    public const int MNT_DETACH = 2;
+    public const int SIGKILL = 9;
+    public const int SIGTERM = 15;
+
+    [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Mount(string source, string target, string fsType, ulong flags, string? data);
+
+    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Umount2(string target, int flags);
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint Geteuid();
+
+    [LibraryImport("libc", EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Chown(string path, int uid, int gid);
+
+    public static string LastError() => Marshal.GetLastPInvokeErrorMessage();
+}

@@ -1,0 +1,76 @@
+using System.Text.Json;
+using Hive.Runtime.Process;
+
+namespace Hive.Runtime.Host;
+
+/// <summary>State of one container as runc reports it.</summary>
+public sealed record ContainerState(string Id, string Status, int Pid, string Bundle);
+
+/// <summary>The runc command line, with a root directory private to this daemon.</summary>
+public sealed class Runc(string stateRoot, string binary = "runc")
+{
+    public string Binary => binary;
+    public string StateRoot => stateRoot;
+
+    public IEnumerable<string> Args(params string[] rest) => ["--root", stateRoot, .. rest];
+
+    /// <summary>
+    /// Starts the container detached. The container's init inherits runc's stdio, so runc must not
+    /// get pipes to this daemon (they would tie the container to our lifetime): a shell redirects
+    /// them to the sandbox's log file, and runc's own errors land there too.
+    /// </summary>
+    public async Task RunDetachedAsync(string id, string bundle, string logPath, CancellationToken ct)
+    {
+        Directory.CreateDirectory(stateRoot);
+        var offset = File.Exists(logPath) ? new FileInfo(logPath).Length : 0;
+        string[] args = ["-c", "exec \"$0\" \"$@\" </dev/null >>\"$HIVE_CONTAINER_LOG\" 2>&1",
+            binary, .. Args("run", "--detach", "--bundle", bundle, "--pid-file", Path.Combine(bundle, "init.pid"), id)];
+        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["HIVE_CONTAINER_LOG"] = logPath;
+        using var p = System.Diagnostics.Process.Start(psi) ?? throw new InvalidOperationException("could not start runc");
+        await p.WaitForExitAsync(ct);
+        if (p.ExitCode != 0)
+            throw new HostCommandException($"runc run {id} failed (exit {p.ExitCode}): {ReadFrom(logPath, offset)}");
+    }
+
+    private static string ReadFrom(string path, long offset)
+    {
+        using var f = File.OpenRead(path);
+        f.Seek(offset, SeekOrigin.Begin);
+        return new StreamReader(f).ReadToEnd().Trim();
+    }
+
+    public async Task<ContainerState?> StateAsync(string id, CancellationToken ct)
+    {
+        var r = await Command.RunAsync(binary, Args("state", id), ct: ct);
+        if (!r.Ok) return null;
+        return Parse(JsonDocument.Parse(r.Stdout).RootElement);
+    }
+
+    public async Task<IReadOnlyList<ContainerState>> ListAsync(CancellationToken ct)
+    {
+        if (!Directory.Exists(stateRoot)) return [];
+        var r = await Command.RunCheckedAsync(binary, Args("list", "--format", "json"), ct: ct);
+        var text = r.Stdout.Trim();
+        if (text is "" or "null") return [];
+        var list = new List<ContainerState>();
+        foreach (var e in JsonDocument.Parse(text).RootElement.EnumerateArray()) list.Add(Parse(e));
+        return list;
+    }
+
+    public async Task KillAsync(string id, string signal, CancellationToken ct) =>
+        await Command.RunAsync(binary, Args("kill", "--all", id, signal), ct: ct);
+
+    public async Task DeleteAsync(string id, CancellationToken ct) =>
+        await Command.RunAsync(binary, Args("delete", "--force", id), ct: ct);
+
+    public async Task UpdateAsync(string id, string resourcesJson, CancellationToken ct) =>
+        await Command.RunCheckedAsync(binary, Args("update", "--resources", "-", id), resourcesJson, ct);
+
+    private static ContainerState Parse(JsonElement e) => new(
+        e.GetProperty("id").GetString() ?? "",
+        e.GetProperty("status").GetString() ?? "unknown",
+        e.TryGetProperty("pid", out var pid) ? pid.GetInt32() : 0,
+        e.TryGetProperty("bundle", out var b) ? b.GetString() ?? "" : "");
+}

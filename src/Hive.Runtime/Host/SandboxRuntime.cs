@@ -1,0 +1,164 @@
+using System.Text.Json;
+using Hive.Runtime.Network;
+using Hive.Runtime.Oci;
+
+namespace Hive.Runtime.Host;
+
+/// <summary>
+/// Runs sandboxes on this host: overlay root, network namespace, OCI bundle, runc. Every step is
+/// idempotent so that starting a half-created sandbox, or cleaning one after a crash, just works.
+/// </summary>
+public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup network)
+{
+    public HostPaths Paths => paths;
+    public NetworkSetup Network => network;
+
+    public Task InitializeAsync(CancellationToken ct)
+    {
+        Directory.CreateDirectory(paths.Sandboxes);
+        Directory.CreateDirectory(paths.Volumes);
+        Directory.CreateDirectory(paths.RuncRoot);
+        return network.InstallTableAsync(ct);
+    }
+
+    public async Task StartAsync(SandboxLaunch launch, CancellationToken ct)
+    {
+        var name = launch.Name;
+        if (await IsRunningAsync(name, ct)) return;
+        await StopAsync(name, launch.Slot, ct); // clear whatever a failed start or crash left behind
+        try
+        {
+            var rootFs = paths.RootFs(name);
+            Mounts.MountOverlay(launch.Image.RootFs, paths.Upper(name), paths.Work(name), rootFs);
+            foreach (var m in launch.Mounts) Directory.CreateDirectory(Path.Combine(rootFs, m.Destination.TrimStart('/')));
+            var net = network.Addressing.For(launch.Slot);
+            await network.CreateAsync(net, ct);
+            var spec = BuildSpec(launch, net);
+            await File.WriteAllTextAsync(Path.Combine(paths.Bundle(name), "config.json"),
+                OciSpecBuilder.Build(spec).ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
+            await runc.RunDetachedAsync(name, paths.Bundle(name), paths.Log(name), ct);
+        }
+        catch
+        {
+            await StopAsync(name, launch.Slot, CancellationToken.None);
+            throw;
+        }
+    }
+
+    public async Task<bool> IsRunningAsync(string name, CancellationToken ct) =>
+        await runc.StateAsync(name, ct) is { Status: "running" or "created" or "paused" };
+
+    /// <summary>Stops the container and releases its network and root mount; keeps its upper dir.</summary>
+    public async Task StopAsync(string name, int slot, CancellationToken ct)
+    {
+        if (await runc.StateAsync(name, ct) is not null)
+        {
+            await runc.KillAsync(name, "KILL", ct);
+            await runc.DeleteAsync(name, ct);
+        }
+        await network.RemoveAsync(network.Addressing.For(slot), ct);
+        Mounts.UnmountAll(paths.Bundle(name));
+    }
+
+    /// <summary>Stops the sandbox and deletes everything of it but its volumes.</summary>
+    public async Task DestroyAsync(string name, int slot, CancellationToken ct)
+    {
+        await StopAsync(name, slot, ct);
+        DeleteDirectory(paths.SandboxDir(name));
+    }
+
+    /// <summary>The directory of a named volume, created (owned by the agent user) on first use.</summary>
+    public string EnsureVolume(string volume)
+    {
+        var dir = paths.Volume(volume);
+        if (Directory.Exists(dir)) return dir;
+        Directory.CreateDirectory(dir);
+        Libc.Chown(dir, ImageUser.DefaultUid, ImageUser.DefaultUid);
+        return dir;
+    }
+
+    public Task<ExecOutcome> ExecAsync(string name, ExecSpec spec,
+        Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct) =>
+        ExecRunner.RunAsync(runc, name, spec, onOutput, ct);
+
+    public Task UpdateResourcesAsync(string name, double cpus, int memoryMb, int pids, CancellationToken ct) =>
+        runc.UpdateAsync(name, OciSpecBuilder.Resources(cpus, memoryMb, pids).ToJsonString(), ct);
+
+    /// <summary>
+    /// Makes the host agree with the store after a crash: containers, namespaces, veths, mounts and
+    /// directories that belong to no known sandbox are removed. Returns the known sandboxes whose
+    /// containers still run (they are adopted as they are).
+    /// </summary>
+    public async Task<IReadOnlySet<string>> ReconcileAsync(IReadOnlyDictionary<string, int> known, CancellationToken ct)
+    {
+        var running = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var c in await runc.ListAsync(ct))
+        {
+            if (known.ContainsKey(c.Id) && c.Status == "running") { running.Add(c.Id); continue; }
+            await runc.KillAsync(c.Id, "KILL", ct);
+            await runc.DeleteAsync(c.Id, ct);
+        }
+        var liveNamespaces = new HashSet<string>(StringComparer.Ordinal);
+        var liveVeths = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in running)
+        {
+            var net = network.Addressing.For(known[name]);
+            liveNamespaces.Add(net.Namespace);
+            liveVeths.Add(net.HostVeth);
+        }
+        foreach (var ns in await network.ListNamespacesAsync(ct))
+            if (!liveNamespaces.Contains(ns)) await NetworkSetup.DeleteNamespaceAsync(ns, ct);
+        foreach (var veth in await network.ListVethsAsync(ct))
+            if (!liveVeths.Contains(veth)) await NetworkSetup.DeleteLinkAsync(veth, ct);
+        if (Directory.Exists(paths.Sandboxes))
+        {
+            foreach (var dir in Directory.GetDirectories(paths.Sandboxes))
+            {
+                var name = Path.GetFileName(dir);
+                if (running.Contains(name)) continue;
+                Mounts.UnmountAll(dir);
+                if (!known.ContainsKey(name)) DeleteDirectory(dir);
+            }
+        }
+        return running;
+    }
+
+    private ContainerSpec BuildSpec(SandboxLaunch launch, SandboxNetwork net)
+    {
+        var image = launch.Image;
+        var (uid, gid) = ImageUser.Resolve(image.User, image.RootFs);
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var kv in image.Env)
+        {
+            var i = kv.IndexOf('=');
+            if (i > 0) env[kv[..i]] = kv[(i + 1)..];
+        }
+        env["HIVE_SANDBOX"] = launch.Name;
+        foreach (var (k, v) in launch.Env) env[k] = v;
+        var args = image.Entrypoint.Concat(image.Cmd).ToList();
+        if (args.Count == 0) throw new InvalidOperationException($"image {image.Name} has neither Entrypoint nor Cmd");
+        return new ContainerSpec
+        {
+            Hostname = launch.Name,
+            RootFs = paths.RootFs(launch.Name),
+            Args = args,
+            Env = env.Select(kv => $"{kv.Key}={kv.Value}").ToList(),
+            Cwd = string.IsNullOrEmpty(image.WorkingDir) ? "/" : image.WorkingDir,
+            Uid = uid,
+            Gid = gid,
+            NetworkNamespacePath = net.NamespacePath,
+            CgroupsPath = $"/hive-{network.TableName["hive_".Length..]}/{launch.Name}",
+            Binds = launch.Mounts.Select(m => new BindMount(m.Source, m.Destination, m.ReadOnly)).ToList(),
+            Cpus = launch.Cpus,
+            MemoryMb = launch.MemoryMb,
+            Pids = launch.Pids,
+        };
+    }
+
+    private static void DeleteDirectory(string dir)
+    {
+        if (!Directory.Exists(dir)) return;
+        Mounts.UnmountAll(dir);
+        Directory.Delete(dir, recursive: true);
+    }
+}

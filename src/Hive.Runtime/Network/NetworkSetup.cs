@@ -1,0 +1,102 @@
+using Hive.Runtime.Process;
+
+namespace Hive.Runtime.Network;
+
+/// <summary>Creates and removes network namespaces, veth pairs and the daemon's nftables table.</summary>
+public sealed class NetworkSetup(SlotAddressing addressing, string daemonTag)
+{
+    public SlotAddressing Addressing => addressing;
+
+    /// <summary>One nft table per daemon; loaded atomically, removed with one command.</summary>
+    public string TableName { get; } = $"hive_{daemonTag}";
+
+    public async Task CreateAsync(SandboxNetwork n, CancellationToken ct)
+    {
+        await RemoveAsync(n, ct); // a half-created leftover of the same slot must not make creation fail
+        var host = $"""
+            netns add {n.Namespace}
+            link add {n.HostVeth} type veth peer name eth0 netns {n.Namespace}
+            addr add {n.HostAddress}/{SandboxNetwork.PrefixLength} dev {n.HostVeth}
+            link set {n.HostVeth} up
+            """;
+        await Command.RunCheckedAsync("ip", ["-batch", "-"], host + "\n", ct);
+        var inside = $"""
+            link set lo up
+            addr add {n.SandboxAddress}/{SandboxNetwork.PrefixLength} dev eth0
+            link set eth0 up
+            route add default via {n.HostAddress}
+            """;
+        await Command.RunCheckedAsync("ip", ["-n", n.Namespace, "-batch", "-"], inside + "\n", ct);
+    }
+
+    public async Task RemoveAsync(SandboxNetwork n, CancellationToken ct)
+    {
+        // Deleting the namespace destroys eth0 and with it the host end of the pair.
+        await Command.RunAsync("ip", ["netns", "del", n.Namespace], ct: ct);
+        await Command.RunAsync("ip", ["link", "del", n.HostVeth], ct: ct);
+    }
+
+    /// <summary>
+    /// Deny by default: nothing that enters the host from a sandbox veth is accepted or forwarded.
+    /// TCP is answered with a reset and the rest with an ICMP refusal so that clients fail fast.
+    /// </summary>
+    public async Task InstallTableAsync(CancellationToken ct)
+    {
+        var prefix = addressing.VethPrefix;
+        var ruleset = $$"""
+            table inet {{TableName}}
+            delete table inet {{TableName}}
+            table inet {{TableName}} {
+              chain input {
+                type filter hook input priority -10; policy accept;
+                iifname "{{prefix}}*" meta l4proto tcp reject with tcp reset
+                iifname "{{prefix}}*" reject with icmpx admin-prohibited
+              }
+              chain forward {
+                type filter hook forward priority -10; policy accept;
+                iifname "{{prefix}}*" meta l4proto tcp reject with tcp reset
+                iifname "{{prefix}}*" reject with icmpx admin-prohibited
+                oifname "{{prefix}}*" drop
+              }
+            }
+            """;
+        await Command.RunCheckedAsync("nft", ["-f", "-"], ruleset + "\n", ct);
+    }
+
+    public async Task RemoveTableAsync(CancellationToken ct) =>
+        await Command.RunAsync("nft", ["delete", "table", "inet", TableName], ct: ct);
+
+    /// <summary>Names of this daemon's network namespaces that exist on the host.</summary>
+    public async Task<IReadOnlyList<string>> ListNamespacesAsync(CancellationToken ct)
+    {
+        var r = await Command.RunAsync("ip", ["netns", "list"], ct: ct);
+        var list = new List<string>();
+        foreach (var line in r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var name = line.Split(' ')[0];
+            if (name.StartsWith(addressing.NamespacePrefix, StringComparison.Ordinal)) list.Add(name);
+        }
+        return list;
+    }
+
+    /// <summary>Host-side veths of this daemon whose namespace is gone (left by a crash mid-creation).</summary>
+    public async Task<IReadOnlyList<string>> ListVethsAsync(CancellationToken ct)
+    {
+        var r = await Command.RunAsync("ip", ["-o", "link", "show"], ct: ct);
+        var list = new List<string>();
+        foreach (var line in r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = line.Split(':', 3);
+            if (parts.Length < 2) continue;
+            var name = parts[1].Trim().Split('@')[0];
+            if (name.StartsWith(addressing.VethPrefix, StringComparison.Ordinal)) list.Add(name);
+        }
+        return list;
+    }
+
+    public static async Task DeleteNamespaceAsync(string name, CancellationToken ct) =>
+        await Command.RunAsync("ip", ["netns", "del", name], ct: ct);
+
+    public static async Task DeleteLinkAsync(string name, CancellationToken ct) =>
+        await Command.RunAsync("ip", ["link", "del", name], ct: ct);
+}

@@ -1,0 +1,92 @@
+using System.Net;
+using System.Net.Sockets;
+using Hive.EndToEnd.Infrastructure;
+using HiveClient;
+
+namespace Hive.EndToEnd;
+
+[Collection("daemon")]
+public sealed class IsolationTests(SharedDaemon fixture)
+{
+    private HiveConnection Hive => fixture.Hive;
+
+    [Fact]
+    public async Task Agent_runs_as_uid_1000_without_capabilities_or_new_privileges()
+    {
+        var sb = await Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("iso"), SharedDaemon.Minimal());
+        try
+        {
+            Assert.Equal("1000 1000\n", (await sb.ExecAsync("echo $(id -u) $(id -g)")).Stdout);
+            var status = (await sb.ExecAsync(["cat", "/proc/self/status"])).Stdout;
+            foreach (var cap in new[] { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" })
+                Assert.Contains($"{cap}:\t0000000000000000", status);
+            Assert.Contains("NoNewPrivs:\t1", status);
+            Assert.Matches(@"Seccomp:\t2", status);
+            // Masked and read-only /proc paths, and no mounting.
+            Assert.Equal("", (await sb.ExecAsync(["cat", "/proc/kcore"])).Stdout);
+            Assert.NotEqual(0, (await sb.ExecAsync("echo 1 > /proc/sys/kernel/hostname")).ExitCode);
+            Assert.NotEqual(0, (await sb.ExecAsync(["mount", "-t", "tmpfs", "x", "/tmp"])).ExitCode);
+            Assert.NotEqual(0, (await sb.ExecAsync(["unshare", "-U", "true"])).ExitCode);
+            // Its own PID namespace: the init is PID 1 and the host's processes are invisible.
+            var ps = (await sb.ExecAsync(["ps", "-o", "pid,args"])).Stdout;
+            Assert.DoesNotContain("hive daemon", ps);
+        }
+        finally
+        {
+            await sb.DeleteAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Sandbox_cannot_open_any_tcp_connection_nor_reach_the_daemon_or_the_host()
+    {
+        // A listener on every host address: if the sandbox could reach the host at all, it would connect here.
+        using var listener = new TcpListener(IPAddress.Any, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var sb = await Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("net"), SharedDaemon.Minimal());
+        try
+        {
+            var gateway = (await sb.ExecAsync("ip route | awk '/default/ {print $3}'")).Stdout.Trim();
+            Assert.StartsWith(fixture.Daemon.Subnet.Split('.')[0] + "." + fixture.Daemon.Subnet.Split('.')[1], gateway);
+            var targets = new[] { $"{gateway} {port}", $"{gateway} {fixture.Daemon.Port}", $"127.0.0.1 {fixture.Daemon.Port}", $"{gateway} 22" };
+            foreach (var t in targets)
+            {
+                var r = await sb.ExecAsync($"nc -w 2 {t} </dev/null && echo CONNECTED || echo refused");
+                Assert.DoesNotContain("CONNECTED", r.Stdout);
+            }
+            var wget = await sb.ExecAsync($"wget -q -T 2 -O - http://{gateway}:{fixture.Daemon.Port}/v1/health; echo rc=$?");
+            Assert.DoesNotContain("ok", wget.Stdout.Replace("rc=", ""));
+            Assert.False(listener.Pending(), "a connection from the sandbox reached a host listener");
+        }
+        finally
+        {
+            await sb.DeleteAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Fork_bomb_is_stopped_by_the_pids_limit()
+    {
+        var sb = await Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("pids"),
+            SharedDaemon.Minimal(c => c.Resources = new Resources { Pids = 64 }));
+        try
+        {
+            var r = await sb.ExecAsync(new ExecRequest
+            {
+                Command = new ExecCommand("n=0; while [ $n -lt 300 ]; do sleep 3 & n=$((n+1)); done 2>/dev/null; ps | wc -l"),
+                TimeoutMs = 30_000,
+            });
+            Assert.False(r.TimedOut);
+            var processes = int.Parse(r.Stdout.Trim());
+            Assert.True(processes <= 66, $"{processes} processes exist in a sandbox limited to 64");
+            // The sandbox recovers once the sleepers are gone.
+            await Task.Delay(3500);
+            Assert.Equal("alive\n", (await sb.ExecAsync(["echo", "alive"])).Stdout);
+        }
+        finally
+        {
+            await sb.DeleteAsync();
+        }
+    }
+}
