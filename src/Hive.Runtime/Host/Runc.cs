@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Hive.Runtime.Process;
 
 namespace Hive.Runtime.Host;
 

@@ -1,4 +1,4 @@
-using Hive.Runtime.Process;
+using Hive.Runtime.Host;
 
 namespace Hive.Runtime.Network;
 

@@ -1,3 +1,4 @@
+using Hive.Runtime.Host;
 using System.Net;
 using System.Net.Sockets;
 

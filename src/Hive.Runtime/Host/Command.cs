@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Hive.Runtime.Process;
+namespace Hive.Runtime.Host;
 
 /// <summary>The result of a host command the runtime ran (runc, ip, nft).</summary>
 public sealed record CommandResult(int ExitCode, string Stdout, string Stderr)
