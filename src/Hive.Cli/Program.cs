@@ -1,1 +1,1 @@
-return await Hive.Daemon.DaemonProgram.RunAsync(CancellationToken.None);
+return await Hive.Cli.HiveCli.RunAsync(args, new Hive.Cli.CliContext(), CancellationToken.None);

@@ -237,8 +237,17 @@ public sealed class HiveConnection : IDisposable
     internal HiveUnavailableException Unavailable(Exception e)
     {
         var connect = e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError };
+        var reason = e.InnerException is System.Net.Sockets.SocketException se
+            ? se.SocketErrorCode switch
+            {
+                System.Net.Sockets.SocketError.ConnectionRefused => "connection refused",
+                System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData => "host not found",
+                System.Net.Sockets.SocketError.TimedOut => "connection timed out",
+                _ => se.Message,
+            }
+            : e.Message;
         return connect
-            ? new HiveUnavailableException($"The Hive daemon is not running at {DisplayUrl} ({e.Message}). Start it with `hive up`, or set HIVE_URL to where it runs.", e)
+            ? new HiveUnavailableException($"The Hive daemon is not running at {DisplayUrl} ({reason}). Start it with `hive up`, or set HIVE_URL to where it runs.", e)
             : new HiveUnavailableException($"Lost the connection to the Hive daemon at {DisplayUrl}: {e.Message}", e);
     }
 

@@ -7,13 +7,13 @@ namespace HiveClient;
 /// <summary>A sandbox on a Hive daemon: its state as last read, and the operations on it.</summary>
 public sealed class Sandbox
 {
-    private SandboxInfo _info;
+    private SandboxInfo _info = null!;
     private readonly string _path;
 
     internal Sandbox(HiveConnection connection, SandboxInfo info, bool created)
     {
         Connection = connection;
-        _info = info;
+        SetInfo(info);
         _path = HiveConnection.SandboxPath(info.Name);
         Created = created;
         Files = new SandboxFiles(connection, _path);
@@ -32,9 +32,7 @@ public sealed class Sandbox
     public SandboxConfig Config => _info.Config;
 
     /// <summary>Absolute URL of the sandbox's port 8080 (the default image's MCP server), through the daemon.</summary>
-    public string Url => Uri.TryCreate(_info.Url, UriKind.Absolute, out var abs) && abs.Scheme.StartsWith("http", StringComparison.Ordinal)
-        ? _info.Url
-        : new Uri(Connection.BaseUrl, _info.Url).AbsoluteUri;
+    public string Url => _info.Url;
 
     public DateTimeOffset CreatedAt => _info.CreatedAt;
 
@@ -49,7 +47,15 @@ public sealed class Sandbox
 
     /// <summary>Reads the sandbox's state again.</summary>
     public async Task RefreshAsync(CancellationToken ct = default) =>
-        _info = await Connection.GetSandboxInfoAsync(Name, ct).ConfigureAwait(false);
+        SetInfo(await Connection.GetSandboxInfoAsync(Name, ct).ConfigureAwait(false));
+
+    private void SetInfo(SandboxInfo info)
+    {
+        // The daemon may send the URL relative to itself; callers get one they can dial.
+        if (info.Url.Length > 0 && !(Uri.TryCreate(info.Url, UriKind.Absolute, out var abs) && abs.Scheme.StartsWith("http", StringComparison.Ordinal)))
+            info.Url = new Uri(Connection.BaseUrl, info.Url).AbsoluteUri;
+        _info = info;
+    }
 
     /// <summary>The current config (override values redacted).</summary>
     public Task<SandboxConfig> GetConfigAsync(CancellationToken ct = default) =>
