@@ -23,9 +23,11 @@ internal static class EgressConfigParser
                 break;
             case JsonValueKind.Object:
                 var groups = c.Fields(v, "egress", GroupFields)!;
-                // Deny rules go first so that an allow can never shadow a deny written beside it.
+                var allow = new List<EgressRule>();
+                ParseGroup(c, allow, groups, "allow", EgressAccess.Allow);
                 ParseGroup(c, rules, groups, "deny", EgressAccess.Deny);
-                ParseGroup(c, rules, groups, "allow", EgressAccess.Allow);
+                // Deny rules go first so that an allow can never shadow a deny written beside it.
+                rules.AddRange(allow);
                 break;
             default:
                 c.Error("egress", "must be a list of rules or an object { \"allow\": [rules], \"deny\": [rules] }" + ParseContext.Got(v));
