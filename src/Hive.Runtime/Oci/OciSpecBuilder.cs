@@ -46,7 +46,6 @@ public static class OciSpecBuilder
                     ["bounding"] = new JsonArray(), ["effective"] = new JsonArray(), ["inheritable"] = new JsonArray(),
                     ["permitted"] = new JsonArray(), ["ambient"] = new JsonArray(),
                 },
-                ["rlimits"] = new JsonArray(new JsonObject { ["type"] = "RLIMIT_NOFILE", ["hard"] = 65536, ["soft"] = 65536 }),
                 ["noNewPrivileges"] = true,
             },
             ["root"] = new JsonObject { ["path"] = spec.RootFs, ["readonly"] = false },
