@@ -62,6 +62,11 @@ public sealed class ConfigAndEventsTests(SharedDaemon fixture)
             Assert.Equal(900, shown.Ttl);
             Assert.Equal("***", shown.Egress![0].Override!.Headers!["X-Token"]);
 
+            // Applying the redacted config back keeps the value in force (it is not replaced by "***").
+            var roundTrip = await sb.ApplyConfigAsync(await sb.GetConfigAsync());
+            Assert.True(roundTrip.Applied);
+            Assert.Empty(roundTrip.Changes);
+
             var immutable = await sb.GetConfigAsync();
             immutable.Image = "hive/base";
             var e = await Assert.ThrowsAsync<HiveValidationException>(() => sb.ApplyConfigAsync(immutable));

@@ -107,7 +107,8 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
             Touch(name);
             var parsed = ConfigParser.Parse(body.Span, name);
             if (!parsed.Ok) throw Failed(name, ApiProblem.Invalid(parsed.Errors));
-            var proposed = parsed.Config!;
+            var (proposed, placeholders) = RedactedValues.Restore(current.Config, parsed.Config!);
+            if (placeholders.Count > 0) throw Failed(name, ApiProblem.Invalid(placeholders));
             var comparison = ConfigDiff.Compare(current.Config, proposed);
             if (comparison.ImmutableViolations.Count > 0) throw Failed(name, ApiProblem.Unprocessable(comparison.ImmutableViolations));
             var problems = host.Check(proposed);
