@@ -86,7 +86,9 @@ public sealed class MinimalImageTests : IDisposable
         var store = new ImageStore(_dir.Path);
         var built = await store.BuildAsync("hive/minimal", false, null, CancellationToken.None);
 
-        using var doc = JsonDocument.Parse(File.ReadAllText(_dir.Combine("hive_minimal", "image.json")));
+        var json = File.ReadAllText(_dir.Combine("hive_minimal", "image.json"));
+        Assert.Contains("\"trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done\"", json); // readable, not \u0027
+        using var doc = JsonDocument.Parse(json);
         var names = doc.RootElement.EnumerateObject().Select(p => p.Name).ToHashSet();
         foreach (var key in new[] { "entrypoint", "cmd", "env", "workingDir", "user", "exposedPorts", "createdAt", "sizeBytes" })
         {

@@ -155,6 +155,35 @@ public sealed class DirectoryRemoverTests
     }
 }
 
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class DirectoryRemoverMountTests
+{
+    [Fact]
+    public void Delete_UnmountsBelowAPathReachedThroughASymlink()
+    {
+        Root.Require();
+        using var real = new TempDir("hive-real");
+        var link = real.Path + "-link";
+        Directory.CreateSymbolicLink(link, real.Path);
+        try
+        {
+            var target = Path.Combine(link, "partial", "rootfs", "proc");
+            Directory.CreateDirectory(target);
+            Host.Run("mount", "-t", "tmpfs", "tmpfs", target);
+            File.WriteAllText(Path.Combine(target, "inside-the-mount"), "x");
+            Assert.Single(DirectoryRemover.MountsUnder(Path.Combine(real.Path, "partial")));
+
+            DirectoryRemover.Delete(Path.Combine(link, "partial"));
+            Assert.False(Directory.Exists(Path.Combine(real.Path, "partial")));
+            Assert.Empty(DirectoryRemover.MountsUnder(real.Path));
+        }
+        finally
+        {
+            File.Delete(link);
+        }
+    }
+}
+
 public sealed class ImageBuildLockTests
 {
     [Fact]

@@ -10,6 +10,8 @@ internal static class DirectoryRemover
     {
         path = Path.GetFullPath(path).TrimEnd('/');
         if (!Directory.Exists(path)) return;
+        // mountinfo shows resolved paths: with a symlink in the way, a mount below us would go unnoticed.
+        path = ImageNative.RealPath(path);
 
         var mounts = MountsUnder(path);
         // Deepest first, so nested mounts go before their parents.

@@ -1,4 +1,5 @@
 using System.Runtime.Versioning;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -20,6 +21,16 @@ internal sealed record ImageManifest
 
     public const string FileName = "image.json";
 
+    // Same settings as the generated context, but without HTML-escaping ' and & so image.json stays readable.
+    private static readonly ImageManifestJsonContext Writer = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        RespectNullableAnnotations = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
     public static ImageManifest Read(string path)
     {
         using var stream = File.OpenRead(path);
@@ -34,7 +45,7 @@ internal sealed record ImageManifest
         var temp = path + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            JsonSerializer.Serialize(stream, this, ImageManifestJsonContext.Default.ImageManifest);
+            JsonSerializer.Serialize(stream, this, Writer.ImageManifest);
             stream.Flush(flushToDisk: true);
         }
         File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);

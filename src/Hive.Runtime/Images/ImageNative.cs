@@ -49,6 +49,21 @@ internal static partial class ImageNative
         }
     }
 
+    /// <summary>The canonical path (symlinks resolved), as the kernel shows mount points in mountinfo.</summary>
+    public static string RealPath(string path)
+    {
+        var resolved = realpath(path, IntPtr.Zero);
+        if (resolved == IntPtr.Zero) throw Error("realpath", path);
+        try
+        {
+            return Marshal.PtrToStringUTF8(resolved) ?? path;
+        }
+        finally
+        {
+            free(resolved);
+        }
+    }
+
     private static IOException Error(string call, string path, int? errno = null)
     {
         var e = errno ?? Marshal.GetLastPInvokeError();
@@ -69,6 +84,12 @@ internal static partial class ImageNative
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int syncfs(int fd);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr realpath(string path, IntPtr resolved);
+
+    [LibraryImport("libc")]
+    private static partial void free(IntPtr ptr);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int close(int fd);
