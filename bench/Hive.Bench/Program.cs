@@ -1,1 +1,81 @@
-Console.WriteLine("bench");
+using System.Diagnostics;
+using Hive.Bench;
+using Hive.EndToEnd.Infrastructure;
+using HiveClient;
+
+// Sandbox benchmarks of issue 2, each printed as a ratio to a baseline measured in the same run.
+// Usage: make bench [BENCH_ARGS="--runs 30 --sandboxes 20"]
+var runs = ArgValue("--runs", 30);
+var sandboxes = ArgValue("--sandboxes", 20);
+
+await using var daemon = await DaemonProcess.StartAsync();
+using var hive = daemon.Connect();
+var rootFs = Path.Combine(daemon.Home, "images", "hive_minimal", "rootfs");
+await using var bare = await BareRunc.CreateAsync(rootFs);
+var config = new SandboxConfig { Image = "hive/minimal" };
+
+Console.WriteLine($"hive bench: {runs} runs, {sandboxes} sandboxes for RSS, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
+
+// 1. Create -> first exec done, against bare `runc run /bin/true`. Interleaved so that noise hits both.
+var hiveCreate = new List<double>();
+var bareRun = new List<double>();
+for (var i = 0; i < runs + 2; i++)
+{
+    var clock = Stopwatch.StartNew();
+    var sb = await hive.GetOrCreateSandboxAsync($"bench-{i}", config);
+    await sb.ExecAsync(["/bin/true"]);
+    var ms = clock.Elapsed.TotalMilliseconds;
+    await sb.DeleteAsync();
+    var bareMs = await bare.RunTrueAsync($"bare-{i}");
+    if (i < 2) continue; // warm-up
+    hiveCreate.Add(ms);
+    bareRun.Add(bareMs);
+}
+Report("create -> first exec (p50)", Stats.Percentile(hiveCreate, 50), Stats.Percentile(bareRun, 50), "bare runc run", 1.5);
+Report("create -> first exec (p95)", Stats.Percentile(hiveCreate, 95), Stats.Percentile(bareRun, 95), "bare runc run", 1.5);
+
+// 2. Exec round trip of `true` on a running sandbox, against bare `runc exec`.
+var target = await hive.GetOrCreateSandboxAsync("bench-exec", config);
+await bare.StartSleeperAsync("bare-exec");
+var hiveExec = new List<double>();
+var bareExec = new List<double>();
+for (var i = 0; i < runs + 2; i++)
+{
+    var clock = Stopwatch.StartNew();
+    await target.ExecAsync(["/bin/true"]);
+    var ms = clock.Elapsed.TotalMilliseconds;
+    var bareMs = await bare.ExecTrueAsync("bare-exec");
+    if (i < 2) continue;
+    hiveExec.Add(ms);
+    bareExec.Add(bareMs);
+}
+Report("exec true round trip (p50)", Stats.Percentile(hiveExec, 50), Stats.Percentile(bareExec, 50), "bare runc exec", 1.2);
+await target.DeleteAsync();
+
+// 3. Daemon memory: idle, then with N running sandboxes.
+await Task.Delay(2000);
+var idle = RssMiB(daemon.Pid);
+var running = new List<Sandbox>();
+for (var i = 0; i < sandboxes; i++) running.Add(await hive.GetOrCreateSandboxAsync($"bench-rss-{i}", config));
+await Task.Delay(2000);
+var loaded = RssMiB(daemon.Pid);
+var perSandbox = (loaded - idle) / sandboxes;
+Console.WriteLine($"{"daemon RSS idle",-34} {idle,8:F1} MiB");
+Console.WriteLine($"{$"daemon RSS with {sandboxes} sandboxes",-34} {loaded,8:F1} MiB   {perSandbox:F2} MiB per sandbox   target <= 2.00   {(perSandbox <= 2 ? "ok" : "MISSED")}");
+foreach (var s in running) await s.DeleteAsync();
+return 0;
+
+static void Report(string what, double hiveMs, double baseMs, string baseline, double target)
+{
+    var ratio = hiveMs / baseMs;
+    Console.WriteLine($"{what,-34} {hiveMs,8:F1} ms   {baseline} {baseMs,7:F1} ms   ratio {ratio:F2}x   target <= {target:F1}x   {(ratio <= target ? "ok" : "MISSED")}");
+}
+
+static double RssMiB(int pid) =>
+    File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:")).Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024).First();
+
+int ArgValue(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
+}

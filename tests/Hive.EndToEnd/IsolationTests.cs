@@ -75,7 +75,8 @@ public sealed class IsolationTests(SharedDaemon fixture)
             var r = await sb.ExecAsync(new ExecRequest
             {
                 // At the limit not even `ps` can fork: read the cgroup's count with the shell's own `read`.
-                Command = new ExecCommand("n=0; while [ $n -lt 300 ]; do sleep 3 & n=$((n+1)); done 2>/dev/null; " +
+                // The bomb runs in a subshell: sh gives up when it cannot fork, the outer shell lives on to report.
+                Command = new ExecCommand("(n=0; while [ $n -lt 300 ]; do sleep 3 & n=$((n+1)); done) 2>/dev/null; " +
                                           "read peak < /sys/fs/cgroup/pids/pids.peak; read max < /sys/fs/cgroup/pids/pids.max; echo $peak $max"),
                 TimeoutMs = 30_000,
             });

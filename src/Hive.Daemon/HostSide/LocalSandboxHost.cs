@@ -84,6 +84,7 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images) 
     {
         foreach (var s in sandboxes) await runtime.StopAsync(s.Name, s.Slot, ct);
         await runtime.Network.RemoveTableAsync(ct);
+        runtime.RemoveCgroupParents();
     }
 
     private static string DefaultCwd(ImageInfo? image) => image is { WorkingDir.Length: > 0 } ? image.WorkingDir : "/";

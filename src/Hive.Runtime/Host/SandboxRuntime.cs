@@ -123,6 +123,21 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
         return running;
     }
 
+    /// <summary>The cgroup under which runc puts this daemon's containers, in every hierarchy.</summary>
+    private string CgroupParent => $"hive-{network.TableName["hive_".Length..]}";
+
+    /// <summary>Removes this daemon's (empty) parent cgroups; runc removes the containers' own.</summary>
+    public void RemoveCgroupParents()
+    {
+        if (!Directory.Exists("/sys/fs/cgroup")) return;
+        foreach (var hierarchy in Directory.GetDirectories("/sys/fs/cgroup"))
+        {
+            var dir = Path.Combine(hierarchy, CgroupParent);
+            try { if (Directory.Exists(dir)) Directory.Delete(dir); }
+            catch (IOException) { } // still in use by a container that outlives us
+        }
+    }
+
     private ContainerSpec BuildSpec(SandboxLaunch launch, SandboxNetwork net)
     {
         var image = launch.Image;
@@ -147,7 +162,7 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
             Uid = uid,
             Gid = gid,
             NetworkNamespacePath = net.NamespacePath,
-            CgroupsPath = $"/hive-{network.TableName["hive_".Length..]}/{launch.Name}",
+            CgroupsPath = $"/{CgroupParent}/{launch.Name}",
             Binds = launch.Mounts.Select(m => new BindMount(m.Source, m.Destination, m.ReadOnly)).ToList(),
             Cpus = launch.Cpus,
             MemoryMb = launch.MemoryMb,

@@ -33,6 +33,13 @@ public static class HostCleanup
             if (name.StartsWith($"hv{tag}", StringComparison.Ordinal)) await Proc.RunAsync("ip", ["link", "del", name]);
         }
         await Proc.RunAsync("nft", ["delete", "table", "inet", $"hive_{tag}"]);
+        foreach (var hierarchy in Directory.GetDirectories("/sys/fs/cgroup"))
+        {
+            var parent = Path.Combine(hierarchy, $"hive-{tag}");
+            if (!Directory.Exists(parent)) continue;
+            foreach (var child in Directory.GetDirectories(parent)) try { Directory.Delete(child); } catch (IOException) { }
+            try { Directory.Delete(parent); } catch (IOException) { }
+        }
         var mounts = File.ReadLines("/proc/self/mounts").Select(l => l.Split(' ')[1]).Where(m => m.StartsWith(home + "/", StringComparison.Ordinal))
             .OrderByDescending(m => m.Length).ToList();
         foreach (var m in mounts) await Proc.RunAsync("umount", ["-l", m]);
