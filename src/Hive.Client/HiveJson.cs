@@ -36,9 +36,26 @@ public static class HiveJson
 
     private static readonly JsonSerializerOptions IndentedNodeOptions = new(Options) { WriteIndented = true };
 
-    internal static SandboxConfig ParseConfig(string json, bool strict) =>
-        JsonSerializer.Deserialize(json, (JsonTypeInfo<SandboxConfig>)(strict ? StrictOptions : Options).GetTypeInfo(typeof(SandboxConfig)))
-        ?? throw new JsonException("A sandbox config must be a JSON object, not null.");
+    internal static SandboxConfig ParseConfig(string json, bool strict)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, (JsonTypeInfo<SandboxConfig>)(strict ? StrictOptions : Options).GetTypeInfo(typeof(SandboxConfig)))
+                ?? throw new JsonException("a sandbox config must be a JSON object, not null.");
+        }
+        catch (JsonException e) when (e.Path is not null)
+        {
+            // Say it the way the daemon does: "egress[0].hots: unknown field", without .NET type names.
+            var path = e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : e.Path.TrimStart('$');
+            var message = e.Message;
+            var cut = message.IndexOf(" Path: ", StringComparison.Ordinal);
+            if (cut >= 0) message = message[..cut];
+            if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)) message = "unknown field";
+            else if (message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal)) message = "wrong type of value";
+            var where = path.Length == 0 ? "" : path + ": ";
+            throw new JsonException($"{where}{message} (line {e.LineNumber + 1})", e.Path, e.LineNumber, e.BytePositionInLine, e);
+        }
+    }
 }
 
 [JsonSourceGenerationOptions(
@@ -81,7 +98,7 @@ internal sealed class EgressListConverter : JsonConverter<List<EgressRule>>
     {
         var rule = (JsonTypeInfo<EgressRule>)options.GetTypeInfo(typeof(EgressRule));
         if (reader.TokenType == JsonTokenType.Null) return null;
-        if (reader.TokenType == JsonTokenType.StartArray) return ReadList(ref reader, rule);
+        if (reader.TokenType == JsonTokenType.StartArray) return ReadList(ref reader, rule, "$.egress");
         if (reader.TokenType != JsonTokenType.StartObject)
             throw new JsonException("egress must be a list of rules or an object { \"allow\": [...], \"deny\": [...] }.");
 
@@ -92,11 +109,11 @@ internal sealed class EgressListConverter : JsonConverter<List<EgressRule>>
             reader.Read();
             switch (name)
             {
-                case "allow": allow = reader.TokenType == JsonTokenType.Null ? null : ReadList(ref reader, rule); break;
-                case "deny": deny = reader.TokenType == JsonTokenType.Null ? null : ReadList(ref reader, rule); break;
+                case "allow": allow = reader.TokenType == JsonTokenType.Null ? null : ReadList(ref reader, rule, "$.egress.allow"); break;
+                case "deny": deny = reader.TokenType == JsonTokenType.Null ? null : ReadList(ref reader, rule, "$.egress.deny"); break;
                 default:
                     if (options.UnmappedMemberHandling == JsonUnmappedMemberHandling.Disallow)
-                        throw new JsonException($"Unknown field '{name}' in egress: expected 'allow' or 'deny'.");
+                        throw new JsonException("unknown field (egress takes 'allow' and 'deny')", $"$.egress.{name}", null, null);
                     reader.Skip();
                     break;
             }
@@ -104,12 +121,25 @@ internal sealed class EgressListConverter : JsonConverter<List<EgressRule>>
         return EgressRules.FromAllowDeny(allow, deny);
     }
 
-    private static List<EgressRule> ReadList(ref Utf8JsonReader reader, JsonTypeInfo<EgressRule> rule)
+    private static List<EgressRule> ReadList(ref Utf8JsonReader reader, JsonTypeInfo<EgressRule> rule, string path)
     {
-        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("Expected a list of egress rules.");
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("expected a list of egress rules", path, null, null);
         var list = new List<EgressRule>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-            list.Add(JsonSerializer.Deserialize(ref reader, rule) ?? throw new JsonException("An egress rule cannot be null."));
+        {
+            var at = $"{path}[{list.Count}]";
+            EgressRule? r;
+            try
+            {
+                r = JsonSerializer.Deserialize(ref reader, rule);
+            }
+            catch (JsonException e)
+            {
+                // The nested call only knows the path inside the rule; give the whole one.
+                throw new JsonException(e.Message, at + (e.Path ?? "$")[1..], e.LineNumber, e.BytePositionInLine, e);
+            }
+            list.Add(r ?? throw new JsonException("an egress rule cannot be null", at, null, null));
+        }
         return list;
     }
 
