@@ -1,4 +1,4 @@
-using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -18,23 +18,17 @@ public static class HiveJson
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
-    private static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = Options.Encoder };
+    // What this SDK prints for people (CLI output, config files) keeps non-ASCII and + < > & as they are.
+    private static readonly JsonSerializerOptions Readable = new(Options) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions ReadableIndented = new(Readable) { WriteIndented = true };
 
-    /// <summary>Serializes any SDK type (config, sandbox info, apply result, ...).</summary>
-    public static string Serialize<T>(T value, bool indented = false)
-    {
-        var info = (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
-        if (!indented) return JsonSerializer.Serialize(value, info);
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, Indented)) JsonSerializer.Serialize(writer, value, info);
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
+    /// <summary>Serializes any SDK type (config, sandbox info, apply result, ...) as readable JSON.</summary>
+    public static string Serialize<T>(T value, bool indented = false) =>
+        JsonSerializer.Serialize(value, (JsonTypeInfo<T>)(indented ? ReadableIndented : Readable).GetTypeInfo(typeof(T)));
 
     /// <summary>Serializes a JSON node, indented or on one line.</summary>
     public static string Serialize(JsonNode? node, bool indented = false) =>
-        node?.ToJsonString(indented ? IndentedNodeOptions : Options) ?? "null";
-
-    private static readonly JsonSerializerOptions IndentedNodeOptions = new(Options) { WriteIndented = true };
+        node?.ToJsonString(indented ? ReadableIndented : Readable) ?? "null";
 
     internal static SandboxConfig ParseConfig(string json, bool strict)
     {

@@ -17,6 +17,7 @@ public class ConfigJsonTests
     public void OmitsNullsWhenWriting()
     {
         Assert.Equal("{}", new SandboxConfig().ToJson());
+        Assert.Equal("""{"env":{"GREETING":"héllo <b> & +1"}}""", new SandboxConfig { Env = new() { ["GREETING"] = "héllo <b> & +1" } }.ToJson());
         Assert.Equal("""{"image":"hive/base","ttl":0}""", new SandboxConfig { Image = "hive/base", Ttl = 0 }.ToJson());
         Assert.Equal("""{"fs":[{"backend":"local","mount":"/data","acls":[{"path":"/data/**","access":"ro"}]}],"egress":[{"access":"deny","host":"*","ports":[25]}]}""",
             new SandboxConfig { Fs = [new FsMount("/data", new AclRule("/data/**", "ro"))], Egress = [EgressRule.Deny("*", ports: [25])] }.ToJson());

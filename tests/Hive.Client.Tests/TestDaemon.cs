@@ -38,7 +38,8 @@ internal sealed class TestDaemon : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync(TimeSpan.FromSeconds(2));
+        // Open event streams are cut rather than awaited.
+        await _app.StopAsync(TimeSpan.FromMilliseconds(300));
         await _app.DisposeAsync();
     }
 

@@ -56,7 +56,7 @@ internal static class EventsCommand
 
     private static void Print(CliContext ctx, SandboxEvent e, bool json)
     {
-        ctx.Out.WriteLine(json ? e.Data.ToJsonString() : EventFormat.Line(e));
+        ctx.Out.WriteLine(json ? HiveJson.Serialize(e.Data) : EventFormat.Line(e));
         ctx.Out.Flush();
     }
 }
@@ -101,7 +101,7 @@ internal static class EventFormat
             if (sb.Length > 0) sb.Append(' ');
             var text = value is null ? "null" : value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString();
             sb.Append(key).Append('=');
-            if (text.Length == 0 || text.Any(char.IsWhiteSpace)) sb.Append(JsonSerializer.Serialize(text, HiveJson.Options)); else sb.Append(text);
+            if (text.Length == 0 || text.Any(char.IsWhiteSpace)) sb.Append(HiveJson.Serialize(text)); else sb.Append(text);
         }
         return sb.ToString();
     }
