@@ -329,6 +329,12 @@ public sealed class HiveConnection : IDisposable
                 }
             }
 
+            if (resp is not null && resp.Content.Headers.ContentType?.MediaType != "text/event-stream")
+            {
+                var type = resp.Content.Headers.ContentType?.MediaType ?? "no content type";
+                resp.Dispose();
+                throw new HiveException($"The daemon at {DisplayUrl} answered the event stream with {type}, not text/event-stream. Is HIVE_URL pointing at a Hive daemon?");
+            }
             if (resp is not null)
             {
                 connected = true;

@@ -184,4 +184,68 @@ public class CliTests
         Assert.Matches(@"^#7  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.000  b1  egress.request  access=denied host=evil.com path=""/a b"" rule=null\n$", text.Out.Replace("\r\n", "\n"));
         Assert.Equal("denied", (string)JsonNode.Parse(json.Out)!["access"]!);
     }
+
+    [Fact]
+    public async Task RunCreatesExecsShowsEventsAndRemoves()
+    {
+        var calls = new List<string>();
+        string? created = null;
+        await using var d = await TestDaemon.StartAsync(app =>
+        {
+            app.MapPut("/v1/sandboxes/{name}", async (HttpContext ctx, string name) =>
+            {
+                created = await new StreamReader(ctx.Request.Body).ReadToEndAsync();
+                lock (calls) calls.Add("PUT " + name);
+                await TestDaemon.Json(ctx, TestDaemon.SandboxJson(name, "running"), 201);
+            });
+            app.MapPost("/v1/sandboxes/{name}/exec", async (HttpContext ctx, string name) =>
+            {
+                lock (calls) calls.Add("EXEC " + name);
+                ctx.Response.ContentType = "text/event-stream";
+                await TestDaemon.Sse(ctx, "event: stdout\ndata: {\"data\":\"hi\\n\"}\n\nevent: exit\ndata: {\"exitCode\":3,\"durationMs\":5,\"timedOut\":false}\n\n");
+            });
+            app.MapGet("/v1/sandboxes/{name}/events", (HttpContext ctx, string name) => TestDaemon.Json(ctx,
+                "[" + $$"""{"id":1,"ts":"2025-05-01T10:00:00Z","sandbox":"{{name}}","type":"exec.request","command":["sh","-c","echo hi"]}""" + "," +
+                $$"""{"id":2,"ts":"2025-05-01T10:00:01Z","sandbox":"{{name}}","type":"egress.request","access":"denied","host":"evil.com","port":443,"method":"TLS","path":null,"reason":"no rule matches"}""" + "]"));
+            app.MapDelete("/v1/sandboxes/{name}", (HttpContext ctx, string name) => { lock (calls) calls.Add("DELETE " + name); ctx.Response.StatusCode = 204; });
+        });
+
+        var r = await Hive(d, "run", "--allow", "pypi.org", "--", "sh", "-c", "echo hi");
+
+        Assert.Equal(3, r.Exit);
+        Assert.Equal("hi\n", r.Out);
+        var name = calls[0]["PUT ".Length..];
+        Assert.Matches("^run-[a-z0-9]{8}$", name);
+        Assert.Equal(["PUT " + name, "EXEC " + name, "DELETE " + name], calls);
+        Assert.Equal("""{"egress":[{"access":"allow","host":"pypi.org"}]}""", created);
+        var err = r.Err.Replace("\r\n", "\n");
+        Assert.Matches(@"\d\d:\d\d:\d\d\.000  exec.request      sh -c echo hi\n", err);
+        Assert.Matches(@"\d\d:\d\d:\d\d\.000  egress.request    denied TLS evil.com:443 \(no rule matches\)\n", err);
+    }
+
+    [Fact]
+    public async Task ConfigPrintsAndApplies()
+    {
+        string? applied = null;
+        await using var d = await TestDaemon.StartAsync(app =>
+        {
+            app.MapGet("/v1/sandboxes/{name}", (HttpContext ctx, string name) => TestDaemon.Json(ctx, TestDaemon.SandboxJson(name)));
+            app.MapGet("/v1/sandboxes/{name}/config", (HttpContext ctx) => TestDaemon.Json(ctx, """{"image":"hive/base","ttl":0}"""));
+            app.MapPut("/v1/sandboxes/{name}/config", async (HttpContext ctx) =>
+            {
+                applied = await new StreamReader(ctx.Request.Body).ReadToEndAsync();
+                await TestDaemon.Json(ctx, $$"""{"applied":true,"config":{{applied}},"changes":["ttl: 0 -> 60"],"warnings":["a warning"]}""");
+            });
+        });
+
+        var shown = await Hive(d, "config", "b1");
+        var result = await HiveWithInput(d, """{"image":"hive/base","ttl":60}""", "config", "b1", "--apply", "-");
+
+        Assert.Equal(0, shown.Exit);
+        Assert.Equal("{\n  \"image\": \"hive/base\",\n  \"ttl\": 0\n}\n", shown.Out.Replace("\r\n", "\n"));
+        Assert.Equal(0, result.Exit);
+        Assert.Equal("""{"image":"hive/base","ttl":60}""", applied);
+        Assert.Equal("Applied 1 change to b1:\n  ttl: 0 -> 60\n", result.Out.Replace("\r\n", "\n"));
+        Assert.Equal("warning: a warning\n", result.Err.Replace("\r\n", "\n"));
+    }
 }

@@ -78,9 +78,10 @@ internal static class EventFormat
     public static string Summary(SandboxEvent e)
     {
         string S(string f) => Text(e[f]);
+        string Opt(string f, string format = "{0}") => e[f] is null ? "" : string.Format(CultureInfo.InvariantCulture, format, Text(e[f]));
         return e.Type switch
         {
-            "egress.request" => $"{S("access")} {S("method")} {S("host")}:{S("port")}{S("path")}" + (e["reason"] is null ? "" : $" ({S("reason")})"),
+            "egress.request" => $"{S("access")} {S("method")} {S("host")}:{S("port")}{Opt("path")}{Opt("reason", " ({0})")}",
             "egress.response" => $"{S("status")} in {S("durationMs")} ms, {S("bytesIn")} bytes in, {S("bytesOut")} out",
             "dns.query" => $"{S("name")} {S("qtype")} -> {S("answer")}",
             "fs.request" => $"{S("access")} {S("op")} {S("path")}",
