@@ -300,7 +300,7 @@ public sealed class HiveConnection : IDisposable
         return q.ToString();
     }
 
-    internal static TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan ReconnectDelay = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(5);
 
     /// <summary>
