@@ -19,8 +19,25 @@ internal sealed class CliContext
 
     public HiveConnection Connection => _connection ??= Connect();
 
-    /// <summary>Spectre console over <see cref="Out"/>, for tables and progress.</summary>
-    public IAnsiConsole Ansi => _ansi ??= AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Out) });
+    /// <summary>
+    /// Spectre console over <see cref="Out"/>, for tables and progress: colours and redraws only on a terminal;
+    /// otherwise plain text with no wrapping, for scripts.
+    /// </summary>
+    public IAnsiConsole Ansi => _ansi ??= CreateAnsi();
+
+    private IAnsiConsole CreateAnsi()
+    {
+        var terminal = ReferenceEquals(Out, Console.Out) && !Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Out),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        if (!terminal) console.Profile.Width = 4096;
+        return console;
+    }
 }
 
 /// <summary>A failure to report as <c>error: message</c> with an exit code.</summary>

@@ -41,8 +41,9 @@ internal static class HiveCli
             Output = ctx.Out,
             Error = ctx.Err,
             EnableDefaultExceptionHandler = false,
-            // Ctrl+C and SIGTERM cancel the command's token; the daemon gets longer to shut down cleanly.
-            ProcessTerminationTimeout = parse.CommandResult.Command.Name == "daemon" ? TimeSpan.FromSeconds(30) : TimeSpan.FromSeconds(3),
+            // Ctrl+C and SIGTERM cancel the command's token, then the process ends after this grace time:
+            // longer for the daemon's shutdown and for `run` removing its sandbox.
+            ProcessTerminationTimeout = parse.CommandResult.Command.Name is "daemon" or "run" ? TimeSpan.FromSeconds(35) : TimeSpan.FromSeconds(3),
         };
         if (parse.Action is ParseErrorAction)
         {

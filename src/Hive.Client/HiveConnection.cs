@@ -300,7 +300,7 @@ public sealed class HiveConnection : IDisposable
         return q.ToString();
     }
 
-    internal static TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan ReconnectDelay = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -329,6 +329,12 @@ public sealed class HiveConnection : IDisposable
                 }
             }
 
+            if (resp is not null && resp.Content.Headers.ContentType?.MediaType != "text/event-stream")
+            {
+                var type = resp.Content.Headers.ContentType?.MediaType ?? "no content type";
+                resp.Dispose();
+                throw new HiveException($"The daemon at {DisplayUrl} answered the event stream with {type}, not text/event-stream. Is HIVE_URL pointing at a Hive daemon?");
+            }
             if (resp is not null)
             {
                 connected = true;

@@ -1,4 +1,4 @@
-using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -18,27 +18,38 @@ public static class HiveJson
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
-    private static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = Options.Encoder };
+    // What this SDK prints for people (CLI output, config files) keeps non-ASCII and + < > & as they are.
+    private static readonly JsonSerializerOptions Readable = new(Options) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions ReadableIndented = new(Readable) { WriteIndented = true };
 
-    /// <summary>Serializes any SDK type (config, sandbox info, apply result, ...).</summary>
-    public static string Serialize<T>(T value, bool indented = false)
-    {
-        var info = (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
-        if (!indented) return JsonSerializer.Serialize(value, info);
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, Indented)) JsonSerializer.Serialize(writer, value, info);
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
+    /// <summary>Serializes any SDK type (config, sandbox info, apply result, ...) as readable JSON.</summary>
+    public static string Serialize<T>(T value, bool indented = false) =>
+        JsonSerializer.Serialize(value, (JsonTypeInfo<T>)(indented ? ReadableIndented : Readable).GetTypeInfo(typeof(T)));
 
     /// <summary>Serializes a JSON node, indented or on one line.</summary>
     public static string Serialize(JsonNode? node, bool indented = false) =>
-        node?.ToJsonString(indented ? IndentedNodeOptions : Options) ?? "null";
+        node?.ToJsonString(indented ? ReadableIndented : Readable) ?? "null";
 
-    private static readonly JsonSerializerOptions IndentedNodeOptions = new(Options) { WriteIndented = true };
-
-    internal static SandboxConfig ParseConfig(string json, bool strict) =>
-        JsonSerializer.Deserialize(json, (JsonTypeInfo<SandboxConfig>)(strict ? StrictOptions : Options).GetTypeInfo(typeof(SandboxConfig)))
-        ?? throw new JsonException("A sandbox config must be a JSON object, not null.");
+    internal static SandboxConfig ParseConfig(string json, bool strict)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, (JsonTypeInfo<SandboxConfig>)(strict ? StrictOptions : Options).GetTypeInfo(typeof(SandboxConfig)))
+                ?? throw new JsonException("a sandbox config must be a JSON object, not null.");
+        }
+        catch (JsonException e) when (e.Path is not null)
+        {
+            // Say it the way the daemon does: "egress[0].hots: unknown field", without .NET type names.
+            var path = e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : e.Path.TrimStart('$');
+            var message = e.Message;
+            var cut = message.IndexOf(" Path: ", StringComparison.Ordinal);
+            if (cut >= 0) message = message[..cut];
+            if (message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)) message = "unknown field";
+            else if (message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal)) message = "wrong type of value";
+            var where = path.Length == 0 ? "" : path + ": ";
+            throw new JsonException($"{where}{message} (line {e.LineNumber + 1})", e.Path, e.LineNumber, e.BytePositionInLine, e);
+        }
+    }
 }
 
 [JsonSourceGenerationOptions(
@@ -81,7 +92,7 @@ internal sealed class EgressListConverter : JsonConverter<List<EgressRule>>
     {
         var rule = (JsonTypeInfo<EgressRule>)options.GetTypeInfo(typeof(EgressRule));
         if (reader.TokenType == JsonTokenType.Null) return null;
-        if (reader.TokenType == JsonTokenType.StartArray) return ReadList(ref reader, rule);
+        if (reader.TokenType == JsonTokenType.StartArray) return ReadList(ref reader, rule, "$.egress");
         if (reader.TokenType != JsonTokenType.StartObject)
             throw new JsonException("egress must be a list of rules or an object { \"allow\": [...], \"deny\": [...] }.");
 
@@ -92,11 +103,11 @@ internal sealed class EgressListConverter : JsonConverter<List<EgressRule>>
             reader.Read();
             switch (name)
             {
-                case "allow": allow = reader.TokenType == JsonTokenType.Null ? null : ReadList(ref reader, rule); break;
-                case "deny": deny = reader.TokenType == JsonTokenType.Null ? null : ReadList(ref reader, rule); break;
+                case "allow": allow = reader.TokenType == JsonTokenType.Null ? null : ReadList(ref reader, rule, "$.egress.allow"); break;
+                case "deny": deny = reader.TokenType == JsonTokenType.Null ? null : ReadList(ref reader, rule, "$.egress.deny"); break;
                 default:
                     if (options.UnmappedMemberHandling == JsonUnmappedMemberHandling.Disallow)
-                        throw new JsonException($"Unknown field '{name}' in egress: expected 'allow' or 'deny'.");
+                        throw new JsonException("unknown field (egress takes 'allow' and 'deny')", $"$.egress.{name}", null, null);
                     reader.Skip();
                     break;
             }
@@ -104,12 +115,25 @@ internal sealed class EgressListConverter : JsonConverter<List<EgressRule>>
         return EgressRules.FromAllowDeny(allow, deny);
     }
 
-    private static List<EgressRule> ReadList(ref Utf8JsonReader reader, JsonTypeInfo<EgressRule> rule)
+    private static List<EgressRule> ReadList(ref Utf8JsonReader reader, JsonTypeInfo<EgressRule> rule, string path)
     {
-        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("Expected a list of egress rules.");
+        if (reader.TokenType != JsonTokenType.StartArray) throw new JsonException("expected a list of egress rules", path, null, null);
         var list = new List<EgressRule>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-            list.Add(JsonSerializer.Deserialize(ref reader, rule) ?? throw new JsonException("An egress rule cannot be null."));
+        {
+            var at = $"{path}[{list.Count}]";
+            EgressRule? r;
+            try
+            {
+                r = JsonSerializer.Deserialize(ref reader, rule);
+            }
+            catch (JsonException e)
+            {
+                // The nested call only knows the path inside the rule; give the whole one.
+                throw new JsonException(e.Message, at + (e.Path ?? "$")[1..], e.LineNumber, e.BytePositionInLine, e);
+            }
+            list.Add(r ?? throw new JsonException("an egress rule cannot be null", at, null, null));
+        }
         return list;
     }
 

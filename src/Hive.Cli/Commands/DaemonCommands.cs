@@ -130,24 +130,25 @@ internal static class DaemonCommands
     private static async Task<int> DownAsync(CliContext ctx, CancellationToken ct)
     {
         var conn = ctx.Connection;
-        if (ReadPid() is not { } pid)
+        var pid = ReadPid();
+        if (pid is { } stale && !IsOurDaemon(stale))
+        {
+            TryDelete(PidFile);
+            pid = null;
+        }
+        if (pid is null)
         {
             if (await TryHealthAsync(conn, ct) is not null)
-                throw new CliException($"a daemon answers at {conn.DisplayUrl}, but it was not started by `hive up` (no {PidFile}); stop it where it runs.");
+                throw new CliException($"a daemon answers at {conn.DisplayUrl}, but it was not started by `hive up` (no live pid in {PidFile}); stop it where it runs.");
             ctx.Out.WriteLine("Hive is not running.");
             return 0;
         }
-        if (!IsOurDaemon(pid))
-        {
-            TryDelete(PidFile);
-            ctx.Out.WriteLine($"Hive is not running (removed the stale {PidFile}).");
-            return 0;
-        }
-        if (!Native.Kill(pid, Native.SIGTERM))
+
+        if (!Native.Kill(pid.Value, Native.SIGTERM))
             throw new CliException($"cannot signal the daemon (pid {pid}): permission denied? Run `hive down` as the user who ran `hive up`.");
 
         var waited = Stopwatch.StartNew();
-        while (Native.IsAlive(pid))
+        while (Native.IsAlive(pid.Value))
         {
             if (waited.Elapsed > StopTimeout)
                 throw new CliException($"the daemon (pid {pid}) did not stop within {StopTimeout.TotalSeconds:0} s; it may still be cleaning up (see {LogFile}). Force it with `kill -9 {pid}`.");

@@ -56,7 +56,7 @@ internal static class EventsCommand
 
     private static void Print(CliContext ctx, SandboxEvent e, bool json)
     {
-        ctx.Out.WriteLine(json ? e.Data.ToJsonString() : EventFormat.Line(e));
+        ctx.Out.WriteLine(json ? HiveJson.Serialize(e.Data) : EventFormat.Line(e));
         ctx.Out.Flush();
     }
 }
@@ -78,9 +78,10 @@ internal static class EventFormat
     public static string Summary(SandboxEvent e)
     {
         string S(string f) => Text(e[f]);
+        string Opt(string f, string format = "{0}") => e[f] is null ? "" : string.Format(CultureInfo.InvariantCulture, format, Text(e[f]));
         return e.Type switch
         {
-            "egress.request" => $"{S("access")} {S("method")} {S("host")}:{S("port")}{S("path")}" + (e["reason"] is null ? "" : $" ({S("reason")})"),
+            "egress.request" => $"{S("access")} {S("method")} {S("host")}:{S("port")}{Opt("path")}{Opt("reason", " ({0})")}",
             "egress.response" => $"{S("status")} in {S("durationMs")} ms, {S("bytesIn")} bytes in, {S("bytesOut")} out",
             "dns.query" => $"{S("name")} {S("qtype")} -> {S("answer")}",
             "fs.request" => $"{S("access")} {S("op")} {S("path")}",
@@ -101,7 +102,7 @@ internal static class EventFormat
             if (sb.Length > 0) sb.Append(' ');
             var text = value is null ? "null" : value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString();
             sb.Append(key).Append('=');
-            if (text.Length == 0 || text.Any(char.IsWhiteSpace)) sb.Append(JsonSerializer.Serialize(text, HiveJson.Options)); else sb.Append(text);
+            if (text.Length == 0 || text.Any(char.IsWhiteSpace)) sb.Append(HiveJson.Serialize(text)); else sb.Append(text);
         }
         return sb.ToString();
     }

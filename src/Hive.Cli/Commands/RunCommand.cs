@@ -26,6 +26,7 @@ internal static class RunCommand
             var name = "run-" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz0123456789", 8);
 
             var sb = await ctx.Connection.GetOrCreateSandboxAsync(name, config, ct);
+            if (!sb.Created) throw new CliException($"a sandbox named {name} already existed; run again.");
             try
             {
                 await WaitStartedAsync(sb, ct);

@@ -40,6 +40,9 @@ public sealed class Runc(string stateRoot, string binary = "runc")
         return new StreamReader(f).ReadToEnd().Trim();
     }
 
+    /// <summary>Whether runc keeps state for this container (without starting runc).</summary>
+    public bool HasState(string id) => Directory.Exists(Path.Combine(stateRoot, id));
+
     public async Task<ContainerState?> StateAsync(string id, CancellationToken ct)
     {
         var r = await Command.RunAsync(binary, Args("state", id), ct: ct);

@@ -25,7 +25,8 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
     {
         var name = launch.Name;
         if (await IsRunningAsync(name, ct)) return;
-        await StopAsync(name, launch.Slot, ct); // clear whatever a failed start or crash left behind
+        // Clear whatever a failed start, a stop or a crash left behind; a brand-new sandbox has nothing to clear.
+        if (Directory.Exists(paths.SandboxDir(name)) || runc.HasState(name)) await StopAsync(name, launch.Slot, ct);
         try
         {
             var rootFs = paths.RootFs(name);
@@ -45,13 +46,22 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
         }
     }
 
-    public async Task<bool> IsRunningAsync(string name, CancellationToken ct) =>
-        await runc.StateAsync(name, ct) is { Status: "running" or "created" or "paused" };
+    /// <summary>
+    /// Cheap check on the hot path (every exec): the init process runc recorded is alive. Spawning
+    /// `runc state` would cost a process start per exec.
+    /// </summary>
+    public Task<bool> IsRunningAsync(string name, CancellationToken ct)
+    {
+        var pidFile = Path.Combine(paths.Bundle(name), "init.pid");
+        if (!runc.HasState(name) || !File.Exists(pidFile)) return Task.FromResult(false);
+        return Task.FromResult(int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && pid > 0 && Directory.Exists($"/proc/{pid}")
+            && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal));
+    }
 
     /// <summary>Stops the container and releases its network and root mount; keeps its upper dir.</summary>
     public async Task StopAsync(string name, int slot, CancellationToken ct)
     {
-        if (await runc.StateAsync(name, ct) is not null)
+        if (runc.HasState(name))
         {
             await runc.KillAsync(name, "KILL", ct);
             await runc.DeleteAsync(name, ct);

@@ -12,7 +12,7 @@ public sealed class NetworkSetup(SlotAddressing addressing, string daemonTag)
 
     public async Task CreateAsync(SandboxNetwork n, CancellationToken ct)
     {
-        await RemoveAsync(n, ct); // a half-created leftover of the same slot must not make creation fail
+        if (Exists(n)) await RemoveAsync(n, ct); // a half-created leftover of the same slot must not make creation fail
         var host = $"""
             netns add {n.Namespace}
             link add {n.HostVeth} type veth peer name eth0 netns {n.Namespace}
@@ -29,8 +29,12 @@ public sealed class NetworkSetup(SlotAddressing addressing, string daemonTag)
         await Command.RunCheckedAsync("ip", ["-n", n.Namespace, "-batch", "-"], inside + "\n", ct);
     }
 
+    private static bool Exists(SandboxNetwork n) =>
+        File.Exists(n.NamespacePath) || Directory.Exists($"/sys/class/net/{n.HostVeth}");
+
     public async Task RemoveAsync(SandboxNetwork n, CancellationToken ct)
     {
+        if (!Exists(n)) return;
         // Deleting the namespace destroys eth0 and with it the host end of the pair.
         await Command.RunAsync("ip", ["netns", "del", n.Namespace], ct: ct);
         await Command.RunAsync("ip", ["link", "del", n.HostVeth], ct: ct);
