@@ -3,7 +3,7 @@
 set -euo pipefail
 hive=bin/hive
 echo
-echo "First sandbox: running 'uname -a; id; ls /workspace' in a throwaway hive/base sandbox"
+echo "First sandbox: a throwaway hive/base sandbox says hello, then its events (the audit log):"
 $hive run --image hive/base -- sh -c 'echo "hello from $(hostname)"; id; uname -sr'
 echo
 echo "Hive is up. Try:"

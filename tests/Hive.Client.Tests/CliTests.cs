@@ -181,7 +181,7 @@ public class CliTests
 
         Assert.Equal(0, text.Exit);
         Assert.Equal(["?types=egress.%2A%2Cdns.query&follow=false&limit=5", "?follow=false"], queries);
-        Assert.Matches(@"^#7  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.000  b1  egress.request  access=denied host=evil.com path=""/a b"" rule=null\n$", text.Out.Replace("\r\n", "\n"));
+        Assert.Matches(@"^#7  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.000  b1  egress.request  access=denied host=evil.com path='/a b' rule=null\n$", text.Out.Replace("\r\n", "\n"));
         Assert.Equal("denied", (string)JsonNode.Parse(json.Out)!["access"]!);
     }
 

@@ -100,12 +100,22 @@ internal static class EventFormat
         {
             if (Common.Contains(key)) continue;
             if (sb.Length > 0) sb.Append(' ');
-            var text = value is null ? "null" : value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : value.ToJsonString();
-            sb.Append(key).Append('=');
-            if (text.Length == 0 || text.Any(char.IsWhiteSpace)) sb.Append(HiveJson.Serialize(text)); else sb.Append(text);
+            sb.Append(key).Append('=').Append(value is null ? "null" : Plain(value));
         }
         return sb.ToString();
     }
+
+    // For people, not parsers (--json is for those): strings unquoted unless they hold spaces, arrays of strings as shell words.
+    private static string Plain(JsonNode value) => value switch
+    {
+        JsonArray a when a.All(x => x is JsonValue v && v.GetValueKind() == JsonValueKind.String) =>
+            "[" + string.Join(' ', a.Select(x => Quote(x!.GetValue<string>()))) + "]",
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => Quote(v.GetValue<string>()),
+        _ => value.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }),
+    };
+
+    private static string Quote(string s) =>
+        s.Length > 0 && !s.Any(c => char.IsWhiteSpace(c) || c is '"' or '\\' or '\'') ? s : "'" + s.Replace("'", "'\\''") + "'";
 
     private static string Text(JsonNode? node) => node switch
     {
