@@ -11,10 +11,12 @@ namespace Hive.Core.Egress;
 /// </summary>
 /// <remarks>
 /// IPv6 forms that carry an IPv4 address are classified by every IPv4 address they may carry, and forbidden when any
-/// of them is: IPv4-mapped <c>::ffff:0:0/96</c>, IPv4-compatible <c>::/96</c>, NAT64 <c>64:ff9b::/96</c>, local-use
-/// NAT64 <c>64:ff9b:1::/48</c> (every RFC 6052 layout from /48 to /96, since its prefix length is site-chosen), 6to4
+/// of them is: IPv4-mapped <c>::ffff:0:0/96</c>, IPv4-compatible <c>::/96</c>, NAT64 <c>64:ff9b::/96</c>, 6to4
 /// <c>2002::/16</c> (bits 16-47), Teredo <c>2001::/32</c> (server in bits 32-63, client XOR-ed in the last 32 bits)
-/// and ISATAP interface ids (<c>::0:5efe:a.b.c.d</c>, <c>::200:5efe:a.b.c.d</c>, any prefix).
+/// and ISATAP interface ids (<c>::0:5efe:a.b.c.d</c>, <c>::200:5efe:a.b.c.d</c>, any prefix). The local-use NAT64
+/// prefix <c>64:ff9b:1::/48</c> is always forbidden: where it carries the IPv4 address depends on a prefix length
+/// chosen by the site (RFC 6052 layouts from /48 to /96), so no reading is safe; the reason comes from the /96
+/// reading when that is forbidden, else it is <c>reserved</c>.
 /// <para>
 /// The allow-list exempts an address it contains; an IPv4-mapped address counts as its IPv4 address (so
 /// <c>127.0.0.0/8</c> also exempts <c>::ffff:127.0.0.1</c>), but the other embeddings are not exempted by an IPv4
@@ -155,9 +157,10 @@ public sealed class AddressClassifier
         V4Range.Of(240, 0, 0, 0, 4, AddressCategory.Reserved),
     ];
 
-    private readonly record struct V6Range(UInt128 Network, UInt128 Mask, string Category)
+    /// <summary>A null category: not forbidden by its range (what it embeds was checked before).</summary>
+    private readonly record struct V6Range(UInt128 Network, UInt128 Mask, string? Category)
     {
-        public static V6Range Of(ulong high, ulong low, int prefix, string category) =>
+        public static V6Range Of(ulong high, ulong low, int prefix, string? category) =>
             new(new UInt128(high, low), prefix == 0 ? 0 : UInt128.MaxValue << (128 - prefix), category);
     }
 
@@ -168,6 +171,8 @@ public sealed class AddressClassifier
         V6Range.Of(0xfd00_0ec2_0000_0000, 0x254, 128, AddressCategory.Metadata),            // fd00:ec2::254 (AWS)
         V6Range.Of(0xfd00_0ec2_0000_0000, 0x23, 128, AddressCategory.Metadata),             // fd00:ec2::23 (AWS time)
         V6Range.Of(0xfd00_0ec2_0000_0000, 0, 32, AddressCategory.Metadata),                 // the rest of AWS's fd00:ec2::/32
+        V6Range.Of(0x0064_ff9b_0000_0000, 0, 96, null),                                     // 64:ff9b::/96 NAT64
+        V6Range.Of(0x0064_ff9b_0001_0000, 0, 48, AddressCategory.Reserved),                 // 64:ff9b:1::/48 local NAT64
         V6Range.Of(0, 0, 8, AddressCategory.Reserved),                                      // ::/8 (what ::/96 leaves)
         V6Range.Of(0x0100_0000_0000_0000, 0, 64, AddressCategory.Reserved),                 // 100::/64 discard-only
         V6Range.Of(0x2001_0002_0000_0000, 0, 48, AddressCategory.Benchmark),                // 2001:2::/48
@@ -220,13 +225,7 @@ public sealed class AddressClassifier
         var high96 = v >> 32;
         if (high96 == 0) found[n++] = (uint)v;                                               // ::/96 IPv4-compatible
         if (high96 == (UInt128)0x0064_ff9b << 64) found[n++] = (uint)v;                      // 64:ff9b::/96
-        if ((v >> 80) == 0x0064_ff9b_0001)                                             // 64:ff9b:1::/48, RFC 6052 layouts
-        {
-            found[n++] = Bits(v, 48, 16) << 16 | Bits(v, 72, 16);                            // /48
-            found[n++] = Bits(v, 56, 8) << 24 | Bits(v, 72, 24);                             // /56
-            found[n++] = Bits(v, 72, 32);                                                    // /64
-            found[n++] = (uint)v;                                                            // /96
-        }
+        if ((v >> 80) == 0x0064_ff9b_0001) found[n++] = (uint)v;                             // 64:ff9b:1::/48 read as /96
         if ((v >> 112) == 0x2002) found[n++] = Bits(v, 16, 32);                             // 6to4
         if ((v >> 96) == 0x2001_0000)                                                        // Teredo
         {
