@@ -47,7 +47,8 @@ public static class EgressHost
     /// <summary>
     /// Whether <paramref name="name"/> is already a canonical DNS name: 1-253 characters, labels of 1-63 lower-case
     /// letters, digits, - and _, not starting or ending with -, the last label neither all digits nor a hex number.
-    /// Exactly the names <see cref="HostPattern.TryNormalize"/> returns unchanged (tested).
+    /// Exactly the names <see cref="HostPattern.TryNormalize"/> returns unchanged, minus wildcards and names whose last
+    /// label is a hex number (<c>a.0x10</c>), which the URL standard makes invalid (tested).
     /// </summary>
     public static bool IsCanonicalName(ReadOnlySpan<char> name) => IsValidName(name, allowUpper: false);
 

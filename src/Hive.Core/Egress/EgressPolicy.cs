@@ -152,7 +152,9 @@ public sealed class EgressPolicy
         }
         else
         {
-            // Non-ASCII (a DNS question is ASCII on the wire, so this is rare) or invalid: the full canonicalisation.
+            // An ASCII name that fails the check above is an IP literal or invalid, neither of which gets an answer.
+            // Only a non-ASCII name (rare: DNS questions are punycode on the wire) needs the full canonicalisation.
+            if (System.Text.Ascii.IsValid(name)) return false;
             if (!EgressHost.TryCanonicalize(name, out var canonical, out var address) || address is not null) return false;
             span = canonical;
         }
