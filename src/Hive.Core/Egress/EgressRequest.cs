@@ -4,12 +4,12 @@ namespace Hive.Core.Egress;
 
 public enum EgressHostKind
 {
+    /// <summary>Not a valid host (also <c>default(EgressRequest)</c>); every decision denies it.</summary>
+    Invalid,
     /// <summary>A DNS name (canonical: lower case, punycode, no trailing dot).</summary>
     Name,
     /// <summary>An IP literal (canonical text; IPv4-mapped folded to IPv4).</summary>
     Address,
-    /// <summary>Not a valid host; every decision denies it.</summary>
-    Invalid,
 }
 
 /// <summary>

@@ -142,6 +142,14 @@ public class EgressPolicyTests
     }
 
     [Fact]
+    public void ADefaultRequestIsDenied()
+    {
+        EgressRequest request = default;
+        Assert.Equal(EgressHostKind.Invalid, request.HostKind);
+        Assert.Equal(new EgressDecision(EgressVerdict.Denied, null, EgressReasons.InvalidHost), Policy("allow *").Decide(request));
+    }
+
+    [Fact]
     public void KnowsWhetherNamesNeedResolvingFirst()
     {
         Assert.False(Policy("allow *; deny x.com").HasAddressDenyRules);
