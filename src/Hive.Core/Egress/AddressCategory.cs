@@ -1,0 +1,19 @@
+namespace Hive.Core.Egress;
+
+/// <summary>Why <see cref="AddressClassifier"/> forbids an upstream address: the <c>reason</c> strings.</summary>
+public static class AddressCategory
+{
+    public const string Loopback = "loopback";
+    public const string Private = "private";
+    public const string LinkLocal = "link-local";
+    public const string Cgnat = "cgnat";
+    public const string Metadata = "metadata";
+    public const string Unspecified = "unspecified";
+    public const string Multicast = "multicast";
+    public const string Broadcast = "broadcast";
+    public const string Reserved = "reserved";
+    public const string Benchmark = "benchmark";
+    public const string Documentation = "documentation";
+    /// <summary>One of the host's own addresses.</summary>
+    public const string Host = "host";
+}
