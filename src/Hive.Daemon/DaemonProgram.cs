@@ -1,4 +1,6 @@
 using Hive.Daemon.Api;
+using Hive.Egress;
+using Hive.Egress.Tls;
 using Hive.Daemon.Events;
 using Hive.Daemon.HostSide;
 using Hive.Daemon.Sandboxes;
@@ -42,6 +44,7 @@ public static class DaemonProgram
         var token = TokenFile.LoadOrCreate(settings.TokenPath);
 
         var builder = WebApplication.CreateSlimBuilder();
+        using var ca = CertificateAuthority.LoadOrCreate(Path.Combine(settings.Home, "ca"));
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; });
         builder.Logging.SetMinimumLevel(LogLevel.Information);
@@ -54,10 +57,16 @@ public static class DaemonProgram
         var runtime = new SandboxRuntime(paths, new Runc(paths.RuncRoot), new NetworkSetup(addressing, settings.Tag));
         var store = new HiveStore(settings.DatabasePath);
         var events = new EventBus(store);
+        using var bootLoggers = LoggerFactory.Create(l => l
+            .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; })
+            .AddFilter("Microsoft", LogLevel.Warning).AddFilter("Yarp", LogLevel.Warning));
+        var upstream = settings.Upstream;
+        await using var egress = await EgressService.StartAsync(new EgressOptions(upstream.Hosts, upstream.AllowPrivate, upstream.CaBundle),
+            ca, new EventSink(events), bootLoggers, ct);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(events);
-        builder.Services.AddSingleton<ISandboxHost>(new LocalSandboxHost(runtime, new ImageStore(paths.Images)));
+        builder.Services.AddSingleton<ISandboxHost>(new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress, ca.CertificatePem));
         builder.Services.AddSingleton(sp => new SandboxManager(store, events, sp.GetRequiredService<ISandboxHost>(), addressing.Capacity,
             sp.GetRequiredService<ILogger<SandboxManager>>()));
         builder.Services.AddSingleton(new SandboxJson($"http://{settings.Listen}"));
@@ -86,6 +95,11 @@ public static class DaemonProgram
         await manager.ShutdownAsync(CancellationToken.None);
         store.Dispose();
         return 0;
+    }
+
+    private sealed class EventSink(EventBus bus) : IEgressEventSink
+    {
+        public long Append(string sandbox, string type, System.Text.Json.Nodes.JsonObject data) => bus.Append(sandbox, type, data).Id;
     }
 
     private static async Task ExpireLoopAsync(SandboxManager manager, ILogger log, CancellationToken ct)

@@ -38,9 +38,9 @@ public sealed class IsolationTests(SharedDaemon fixture)
     }
 
     [Fact]
-    public async Task Sandbox_cannot_open_any_tcp_connection_nor_reach_the_daemon_or_the_host()
+    public async Task Without_egress_rules_nothing_reaches_the_host_the_daemon_or_beyond()
     {
-        // A listener on every host address: if the sandbox could reach the host at all, it would connect here.
+        // A listener on every host address: if the sandbox could reach the host at all, bytes would land here.
         using var listener = new TcpListener(IPAddress.Any, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
@@ -49,15 +49,22 @@ public sealed class IsolationTests(SharedDaemon fixture)
         {
             var gateway = (await sb.ExecAsync("ip route | awk '/default/ {print $3}'")).Stdout.Trim();
             Assert.StartsWith(fixture.Daemon.Subnet.Split('.')[0] + "." + fixture.Daemon.Subnet.Split('.')[1], gateway);
-            var targets = new[] { $"{gateway} {port}", $"{gateway} {fixture.Daemon.Port}", $"127.0.0.1 {fixture.Daemon.Port}", $"{gateway} 22" };
-            foreach (var t in targets)
+            // Every TCP connection is steered to the egress proxy, which refuses it: no byte reaches the target.
+            foreach (var t in new[] { $"{gateway} {port}", $"127.0.0.1 {port}", $"{gateway} {fixture.Daemon.Port}", $"{gateway} 22" })
             {
-                var r = await sb.ExecAsync($"nc -w 2 {t} </dev/null && echo CONNECTED || echo refused");
-                Assert.DoesNotContain("CONNECTED", r.Stdout);
+                var r = await sb.ExecAsync($"echo probe | nc -w 2 {t}; echo rc=$?");
+                Assert.DoesNotContain("probe", r.Stdout);
             }
-            var wget = await sb.ExecAsync($"wget -q -T 2 -O - http://{gateway}:{fixture.Daemon.Port}/v1/health; echo rc=$?");
-            Assert.DoesNotContain("ok", wget.Stdout.Replace("rc=", ""));
+            var api = await sb.ExecAsync($"wget -q -T 3 -O - http://{gateway}:{fixture.Daemon.Port}/v1/health; echo rc=$?");
+            Assert.DoesNotContain("\"ok\"", api.Stdout);
+            // UDP other than DNS goes nowhere; DNS for any name is NXDOMAIN.
+            var dns = await sb.ExecAsync("nslookup example.com 2>&1; echo rc=$?");
+            Assert.DoesNotContain("Address: 93.", dns.Stdout);
             Assert.False(listener.Pending(), "a connection from the sandbox reached a host listener");
+            var denied = await sb.GetEventsAsync(types: "egress.request");
+            Assert.NotEmpty(denied);
+            Assert.All(denied, e => Assert.Equal("denied", e.Get<string>("access")));
+            Assert.All(await sb.GetEventsAsync(types: "dns.query"), e => Assert.Equal("nxdomain", e.Get<string>("answer")));
         }
         finally
         {

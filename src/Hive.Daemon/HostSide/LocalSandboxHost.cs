@@ -2,17 +2,34 @@ using Hive.Core.Config;
 using Hive.Daemon.Api;
 using Hive.Daemon.Store;
 using Hive.Runtime.Host;
+using Hive.Egress;
 using Hive.Runtime.Images;
 
 namespace Hive.Daemon.HostSide;
 
-/// <summary>Runs sandboxes on this machine with runc.</summary>
-public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images) : ISandboxHost
+/// <summary>Runs sandboxes on this machine with runc, their traffic steered through the egress service.</summary>
+public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, EgressService egress, string caPem) : ISandboxHost
 {
+    public const string CaPath = "/etc/hive/ca.pem";
+    public const string TrustBundlePath = "/etc/ssl/certs/ca-certificates.crt";
+
+    /// <summary>Every TLS stack the agent may use trusts the daemon's CA without flags.</summary>
+    private static readonly Dictionary<string, string> TrustEnv = new()
+    {
+        ["SSL_CERT_FILE"] = TrustBundlePath,
+        ["CURL_CA_BUNDLE"] = TrustBundlePath,
+        ["REQUESTS_CA_BUNDLE"] = TrustBundlePath,
+        ["NODE_EXTRA_CA_CERTS"] = CaPath,
+        ["GIT_SSL_CAINFO"] = TrustBundlePath,
+    };
+
     public async Task<IReadOnlySet<string>> StartupAsync(IReadOnlyList<SandboxRecord> known, CancellationToken ct)
     {
-        await runtime.InitializeAsync(ct);
-        return await runtime.ReconcileAsync(known.ToDictionary(s => s.Name, s => s.Slot), ct);
+        await runtime.InitializeAsync(egress.ProxyPort, egress.DnsPort, ct);
+        var running = await runtime.ReconcileAsync(known.ToDictionary(s => s.Name, s => s.Slot), ct);
+        foreach (var s in known)
+            if (running.Contains(s.Name)) Register(s, s.Config);
+        return running;
     }
 
     public IReadOnlyList<ConfigError> Check(SandboxConfig config)
@@ -34,19 +51,52 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images) 
         return errors;
     }
 
-    public Task StartAsync(SandboxRecord sandbox, CancellationToken ct)
+    public async Task StartAsync(SandboxRecord sandbox, CancellationToken ct)
     {
         var c = sandbox.Config;
         var image = images.Find(c.Image) ?? throw new ApiProblem(422, "Image missing", $"image \"{c.Image}\" is no longer on this host; build it with `hive image build {c.Image}`");
-        var launch = new SandboxLaunch(sandbox.Name, sandbox.Slot, image, c.Env, Mounts(c), c.Resources.Cpus, c.Resources.MemoryMb, c.Resources.Pids);
-        return runtime.StartAsync(launch, ct);
+        var env = new Dictionary<string, string>(TrustEnv);
+        foreach (var (k, v) in c.Env) env[k] = v;
+        var launch = new SandboxLaunch(sandbox.Name, sandbox.Slot, image, env, Mounts(c), c.Resources.Cpus, c.Resources.MemoryMb, c.Resources.Pids,
+            RootFiles(runtime.Network.Addressing.For(sandbox.Slot).HostAddress.ToString()));
+        // Registered before the container runs, so its first packet already meets its policy.
+        Register(sandbox, c);
+        try
+        {
+            await runtime.StartAsync(launch, ct);
+        }
+        catch
+        {
+            egress.Registry.Unregister(sandbox.Name);
+            throw;
+        }
     }
+
+    private void Register(SandboxRecord sandbox, SandboxConfig config) =>
+        egress.Registry.Register(sandbox.Name, runtime.Network.Addressing.For(sandbox.Slot).SandboxAddress, config);
+
+    private List<RootFile> RootFiles(string resolver) =>
+    [
+        new("/etc/resolv.conf", _ => $"nameserver {resolver}\noptions ndots:0 attempts:2 timeout:2\n"),
+        new(CaPath, _ => caPem),
+        // The image's own roots stay trusted; the daemon's CA is added to them.
+        new(TrustBundlePath, existing => existing is null || existing.Contains(caPem, StringComparison.Ordinal)
+            ? existing ?? caPem : existing.TrimEnd() + "\n" + caPem),
+    ];
 
     public Task<bool> IsRunningAsync(SandboxRecord sandbox, CancellationToken ct) => runtime.IsRunningAsync(sandbox.Name, ct);
 
-    public Task StopAsync(SandboxRecord sandbox, CancellationToken ct) => runtime.StopAsync(sandbox.Name, sandbox.Slot, ct);
+    public Task StopAsync(SandboxRecord sandbox, CancellationToken ct)
+    {
+        egress.Registry.Unregister(sandbox.Name);
+        return runtime.StopAsync(sandbox.Name, sandbox.Slot, ct);
+    }
 
-    public Task DestroyAsync(SandboxRecord sandbox, CancellationToken ct) => runtime.DestroyAsync(sandbox.Name, sandbox.Slot, ct);
+    public Task DestroyAsync(SandboxRecord sandbox, CancellationToken ct)
+    {
+        egress.Registry.Unregister(sandbox.Name);
+        return runtime.DestroyAsync(sandbox.Name, sandbox.Slot, ct);
+    }
 
     public async Task ApplyAsync(SandboxRecord sandbox, SandboxConfig proposed, CancellationToken ct)
     {
@@ -55,7 +105,8 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images) 
             var r = proposed.Resources;
             await runtime.UpdateResourcesAsync(sandbox.Name, r.Cpus, r.MemoryMb, r.Pids, ct);
         }
-        // Egress rules and ACLs are read live from the config by the proxy and the file system.
+        // New DNS queries, connections and requests use the new rules; requests already forwarded finish.
+        egress.Registry.Update(sandbox.Name, proposed);
     }
 
     public Task<ExecOutcome> ExecAsync(SandboxRecord sandbox, ExecSpec spec,
@@ -82,7 +133,11 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images) 
 
     public async Task ShutdownAsync(IReadOnlyList<SandboxRecord> sandboxes, CancellationToken ct)
     {
-        foreach (var s in sandboxes) await runtime.StopAsync(s.Name, s.Slot, ct);
+        foreach (var s in sandboxes)
+        {
+            egress.Registry.Unregister(s.Name);
+            await runtime.StopAsync(s.Name, s.Slot, ct);
+        }
         await runtime.Network.RemoveTableAsync(ct);
         runtime.RemoveCgroupParents();
     }

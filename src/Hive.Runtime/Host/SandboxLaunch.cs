@@ -5,6 +5,9 @@ namespace Hive.Runtime.Host;
 /// <summary>A host directory that appears at <see cref="Destination"/> inside the sandbox.</summary>
 public sealed record MountPlan(string Destination, string Source, bool ReadOnly);
 
+/// <summary>A file the daemon puts into the sandbox's root: its content, given what the image has there (or null).</summary>
+public sealed record RootFile(string Path, Func<string?, string> Content);
+
 /// <summary>What the runtime needs to start one sandbox; resolved by the controller from its config.</summary>
 public sealed record SandboxLaunch(
     string Name,
@@ -14,4 +17,5 @@ public sealed record SandboxLaunch(
     IReadOnlyList<MountPlan> Mounts,
     double Cpus,
     int MemoryMb,
-    int Pids);
+    int Pids,
+    IReadOnlyList<RootFile> Files);

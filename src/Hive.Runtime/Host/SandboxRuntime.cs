@@ -13,12 +13,12 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
     public HostPaths Paths => paths;
     public NetworkSetup Network => network;
 
-    public Task InitializeAsync(CancellationToken ct)
+    public Task InitializeAsync(int proxyPort, int dnsPort, CancellationToken ct)
     {
         Directory.CreateDirectory(paths.Sandboxes);
         Directory.CreateDirectory(paths.Volumes);
         Directory.CreateDirectory(paths.RuncRoot);
-        return network.InstallTableAsync(ct);
+        return network.InstallTableAsync(proxyPort, dnsPort, ct);
     }
 
     public async Task StartAsync(SandboxLaunch launch, CancellationToken ct)
@@ -32,6 +32,7 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
             var rootFs = paths.RootFs(name);
             Mounts.MountOverlay(launch.Image.RootFs, paths.Upper(name), paths.Work(name), rootFs);
             foreach (var m in launch.Mounts) Directory.CreateDirectory(Path.Combine(rootFs, m.Destination.TrimStart('/')));
+            foreach (var f in launch.Files) WriteRootFile(rootFs, f);
             var net = network.Addressing.For(launch.Slot);
             await network.CreateAsync(net, ct);
             var spec = BuildSpec(launch, net);
@@ -131,6 +132,18 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
             }
         }
         return running;
+    }
+
+    /// <summary>Writes a daemon-provided file into the sandbox's upper layer (the image below stays untouched).</summary>
+    private static void WriteRootFile(string rootFs, RootFile file)
+    {
+        var path = Path.Combine(rootFs, file.Path.TrimStart('/'));
+        // Never follow a link the image (or an earlier run of the agent) planted at the path.
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        if (new FileInfo(path).LinkTarget is not null) File.Delete(path);
+        var content = file.Content(File.Exists(path) ? File.ReadAllText(path) : null);
+        File.WriteAllText(path, content);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
 
     /// <summary>The cgroup under which runc puts this daemon's containers, in every hierarchy.</summary>

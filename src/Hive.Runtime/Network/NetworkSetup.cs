@@ -41,26 +41,39 @@ public sealed class NetworkSetup(SlotAddressing addressing, string daemonTag)
     }
 
     /// <summary>
-    /// Deny by default: nothing that enters the host from a sandbox veth is accepted or forwarded.
-    /// TCP is answered with a reset and the rest with an ICMP refusal so that clients fail fast.
+    /// Steering and deny by default. Every TCP connection a sandbox opens is redirected to the egress
+    /// proxy and every DNS query to the daemon's resolver; only such redirected traffic is accepted.
+    /// Anything else from a sandbox (UDP, QUIC, ICMP, the host's own services, other sandboxes) is
+    /// refused, and nobody but a sandbox may reach the proxy or resolver ports.
     /// </summary>
-    public async Task InstallTableAsync(CancellationToken ct)
+    public async Task InstallTableAsync(int proxyPort, int dnsPort, CancellationToken ct)
     {
-        var prefix = addressing.VethPrefix;
+        var v = addressing.VethPrefix;
         var ruleset = $$"""
             table inet {{TableName}}
             delete table inet {{TableName}}
             table inet {{TableName}} {
+              chain prerouting {
+                type nat hook prerouting priority dstnat; policy accept;
+                iifname "{{v}}*" meta nfproto ipv4 udp dport 53 redirect to :{{dnsPort}}
+                iifname "{{v}}*" meta nfproto ipv4 tcp dport 53 redirect to :{{dnsPort}}
+                iifname "{{v}}*" meta nfproto ipv4 meta l4proto tcp redirect to :{{proxyPort}}
+              }
               chain input {
                 type filter hook input priority -10; policy accept;
-                iifname "{{prefix}}*" meta l4proto tcp reject with tcp reset
-                iifname "{{prefix}}*" reject with icmpx admin-prohibited
+                iifname "{{v}}*" tcp dport {{proxyPort}} ct status dnat accept
+                iifname "{{v}}*" udp dport {{dnsPort}} ct status dnat accept
+                iifname "{{v}}*" tcp dport {{dnsPort}} ct status dnat accept
+                iifname "{{v}}*" meta l4proto tcp reject with tcp reset
+                iifname "{{v}}*" reject with icmpx admin-prohibited
+                tcp dport { {{proxyPort}}, {{dnsPort}} } drop
+                udp dport {{dnsPort}} drop
               }
               chain forward {
                 type filter hook forward priority -10; policy accept;
-                iifname "{{prefix}}*" meta l4proto tcp reject with tcp reset
-                iifname "{{prefix}}*" reject with icmpx admin-prohibited
-                oifname "{{prefix}}*" drop
+                iifname "{{v}}*" meta l4proto tcp reject with tcp reset
+                iifname "{{v}}*" reject with icmpx admin-prohibited
+                oifname "{{v}}*" drop
               }
             }
             """;

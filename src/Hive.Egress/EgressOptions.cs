@@ -1,0 +1,13 @@
+namespace Hive.Egress;
+
+/// <summary>The daemon's upstream settings (SPEC §4.4) as the proxy uses them.</summary>
+public sealed record EgressOptions(
+    IReadOnlyDictionary<string, string> Hosts,
+    IReadOnlyList<string> AllowPrivate,
+    string? CaBundle);
+
+/// <summary>Where egress events go: the daemon's store. Returns the stored event's id.</summary>
+public interface IEgressEventSink
+{
+    long Append(string sandbox, string type, System.Text.Json.Nodes.JsonObject data);
+}

@@ -1,0 +1,99 @@
+using System.Net;
+using Hive.Egress.Dns;
+using Hive.Egress.Proxy;
+using Hive.Egress.Tls;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Hive.Egress;
+
+/// <summary>
+/// The egress side of the daemon: one transparent proxy and one DNS server for every sandbox on the
+/// host, told apart by source address. Both listen on ports chosen at start; nftables steers sandbox
+/// traffic to them and refuses everyone else.
+/// </summary>
+public sealed class EgressService : IAsyncDisposable
+{
+    private readonly WebApplication _proxy;
+    private readonly DnsServer _dns;
+    private readonly HttpMessageInvoker _upstream;
+
+    private EgressService(WebApplication proxy, DnsServer dns, HttpMessageInvoker upstream, EgressRegistry registry)
+    {
+        _proxy = proxy;
+        _dns = dns;
+        _upstream = upstream;
+        Registry = registry;
+    }
+
+    public EgressRegistry Registry { get; }
+    public int ProxyPort { get; private set; }
+    public int DnsPort => _dns.Port;
+
+    public static async Task<EgressService> StartAsync(EgressOptions options, CertificateAuthority ca, IEgressEventSink events,
+        ILoggerFactory loggers, CancellationToken ct)
+    {
+        var registry = new EgressRegistry();
+        var dialer = new UpstreamDialer(options);
+        var upstream = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            ConnectTimeout = TimeSpan.FromSeconds(15),
+            // The proxy resolves and checks the address itself and dials exactly that one.
+            ConnectCallback = async (context, token) =>
+                new System.Net.Sockets.NetworkStream(await dialer.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, token), ownsSocket: true),
+            SslOptions = new System.Net.Security.SslClientAuthenticationOptions { RemoteCertificateValidationCallback = UpstreamTrust.Create(options.CaBundle) },
+        });
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggers);
+        builder.Services.AddHttpForwarder();
+        var log = loggers.CreateLogger("hive.egress");
+        var middleware = new EgressConnectionMiddleware(registry, ca, dialer, events, log);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = null;
+            k.Limits.MinRequestBodyDataRate = null;
+            k.Limits.MinResponseDataRate = null;
+            k.Limits.MaxConcurrentConnections = null;
+            k.Limits.Http2.MaxStreamsPerConnection = 256;
+            k.Listen(IPAddress.Any, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.Use(middleware.Wrap);
+            });
+        });
+        var app = builder.Build();
+        var handler = new EgressHttpHandler(app.Services.GetRequiredService<IHttpForwarder>(), upstream, events);
+        app.Run(handler.HandleAsync);
+        await app.StartAsync(ct);
+
+        var dns = new DnsServer(registry, new DnsResponder(events), log);
+        dns.Start(IPAddress.Any);
+        var service = new EgressService(app, dns, upstream, registry);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        service.ProxyPort = new Uri(address.Replace("0.0.0.0", "127.0.0.1")).Port;
+        return service;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _dns.DisposeAsync();
+        await _proxy.StopAsync();
+        await _proxy.DisposeAsync();
+        _upstream.Dispose();
+    }
+}

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Net;
+using Hive.Core.Egress;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Hive.Egress.Proxy;
+
+/// <summary>One HTTP request from a sandbox: checked against its connection's destination, decided, forwarded or refused.</summary>
+public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvoker upstream, IEgressEventSink events)
+{
+    private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = TimeSpan.FromMinutes(10) };
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (context.Features.Get<IConnectionItemsFeature>()?.Items.TryGetValue(EgressConnectionMiddleware.ItemKey, out var item) != true
+            || item is not EgressConnection conn)
+        {
+            context.Abort();
+            return;
+        }
+        var method = context.Request.Method;
+        var target = UrlPath.Normalize(context.Features.Get<IHttpRequestFeature>()!.RawTarget);
+        var policy = conn.Sandbox.Policy; // one policy for the whole request, even if an apply lands meanwhile
+        var denied = new EgressDecision(EgressVerdict.Denied, null, "");
+
+        if (Misdirected(context, conn, target) is { } why)
+        {
+            var id = EgressEvents.Request(events, conn, method, target.Path, null, denied, why);
+            await RefuseAsync(context, conn, id, StatusCodes.Status421MisdirectedRequest, why);
+            return;
+        }
+        if (HttpMethods.IsTrace(method) || HttpMethods.IsConnect(method))
+        {
+            var why2 = $"{method} is not forwarded by the egress proxy";
+            var id = EgressEvents.Request(events, conn, method, target.Path, null, denied, why2);
+            await RefuseAsync(context, conn, id, StatusCodes.Status405MethodNotAllowed, why2);
+            return;
+        }
+
+        var decision = policy.Decide(EgressRequest.Http(conn.Host, conn.Ip, conn.Port, method, target));
+        var overrides = decision is { IsAllowed: true, RuleIndex: { } rule } ? policy.GetOverride(rule) : null;
+        var requestId = EgressEvents.Request(events, conn, method, target.Path, OverrideApplier.RedactQuery(target.Query, overrides), decision);
+        if (!decision.IsAllowed)
+        {
+            await RefuseAsync(context, conn, requestId, StatusCodes.Status403Forbidden, DeniedMessage(conn, method, target, decision));
+            return;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var counting = new CountingStreams(context);
+        var error = await forwarder.SendAsync(context, $"{conn.Scheme}://{conn.Authority}", upstream, RequestConfig,
+            new EgressTransformer(conn, target, overrides));
+        string? failure = null;
+        if (error != ForwarderError.None)
+        {
+            var reason = context.Features.Get<IForwarderErrorFeature>()?.Exception is { } e ? Reason(e) : error.ToString();
+            failure = $"upstream {conn.Host}:{conn.Port} failed: {reason}";
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Clear();
+                context.Response.StatusCode = StatusCodes.Status502BadGateway;
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                await context.Response.WriteAsync($"Hive egress proxy: {failure}\n");
+            }
+        }
+        EgressEvents.Response(events, conn, requestId, context.Response.StatusCode, clock.ElapsedMilliseconds, counting.BytesOut, counting.BytesIn, failure);
+    }
+
+    /// <summary>Host (or :authority) and an absolute-form target must name the connection's one destination.</summary>
+    private static string? Misdirected(HttpContext context, EgressConnection conn, UrlTarget target)
+    {
+        var authority = context.Request.Host.Value;
+        if (string.IsNullOrEmpty(authority)) return "the request has no Host header";
+        if (!EgressHost.TrySplitHostPort(authority, out var host, out var port) || !EgressHost.TryCanonicalize(host, out var canonical, out _)
+            || canonical != conn.Host || (port is { } p && p != conn.Port))
+            return $"Host {authority} does not match the destination {conn.Host}:{conn.Port} of this connection";
+        if (target.AuthorityHost is { } absolute
+            && (!EgressHost.TryCanonicalize(absolute, out var abs, out _) || abs != conn.Host || (target.AuthorityPort is { } ap && ap != conn.Port)))
+            return $"the request target names {absolute}, not the destination {conn.Host} of this connection";
+        return null;
+    }
+
+    private static string DeniedMessage(EgressConnection conn, string method, UrlTarget target, EgressDecision decision)
+    {
+        var what = $"{method} {conn.Scheme}://{conn.Authority}{target.Path}";
+        var why = decision.RuleIndex is { } i ? $"egress rule {i} denies it ({decision.Reason})" : decision.Reason;
+        return $"Hive denied {what}: {why}.\n" +
+               $"To allow it, add an egress rule to the sandbox config, e.g. {{ \"access\": \"allow\", \"host\": \"{conn.Host}\", \"ports\": [{conn.Port}] }}" +
+               " (before any rule that denies it), and apply it with PUT /v1/sandboxes/{name}/config or `hive config NAME --apply FILE`.\n";
+    }
+
+    private async Task RefuseAsync(HttpContext context, EgressConnection conn, long requestId, int status, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.WriteAsync(message.EndsWith('\n') ? message : message + "\n");
+        EgressEvents.Response(events, conn, requestId, status, 0, 0, 0);
+    }
+
+    private static string Reason(Exception e)
+    {
+        for (var x = e; x is not null; x = x.InnerException)
+            if (x is UpstreamRefusedException) return x.Message;
+        return e.InnerException?.Message ?? e.Message;
+    }
+
+    /// <summary>Counts body bytes in both directions for the egress.response event.</summary>
+    private sealed class CountingStreams
+    {
+        private readonly Counter _in;
+        private readonly Counter _out;
+
+        public CountingStreams(HttpContext context)
+        {
+            _in = new Counter(context.Request.Body);
+            context.Request.Body = _in;
+            var body = context.Features.Get<IHttpResponseBodyFeature>()!;
+            _out = new Counter(body.Stream);
+            context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(_out, body));
+        }
+
+        public long BytesIn => _in.Count;
+        public long BytesOut => _out.Count;
+    }
+
+    private sealed class Counter(Stream inner) : Stream
+    {
+        public long Count;
+        public override bool CanRead => inner.CanRead;
+        public override bool CanSeek => false;
+        public override bool CanWrite => inner.CanWrite;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
+        public override int Read(byte[] buffer, int offset, int count) { var n = inner.Read(buffer, offset, count); Count += n; return n; }
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) { var n = await inner.ReadAsync(buffer, ct); Count += n; return n; }
+        public override void Write(byte[] buffer, int offset, int count) { inner.Write(buffer, offset, count); Count += count; }
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) { await inner.WriteAsync(buffer, ct); Count += buffer.Length; }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
