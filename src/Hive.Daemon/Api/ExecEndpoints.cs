@@ -37,8 +37,7 @@ public static class ExecEndpoints
                 ["timedOut"] = outcome.TimedOut,
             };
             return Results.Text(body.ToJsonString(), "application/json");
-        }).WithTags("Exec").WithSummary("Run a command; with Accept: text/event-stream, stream stdout/stderr/exit frames")
-          .Accepts<JsonObject>("application/json");
+        }).WithTags("Exec").WithSummary("Run a command; with Accept: text/event-stream, stream stdout/stderr/exit frames");
     }
 
     private static async Task<IResult> StreamAsync(string name, ExecSpec spec, HttpContext context, SandboxManager m, CancellationToken ct)

@@ -25,8 +25,7 @@ public static class SandboxEndpoints
             var body = await HttpBody.ReadJsonAsync(request, ct);
             var (sandbox, created) = await m.GetOrCreateAsync(name, body, ct);
             return Results.Text(json.Sandbox(sandbox).ToJsonString(), "application/json", statusCode: created ? 201 : 200);
-        }).WithSummary("Get or create a sandbox (body: SandboxConfig). 201 created, 200 existed: its config is kept.")
-          .Accepts<JsonObject>("application/json");
+        }).WithSummary("Get or create a sandbox (body: SandboxConfig). 201 created, 200 existed: its config is kept.");
 
         g.MapGet("/{name}", (string name, SandboxManager m, SandboxJson json) =>
             Results.Text(json.Sandbox(m.Get(name)).ToJsonString(), "application/json")).WithSummary("Get a sandbox");
@@ -46,7 +45,6 @@ public static class SandboxEndpoints
             var body = await HttpBody.ReadJsonAsync(request, ct);
             var result = await m.ApplyConfigAsync(name, body, ct);
             return Results.Text(SandboxJson.Apply(result).ToJsonString(), "application/json");
-        }).WithSummary("Apply a config: atomic; 409 while another apply runs; 422 when an immutable field changes")
-          .Accepts<JsonObject>("application/json");
+        }).WithSummary("Apply a config: atomic; 409 while another apply runs; 422 when an immutable field changes");
     }
 }

@@ -30,7 +30,12 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     public Dictionary<string, string> Env => new() { ["HIVE_HOME"] = Home, ["HIVE_URL"] = Url, ["HIVE_TOKEN"] = File.Exists(Path.Combine(Home, "token")) ? Token : "" };
 
-    public static async Task<DaemonProcess> StartAsync(string? reuseHome = null)
+    /// <summary>Where hive/base is built once per machine and shared (read-only) by test daemons.</summary>
+    public const string SharedImageHome = "/var/cache/hive-test";
+
+    /// <param name="upstream">The daemon.json "upstream" object (JSON), pointing test names at loopback servers.</param>
+    /// <param name="withBaseImage">Also give the daemon hive/base (curl, python3, git), built once into <see cref="SharedImageHome"/>.</param>
+    public static async Task<DaemonProcess> StartAsync(string? reuseHome = null, string? upstream = null, bool withBaseImage = false)
     {
         Prerequisites.Check();
         var home = reuseHome ?? Path.Combine(Path.GetTempPath(), $"hive-e2e-{Guid.NewGuid():N}"[..22]);
@@ -38,12 +43,13 @@ public sealed class DaemonProcess : IAsyncDisposable
         var port = FreePort();
         var subnet = reuseHome is not null && File.Exists(Path.Combine(home, "subnet")) ? File.ReadAllText(Path.Combine(home, "subnet")) : RandomSubnet();
         File.WriteAllText(Path.Combine(home, "subnet"), subnet);
-        File.WriteAllText(Path.Combine(home, "daemon.json"), $$"""{ "listen": "127.0.0.1:{{port}}", "subnet": "{{subnet}}" }""");
-        var d = new DaemonProcess(home, port, subnet);
+        var d = new DaemonProcess(home, port, subnet) { _upstream = upstream ?? "{}" };
+        d.WriteSettings();
         if (reuseHome is null)
         {
             var build = await Proc.RunAsync(Repo.Hive, ["image", "build", "hive/minimal"], new Dictionary<string, string> { ["HIVE_HOME"] = home });
             if (build.ExitCode != 0) throw new InvalidOperationException($"hive image build hive/minimal failed: {build.Stderr}{build.Stdout}");
+            if (withBaseImage) await LinkBaseImageAsync(home);
         }
         await d.LaunchAsync();
         return d;
@@ -51,10 +57,24 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     public HiveConnection Connect() => new(new Uri(Url), Token);
 
+    private string _upstream = "{}";
+
+    private void WriteSettings() =>
+        File.WriteAllText(Path.Combine(Home, "daemon.json"), $$"""{ "listen": "127.0.0.1:{{Port}}", "subnet": "{{Subnet}}", "upstream": {{_upstream}} }""");
+
+    private static async Task LinkBaseImageAsync(string home)
+    {
+        // Built once per machine (debootstrap takes minutes); cached after, and the image store's lock makes concurrent builds safe.
+        var build = await Proc.RunAsync(Repo.Hive, ["image", "build", "hive/base"], new Dictionary<string, string> { ["HIVE_HOME"] = SharedImageHome },
+            TimeSpan.FromMinutes(15));
+        if (build.ExitCode != 0) throw new InvalidOperationException($"hive image build hive/base failed: {build.Stderr}{build.Stdout}");
+        Directory.CreateSymbolicLink(Path.Combine(home, "images", "hive_base"), Path.Combine(SharedImageHome, "images", "hive_base"));
+    }
+
     /// <summary>Starts the daemon again on the same home (after <see cref="KillAsync"/>).</summary>
     public async Task RestartAsync()
     {
-        File.WriteAllText(Path.Combine(Home, "daemon.json"), $$"""{ "listen": "127.0.0.1:{{Port}}", "subnet": "{{Subnet}}" }""");
+        WriteSettings();
         await LaunchAsync();
     }
 

@@ -1,0 +1,65 @@
+using System.Text.Json.Nodes;
+using HiveClient;
+
+namespace Hive.EndToEnd.Infrastructure;
+
+/// <summary>
+/// A daemon whose upstream names point at a loopback <see cref="TestUpstream"/>, and one hive/base
+/// sandbox (curl, python3, git) whose egress rules each test applies.
+/// </summary>
+public sealed class EgressDaemon : IAsyncLifetime
+{
+    public TestUpstream Upstream { get; private set; } = null!;
+    public DaemonProcess Daemon { get; private set; } = null!;
+    public HiveConnection Hive { get; private set; } = null!;
+    public Sandbox Sandbox { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Upstream = await TestUpstream.StartAsync();
+        var caFile = Path.Combine(Path.GetTempPath(), $"hive-upstream-ca-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(caFile, Upstream.CaPem);
+        Daemon = await DaemonProcess.StartAsync(upstream: Upstream.UpstreamSettings(caFile), withBaseImage: true);
+        Hive = Daemon.Connect();
+        Sandbox = await Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("egress"), new SandboxConfig { Image = "hive/base" });
+    }
+
+    /// <summary>Puts exactly these rules in force (JSON array of rules).</summary>
+    public async Task RulesAsync(string rulesJson)
+    {
+        var config = await Sandbox.GetConfigAsync();
+        config.Egress = SandboxConfig.FromJson($$"""{ "egress": {{rulesJson.Replace("$HTTPS", Upstream.HttpsPort.ToString()).Replace("$HTTP", Upstream.HttpPort.ToString())}} }""").Egress;
+        await Sandbox.ApplyConfigAsync(config);
+    }
+
+    /// <summary>Runs a shell line in the sandbox, with $HTTPS and $HTTP standing for the upstream's ports.</summary>
+    public Task<ExecResult> ShAsync(string line, int timeoutMs = 60_000) =>
+        Sandbox.ExecAsync(new ExecRequest
+        {
+            Command = new ExecCommand(["bash", "-c", line]),
+            Env = new() { ["HTTPS"] = Upstream.HttpsPort.ToString(), ["HTTP"] = Upstream.HttpPort.ToString() },
+            TimeoutMs = timeoutMs,
+        });
+
+    public async Task<IReadOnlyList<SandboxEvent>> EventsAfterAsync(long after, string types = "egress.*,dns.*") =>
+        await Sandbox.GetEventsAsync(types: types, after: after);
+
+    public async Task<long> LastEventIdAsync()
+    {
+        var all = await Hive.GetEventsAsync(limit: 10_000);
+        return all.Count == 0 ? 0 : all[^1].Id;
+    }
+
+    public async Task DisposeAsync()
+    {
+        try { await Sandbox.DeleteAsync(); } catch (HiveException) { }
+        Hive.Dispose();
+        await Daemon.DisposeAsync();
+        await Upstream.DisposeAsync();
+    }
+
+    public static JsonNode Json(string text) => JsonNode.Parse(text)!;
+}
+
+[CollectionDefinition("egress")]
+public sealed class EgressCollection : ICollectionFixture<EgressDaemon>;

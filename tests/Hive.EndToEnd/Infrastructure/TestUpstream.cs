@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Hive.EndToEnd.Infrastructure;
+
+/// <summary>
+/// The upstream "internet" of the egress tests: a Kestrel server on loopback with a certificate from
+/// a CA the test makes, for *.example.test. The daemon reaches it through upstream.hosts and caBundle.
+/// </summary>
+public sealed class TestUpstream : IAsyncDisposable
+{
+    public static readonly string[] Names = ["api.example.test", "other.example.test", "deny.example.test"];
+    private readonly WebApplication _app;
+
+    private TestUpstream(WebApplication app, int httpsPort, int httpPort, string caPem)
+    {
+        _app = app;
+        HttpsPort = httpsPort;
+        HttpPort = httpPort;
+        CaPem = caPem;
+    }
+
+    public int HttpsPort { get; }
+    public int HttpPort { get; }
+    public string CaPem { get; }
+
+    /// <summary>The daemon.json "upstream" object that points the test names here.</summary>
+    public string UpstreamSettings(string caBundlePath) =>
+        new JsonObject
+        {
+            ["hosts"] = new JsonObject(Names.Select(n => KeyValuePair.Create(n, (JsonNode?)JsonValue.Create("127.0.0.1")))),
+            ["allowPrivate"] = new JsonArray("127.0.0.0/8"),
+            ["caBundle"] = caBundlePath,
+        }.ToJsonString();
+
+    public static async Task<TestUpstream> StartAsync()
+    {
+        var (ca, leaf) = Certificates();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = null;
+            k.Listen(IPAddress.Loopback, 0, o => { o.Protocols = HttpProtocols.Http1AndHttp2; o.UseHttps(leaf); });
+            k.Listen(IPAddress.Loopback, 0);
+        });
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.Map("/echo/{**rest}", Echo);
+        app.MapGet("/sse", Sse);
+        app.MapPost("/upload", async (HttpContext c) =>
+        {
+            var buffer = new byte[64 * 1024];
+            long total = 0;
+            int n;
+            while ((n = await c.Request.Body.ReadAsync(buffer)) > 0) total += n;
+            return Results.Text($"{{\"bytes\":{total}}}", "application/json");
+        });
+        app.MapGet("/bytes", async (HttpContext c, long n) =>
+        {
+            c.Response.ContentType = "application/octet-stream";
+            c.Response.ContentLength = n;
+            var chunk = new byte[64 * 1024];
+            for (long sent = 0; sent < n; sent += chunk.Length)
+                await c.Response.Body.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, n - sent)));
+        });
+        app.Map("/ws", async (HttpContext c) =>
+        {
+            if (!c.WebSockets.IsWebSocketRequest) { c.Response.StatusCode = 400; return; }
+            using var ws = await c.WebSockets.AcceptWebSocketAsync();
+            var buffer = new byte[4096];
+            while (true)
+            {
+                var r = await ws.ReceiveAsync(buffer, CancellationToken.None);
+                if (r.MessageType == WebSocketMessageType.Close) { await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None); break; }
+                await ws.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage, CancellationToken.None);
+            }
+        });
+        app.MapFallback((HttpContext c) => Results.Text($"hello from upstream {c.Request.Path}\n"));
+        await app.StartAsync();
+        var ports = app.Urls.Select(u => new Uri(u)).ToList();
+        return new TestUpstream(app, ports.First(u => u.Scheme == "https").Port, ports.First(u => u.Scheme == "http").Port, ca.ExportCertificatePem());
+    }
+
+    /// <summary>Reflects what arrived: method, raw target, query and every header.</summary>
+    private static IResult Echo(HttpContext c)
+    {
+        var headers = new JsonObject();
+        foreach (var (k, v) in c.Request.Headers) headers[k.ToLowerInvariant()] = v.ToString();
+        return Results.Text(new JsonObject
+        {
+            ["method"] = c.Request.Method,
+            ["target"] = c.Features.Get<IHttpRequestFeature>()!.RawTarget,
+            ["query"] = c.Request.QueryString.Value,
+            ["protocol"] = c.Request.Protocol,
+            ["headers"] = headers,
+        }.ToJsonString(), "application/json");
+    }
+
+    private static async Task Sse(HttpContext c)
+    {
+        c.Response.ContentType = "text/event-stream";
+        for (var i = 1; i <= 4; i++)
+        {
+            await c.Response.WriteAsync($"data: token{i}\n\n");
+            await c.Response.Body.FlushAsync();
+            await Task.Delay(400);
+        }
+    }
+
+    private static (X509Certificate2 Ca, X509Certificate2 Leaf) Certificates()
+    {
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var caRequest = new CertificateRequest("CN=Hive test upstream CA", caKey, HashAlgorithmName.SHA256);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+        var now = DateTimeOffset.UtcNow;
+        var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddDays(2));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=api.example.test", key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        foreach (var n in Names) san.AddDnsName(n);
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var issued = request.Create(ca, now.AddDays(-1), now.AddDays(2), RandomNumberGenerator.GetBytes(12));
+        using var withKey = issued.CopyWithPrivateKey(key);
+        return (ca, X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
