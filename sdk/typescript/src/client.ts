@@ -176,6 +176,9 @@ export class Connection {
         { cause: e },
       );
     }
+    if (cause?.message === "bad port") {
+      return new UnavailableError(`Node's fetch refuses to connect to ${this.url}: its port is on the fetch standard's list of blocked ports; run the daemon on another port.`, { cause: e });
+    }
     return new UnavailableError(`Lost the connection to the Hive daemon at ${this.url}: ${cause?.message ?? (e as Error)?.message ?? e}`, { cause: e });
   }
 

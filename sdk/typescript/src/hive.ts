@@ -47,7 +47,7 @@ export class Hive {
   }
 
   /** Liveness and version; needs no token. */
-  health(): Promise<HealthInfo> {
+  async health(): Promise<HealthInfo> {
     return this.connection.json<HealthInfo>("GET", "/v1/health");
   }
 
@@ -57,7 +57,7 @@ export class Hive {
   }
 
   /** One page of stored events of every sandbox. */
-  getEvents(options: EventPageOptions = {}): Promise<HiveEvent[]> {
+  async getEvents(options: EventPageOptions = {}): Promise<HiveEvent[]> {
     return getEventsPage(this.connection, "/v1/events", options);
   }
 

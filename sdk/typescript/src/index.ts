@@ -16,7 +16,7 @@ import type { EventPageOptions, EventStreamOptions, HealthInfo, HiveEvent, Sandb
 export * from "./types.js";
 export * from "./errors.js";
 export { Connection, resolveConnection, listenToUrl, type ClientOptions } from "./client.js";
-export { EventStream, SseParser, type SseFrame } from "./events.js";
+export { EventStream, SseParser, streamTiming, type SseFrame } from "./events.js";
 export { Sandbox, SandboxFiles } from "./sandbox.js";
 export { Secrets, type SecretAuth, type SecretActivity, type SecretActivityOptions, type SecretCreateOptions, type SecretInfo } from "./secrets.js";
 export { Hive, createClient };
@@ -34,27 +34,27 @@ export function setDefaultClient(client: Hive | undefined): void {
 }
 
 /** Gets the sandbox, creating it with `config` when it does not exist (an existing sandbox keeps its config). */
-export function getOrCreateSandbox(name: string, config: SandboxConfig = {}): Promise<Sandbox> {
+export async function getOrCreateSandbox(name: string, config: SandboxConfig = {}): Promise<Sandbox> {
   return getDefaultClient().getOrCreateSandbox(name, config);
 }
 
 /** The sandbox; {@link NotFoundError} when there is none by that name. */
-export function getSandbox(name: string): Promise<Sandbox> {
+export async function getSandbox(name: string): Promise<Sandbox> {
   return getDefaultClient().getSandbox(name);
 }
 
 /** Every sandbox on the daemon. */
-export function listSandboxes(): Promise<Sandbox[]> {
+export async function listSandboxes(): Promise<Sandbox[]> {
   return getDefaultClient().listSandboxes();
 }
 
 /** Stops and removes a sandbox; its volumes stay. */
-export function deleteSandbox(name: string): Promise<void> {
+export async function deleteSandbox(name: string): Promise<void> {
   return getDefaultClient().deleteSandbox(name);
 }
 
 /** Liveness and version of the daemon. */
-export function health(): Promise<HealthInfo> {
+export async function health(): Promise<HealthInfo> {
   return getDefaultClient().health();
 }
 
@@ -64,7 +64,7 @@ export function getEventsStream(options: EventStreamOptions = {}): EventStream {
 }
 
 /** One page of stored events of every sandbox. */
-export function getEvents(options: EventPageOptions = {}): Promise<HiveEvent[]> {
+export async function getEvents(options: EventPageOptions = {}): Promise<HiveEvent[]> {
   return getDefaultClient().getEvents(options);
 }
 
@@ -73,11 +73,11 @@ export function getEvents(options: EventPageOptions = {}): Promise<HiveEvent[]> 
  * `rotate(name, value)`, `activity(name)`. Values go in and never come back.
  */
 export const Secret = {
-  create: (options: SecretCreateOptions): Promise<SecretInfo> => getDefaultClient().secrets.create(options),
-  list: (): Promise<SecretInfo[]> => getDefaultClient().secrets.list(),
-  delete: (name: string): Promise<void> => getDefaultClient().secrets.delete(name),
-  rotate: (name: string, value: string | undefined): Promise<SecretInfo> => getDefaultClient().secrets.rotate(name, value),
-  activity: (name: string, options?: SecretActivityOptions): Promise<SecretActivity[]> => getDefaultClient().secrets.activity(name, options),
+  create: async (options: SecretCreateOptions): Promise<SecretInfo> => getDefaultClient().secrets.create(options),
+  list: async (): Promise<SecretInfo[]> => getDefaultClient().secrets.list(),
+  delete: async (name: string): Promise<void> => getDefaultClient().secrets.delete(name),
+  rotate: async (name: string, value: string | undefined): Promise<SecretInfo> => getDefaultClient().secrets.rotate(name, value),
+  activity: async (name: string, options?: SecretActivityOptions): Promise<SecretActivity[]> => getDefaultClient().secrets.activity(name, options),
 };
 
 const hive = {

@@ -50,7 +50,7 @@ export class Sandbox {
   }
 
   /** The current config: normalised, defaults filled in, override values redacted as `***`. */
-  getConfig(): Promise<ResolvedSandboxConfig> {
+  async getConfig(): Promise<ResolvedSandboxConfig> {
     return this.#connection.json<ResolvedSandboxConfig>("GET", `${this.#path}/config`);
   }
 
@@ -145,7 +145,7 @@ export class Sandbox {
   }
 
   /** One page of this sandbox's stored events (no waiting). */
-  getEvents(options: EventPageOptions = {}): Promise<HiveEvent[]> {
+  async getEvents(options: EventPageOptions = {}): Promise<HiveEvent[]> {
     return getEventsPage(this.#connection, `${this.#path}/events`, options);
   }
 

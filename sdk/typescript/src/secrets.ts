@@ -106,7 +106,7 @@ export class Secrets {
   }
 
   /** Every stored secret (without values). */
-  list(): Promise<SecretInfo[]> {
+  async list(): Promise<SecretInfo[]> {
     return this.#connection.json<SecretInfo[]>("GET", "/v1/secrets");
   }
 
@@ -117,13 +117,13 @@ export class Secrets {
   }
 
   /** Replaces a secret's value; bound sandboxes keep running and use the new value on their next request. */
-  rotate(name: string, value: string | undefined): Promise<SecretInfo> {
+  async rotate(name: string, value: string | undefined): Promise<SecretInfo> {
     const path = secretPath(name);
     return this.#connection.json<SecretInfo>("POST", `${path}/rotate`, { body: { json: { value: requireValue(value, name) } } });
   }
 
   /** Requests that used the secret, newest first. */
-  activity(name: string, options: SecretActivityOptions = {}): Promise<SecretActivity[]> {
+  async activity(name: string, options: SecretActivityOptions = {}): Promise<SecretActivity[]> {
     return this.#connection.json<SecretActivity[]>(
       "GET",
       `${secretPath(name)}/activity${query({ status: options.status, limit: options.limit, before: options.before })}`,

@@ -45,7 +45,7 @@ export function checkPrerequisites(): void {
   if (problems.length) throw new Error("host prerequisites missing: " + problems.join("; "));
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const server = createServer();
     server.once("error", fail);
@@ -147,7 +147,11 @@ export class TestDaemon {
 
   async #launch(): Promise<void> {
     const log = openSync(this.log, "a");
-    const child = spawn(hiveCli, ["daemon"], { env: this.#env(), stdio: ["ignore", log, log] });
+    // With setpriv, the daemon gets SIGTERM (and cleans up) if this test process dies without stopping it.
+    const [cmd, args] = existsSync("/usr/bin/setpriv")
+      ? ["/usr/bin/setpriv", ["--pdeathsig", "TERM", hiveCli, "daemon"]]
+      : [hiveCli, ["daemon"]];
+    const child = spawn(cmd, args, { env: this.#env(), stdio: ["ignore", log, log] });
     closeSync(log);
     this.#child = child;
     this.#exited = new Promise((ok) => child.once("exit", () => ok()));
