@@ -33,8 +33,7 @@ if ! npm run --silent build || ! npm run --silent build:test; then
   finish 0 1
 fi
 
-mkdir -p "$repo/out"
-log="$repo/out/test-typescript.log"
+log=dist/test-output.log
 # One test file at a time: each starts its own daemon, and exec streaming asserts timing.
 node --test --test-reporter=spec --test-concurrency=1 --test-timeout=120000 \
   dist/test/*.test.js test/*.test.cjs 2>&1 | tee "$log"

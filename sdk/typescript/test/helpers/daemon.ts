@@ -2,7 +2,7 @@
 // tests/Hive.EndToEnd/Infrastructure/DaemonProcess.cs, with the same HostCleanup safety net.
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, readdirSync, statSync, accessSync, constants, realpathSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, readdirSync, rmdirSync, statSync, accessSync, constants, realpathSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -231,6 +231,13 @@ export async function removeLeftovers(home: string): Promise<void> {
     if (name.startsWith(`hv${tag}`)) await quiet("ip", ["link", "del", name]);
   }
   await quiet("nft", ["delete", "table", "inet", `hive_${tag}`]);
+  // The daemon leaves its parent cgroup (/hive-<tag>) in every hierarchy; rmdir only removes empty ones.
+  for (const hierarchy of safeReaddir("/sys/fs/cgroup")) {
+    const parent = join("/sys/fs/cgroup", hierarchy, `hive-${tag}`);
+    if (!existsSync(parent)) continue;
+    for (const child of safeReaddir(parent)) tryRmdir(join(parent, child));
+    tryRmdir(parent);
+  }
   const mounts = readFileSync("/proc/self/mounts", "utf8").split("\n")
     .map((l) => l.split(" ")[1])
     .filter((m): m is string => !!m && m.startsWith(home + "/"))
@@ -238,6 +245,22 @@ export async function removeLeftovers(home: string): Promise<void> {
     .sort((a, b) => b.length - a.length);
   for (const m of mounts) await quiet("umount", ["-l", m]);
   if (home.startsWith(tmpdir() + "/hive-ts-")) await quiet("rm", ["-rf", "--one-file-system", home]);
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch {
+    return [];
+  }
+}
+
+function tryRmdir(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // busy (processes still in it) or already gone
+  }
 }
 
 /** Polls `check` until it returns a truthy value or the time is up. */
