@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test project and prints one closing line: N passed, N failed, N skipped.
+# Runs every test project, then the TypeScript SDK's tests, and prints one closing line: N passed, N failed, N skipped.
 # The same line is written to out/test-summary.txt so that .ci/run can repeat it last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,24 @@ for proj in tests/*/*.csproj; do
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   [ "$rc" -ne 0 ] && status=1
 done
+
+# The TypeScript SDK (sdk/typescript): Node's test runner against live daemons. Its summary lines
+# ("ℹ pass N" / "ℹ fail N" from the spec reporter) are added to the totals; no summary counts as one failure.
+echo "=== sdk/typescript"
+log=out/test-sdk-typescript.log
+sdk/typescript/test.sh 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+p=$(sed -nE 's/^[^ ]+ pass ([0-9]+)$/\1/p' "$log" | tail -1)
+f=$(sed -nE 's/^[^ ]+ fail ([0-9]+)$/\1/p' "$log" | tail -1)
+c=$(sed -nE 's/^[^ ]+ cancelled ([0-9]+)$/\1/p' "$log" | tail -1)
+s=$(sed -nE 's/^[^ ]+ skipped ([0-9]+)$/\1/p' "$log" | tail -1)
+if [ -z "$p" ] || [ -z "$f" ]; then
+  echo "!!! sdk/typescript produced no test summary (exit $rc): counted as one failure"
+  failed=$((failed + 1)); status=1
+else
+  passed=$((passed + p)); failed=$((failed + f + ${c:-0})); skipped=$((skipped + ${s:-0}))
+  [ "$rc" -ne 0 ] && status=1
+fi
 
 [ "$failed" -gt 0 ] && status=1
 echo "$passed passed, $failed failed, $skipped skipped" | tee "$summary"
