@@ -12,7 +12,7 @@ public sealed class EgressTrafficTests(EgressDaemon fx)
     {
         await fx.RulesAsync("""[{ "access": "allow", "host": "api.example.test", "override": { "headers": { "X-Api-Key": "sekrit-header-123" }, "query": { "key": "sekrit-query-456" } } }]""");
         var before = await fx.LastEventIdAsync();
-        var r = await fx.ShAsync("curl -sS -m 10 -H 'X-Api-Key: agent-guess' 'https://api.example.test:$HTTPS/echo?key=agent&x=1'");
+        var r = await fx.ShAsync("curl -sS -m 10 -H 'X-Api-Key: agent-guess' \"https://api.example.test:$HTTPS/echo?key=agent&x=1\"");
         var echo = EgressDaemon.Json(r.Stdout);
         Assert.Equal("sekrit-header-123", (string?)echo["headers"]!["x-api-key"]);
         Assert.Contains("key=sekrit-query-456", (string?)echo["query"]);
