@@ -186,6 +186,7 @@ internal sealed partial class MediatingFileSystem
     public int Release(in FuseContext c, ulong fh)
     {
         if (!_files.TryRemove(fh, out var handle)) return Errno.EBADF;
+        if ((handle.BytesWritten > 0 || (handle.Passthrough && handle.Writable)) && handle.Node.Nlink > 1) InvalidateLinks(handle.Node.Ino, handle.Node, data: true);
         var error = _backend.Close(handle.Backend);
         ReleaseBacking(handle);
         if (_audit is not null)

@@ -87,9 +87,15 @@ internal sealed partial class MediatingFileSystem
             return error;
         }
         var rel = Rel(path);
+        FileStat before = default;
+        var linked = op == FsOp.Unlink && _backend.Stat(rel, out before) == 0 && before.Nlink > 1;
         error = op == FsOp.Rmdir ? _backend.Rmdir(rel) : _backend.Unlink(rel);
         Record(c, path, op, true, start, error, null, null);
-        if (error == 0) _nodes.Detach(parent, name);
+        if (error == 0)
+        {
+            _nodes.Detach(parent, name);
+            if (linked) InvalidateLinks(before.Ino, null, data: false);
+        }
         return error;
     }
 
@@ -170,6 +176,7 @@ internal sealed partial class MediatingFileSystem
         if (error != 0) return error;
         var linked = _nodes.Remember(newParent, newName, stat);
         Fill(linked, stat, out entry);
+        InvalidateLinks(stat.Ino, linked, data: false);
         return 0;
     }
 }

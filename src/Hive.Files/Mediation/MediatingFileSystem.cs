@@ -137,6 +137,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
             error = _backend.Stat(Rel(node.Path), out stat);
         }
         if (error != 0) return error;
+        node.Nlink = stat.Nlink;
         FillAttr(stat, out attr);
         return 0;
     }
@@ -169,6 +170,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
         error = _backend.SetAttributes(Rel(path), backendHandle, request, out var stat);
         Record(c, path, FsOp.Setattr, true, start, error, null, SetattrDetail(input));
         if (error != 0) return error;
+        if (stat.Nlink > 1) InvalidateLinks(stat.Ino, node, data: (request.Valid & SetAttributesMask.Size) != 0);
         FillAttr(stat, out attr);
         return 0;
     }
@@ -250,8 +252,21 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
         return error == 0;
     }
 
+    /// <summary>
+    /// A hard-linked file is one node per name, so the kernel caches its attributes per name: after a change through
+    /// one name (link, unlink, write), drop what it cached for the others.
+    /// </summary>
+    private void InvalidateLinks(ulong ino, Node? except, bool data)
+    {
+        var kernel = _kernel;
+        if (kernel is null) return;
+        foreach (var other in _nodes.WithIno(ino))
+            if (!ReferenceEquals(other, except)) kernel.NotifyInvalInode(other.Id, data);
+    }
+
     private void Fill(Node node, in FileStat stat, out FuseEntryOut entry)
     {
+        node.Nlink = stat.Nlink;
         entry = new FuseEntryOut
         {
             NodeId = node.Id,

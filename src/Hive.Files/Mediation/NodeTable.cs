@@ -26,6 +26,8 @@ internal sealed class Node
     public byte[] Path { get; set; }
     /// <summary>The backend's inode number when the node was made: a different one at the same path is a different file.</summary>
     public ulong Ino { get; set; }
+    /// <summary>The link count last seen: above one, other nodes may show the same file.</summary>
+    public uint Nlink { get; set; }
     /// <summary>S_IFMT bits.</summary>
     public uint Type { get; set; }
     /// <summary>The kernel's lookup count; the node goes when FORGET brings it to zero.</summary>
@@ -59,6 +61,15 @@ internal sealed class NodeTable
     public int Count => _byId.Count;
 
     public Node? Get(ulong id) => _byId.TryGetValue(id, out var node) ? node : null;
+
+    /// <summary>The nodes that show backend inode <paramref name="ino"/> (hard links seen under several names).</summary>
+    public List<Node> WithIno(ulong ino)
+    {
+        var nodes = new List<Node>();
+        foreach (var node in _byId.Values)
+            if (node.Ino == ino) nodes.Add(node);
+        return nodes;
+    }
 
     /// <summary>Snapshot of every node (for cache invalidation after an ACL change).</summary>
     public Node[] All() => _byId.Values.ToArray();
