@@ -182,12 +182,15 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        if (MountPoint is not null)
+        var running = _loops.Where(l => l.Started).ToList();
+        // Unmount only our own mount: a newer server may have replaced it at the same place (daemon restart). When
+        // our threads have already ended, our connection is gone (its device number may even be reused by now).
+        var ours = running.Count == 0 || !WaitAll(running, TimeSpan.FromMilliseconds(50));
+        if (MountPoint is not null && ours && (_device == 0 || FuseMount.KernelDevice(MountPoint) == _device))
         {
             try { FuseMount.Unmount(MountPoint); }
             catch (IOException e) { _options.Log?.Invoke("fuse: " + e.Message); }
         }
-        var running = _loops.Where(l => l.Started).ToList();
         if (!WaitAll(running, TimeSpan.FromSeconds(2)) && _device != 0)
         {
             // Someone still holds the mount (lazy unmount keeps it alive): end the connection for good.

@@ -60,8 +60,11 @@ public sealed class MountedFileSystem : IDisposable
     /// <summary>Applies new rules to every new operation and drops what the kernel cached under the old ones.</summary>
     public void UpdateAcls(IReadOnlyList<AclRule> acls) => _fs.UpdateAcls(AclMatcher.Compile(acls));
 
+    private int _disposed;
+
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _session.Dispose();
         _backend.Dispose();
     }

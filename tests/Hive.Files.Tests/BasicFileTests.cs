@@ -223,4 +223,64 @@ os.mkdir('d'); os.setxattr('d', 'user.k', b'v'); assert os.getxattr('d', 'user.k
             for i in 1 2 3 4 5 6 7 8; do sha256sum -c p$i.sum > /dev/null & done; wait
             """).AssertOk();
     }
+
+    [Fact]
+    public void Python_venv()
+    {
+        using var f = new FuseFixture();
+        f.Sh("python3 -m venv --without-pip venv && venv/bin/python -c 'import sys; print(sys.prefix)'").AssertOk();
+        Assert.True(File.Exists(Path.Combine(f.Backend, "venv/pyvenv.cfg")));
+    }
+
+    [Fact]
+    public void Op_latency()
+    {
+        if (Environment.GetEnvironmentVariable("HIVE_FUSE_BENCH") != "2") return;
+        foreach (var passthrough in new[] { true, false })
+        {
+            using var f = Fixture(passthrough);
+            output.WriteLine($"passthrough={passthrough} " + FuseFixture.Run($"python3 /tmp/opbench.py '{f.MountPoint}'", 1000).AssertOk().Stdout);
+        }
+        output.WriteLine("native " + FuseFixture.Run("mkdir -p /tmp/nb && chmod 777 /tmp/nb && python3 /tmp/opbench.py /tmp/nb", 1000).AssertOk().Stdout);
+    }
+
+    /// <summary>Rough numbers for the report; set HIVE_FUSE_BENCH=1 to run (the benchmark proper lives in bench/).</summary>
+    [Fact]
+    public void Rough_throughput()
+    {
+        if (Environment.GetEnvironmentVariable("HIVE_FUSE_BENCH") != "1") return;
+        foreach (var passthrough in new[] { true, false })
+        {
+            using var f = Fixture(passthrough);
+            var native = Path.Combine(f.Base, "native");
+            FuseFixture.Run($"mkdir '{native}' && chown 1000:1000 '{native}'", uid: 0).AssertOk();
+            foreach (var (label, dir) in new[] { ("native", native), ("fuse", f.MountPoint) })
+            {
+                var w = FuseFixture.Run($"cd '{dir}' && dd if=/dev/zero of=big bs=1M count=1024 conv=fsync 2>&1 | tail -1", 1000).AssertOk().Stdout.Trim();
+                FuseFixture.Run("sync; echo 3 > /proc/sys/vm/drop_caches", 0);
+                var r = FuseFixture.Run($"cd '{dir}' && dd if=big of=/dev/null bs=1M 2>&1 | tail -1", 1000).AssertOk().Stdout.Trim();
+                var smallScript = Path.Combine(f.Base, "small.py");
+                File.WriteAllText(smallScript, string.Join('\n',
+                    "import os, sys",
+                    "os.chdir(sys.argv[1])",
+                    "for i in range(10000):",
+                    "    n = 's%d' % i",
+                    "    fd = os.open(n, os.O_CREAT | os.O_WRONLY, 0o644); os.write(fd, b'x' * 100); os.close(fd)",
+                    "    os.stat(n); os.unlink(n)", ""));
+                var randomScript = Path.Combine(f.Base, "randread.py");
+                File.WriteAllText(randomScript, string.Join('\n',
+                    "import os, sys, random",
+                    "fd = os.open(os.path.join(sys.argv[1], 'big'), os.O_RDONLY); size = os.fstat(fd).st_size",
+                    "for i in range(20000):",
+                    "    os.pread(fd, 4096, random.randrange(0, size // 4096) * 4096)", ""));
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                FuseFixture.Run($"python3 '{smallScript}' '{dir}'", 1000).AssertOk();
+                var small = watch.Elapsed;
+                watch.Restart();
+                FuseFixture.Run($"python3 '{randomScript}' '{dir}'", 1000).AssertOk();
+                output.WriteLine($"passthrough={passthrough} {label}: write [{w}] read [{r}] 10k small files {small.TotalMilliseconds:F0} ms, 20k random 4k reads {watch.Elapsed.TotalMilliseconds:F0} ms");
+                FuseFixture.Run($"rm -f '{dir}/big'", 0);
+            }
+        }
+    }
 }

@@ -70,6 +70,24 @@ public class MountLifecycleTests
     }
 
     [Fact]
+    public void Disposing_a_replaced_server_leaves_the_new_mount_alone()
+    {
+        using var f = new FuseFixture();
+        var second = MountedFileSystem.Mount(f.MountPoint, FuseFixture.SandboxMount, new LocalBackend(f.Backend), AllRw);
+        try
+        {
+            f.Mount.Dispose();
+            Assert.True(FuseMount.IsMounted(f.MountPoint, "fuse.hive"));
+            f.Sh("echo still > served && cat served").AssertOk();
+        }
+        finally
+        {
+            second.Dispose();
+        }
+        Assert.False(Mounted(f.MountPoint));
+    }
+
+    [Fact]
     public void RemoveStale_leaves_other_mounts_alone()
     {
         var dir = Directory.CreateTempSubdirectory("hive-fuse-bind-").FullName;
@@ -84,6 +102,15 @@ public class MountLifecycleTests
             while (FuseMount.Unmount(dir)) { }
             Directory.Delete(dir);
         }
+    }
+
+    [Fact]
+    public void Passthrough_is_negotiated_where_the_kernel_has_it()
+    {
+        using var f = new FuseFixture();
+        var kernel = Environment.OSVersion.Version;
+        if (kernel >= new Version(6, 9)) Assert.True(f.Mount.Passthrough, string.Join("\n", f.Log));
+        Assert.Contains(f.Log, l => l.StartsWith("fuse: INIT 7.", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -16,8 +16,29 @@ public sealed unsafe class LocalBackend : IFsBackend
     private const int MaxPath = 4096;
     private const ulong Resolve = Libc.RESOLVE_BENEATH | Libc.RESOLVE_NO_SYMLINKS | Libc.RESOLVE_NO_MAGICLINKS;
     private readonly int _root;
+    private int _disposed;
 
     [ThreadStatic] private static byte[]? t_dirents;
+
+    /// <summary>This process's umask, which narrows the mode of everything it creates; read once from /proc.</summary>
+    private static readonly uint ProcessUmask = ReadUmask();
+
+    private static uint ReadUmask()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("Umask:", StringComparison.Ordinal))
+                    return System.Convert.ToUInt32(line[6..].Trim(), 8);
+        }
+        catch (IOException)
+        {
+        }
+        return 0xFFF; // unknown: always set the mode explicitly
+    }
+
+    /// <summary>True when creating with <paramref name="mode"/> leaves a different mode than asked for.</summary>
+    private static bool UmaskNarrows(uint mode) => (mode & ProcessUmask & 0x1FF) != 0 || ProcessUmask == 0xFFF;
 
     /// <summary>Opens <paramref name="root"/>, which must be an existing directory (not a symlink).</summary>
     public LocalBackend(string root)
@@ -109,7 +130,7 @@ public sealed unsafe class LocalBackend : IFsBackend
         {
             var groupKept = ParentIsSetgid(parent.Fd);
             // The daemon's umask must not narrow what the caller asked for (the kernel applied the caller's umask).
-            Libc.Fchmod(fd, mode & 0xFFF);
+            if (UmaskNarrows(mode) || (mode & 0xE00) != 0) Libc.Fchmod(fd, mode & 0xFFF);
             if (Libc.Fchown(fd, uid, groupKept ? uint.MaxValue : gid) != 0)
             {
                 var e = Libc.Errno;
@@ -505,7 +526,10 @@ public sealed unsafe class LocalBackend : IFsBackend
         }
     }
 
-    public void Dispose() => Libc.Close(_root);
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) Libc.Close(_root);
+    }
 
     // ---- helpers ------------------------------------------------------------------------------------------------------
 
@@ -564,7 +588,7 @@ public sealed unsafe class LocalBackend : IFsBackend
         if (fd < 0) return Libc.Errno;
         try
         {
-            if (chmod)
+            if (chmod && (UmaskNarrows(mode) || (mode & 0xE00) != 0))
             {
                 var e = ViaProc(fd, &ChmodCall, mode);
                 if (e != 0) return e;

@@ -87,15 +87,10 @@ internal sealed partial class MediatingFileSystem
             return error;
         }
         var rel = Rel(path);
-        FileStat before = default;
-        var linked = op == FsOp.Unlink && _backend.Stat(rel, out before) == 0 && before.Nlink > 1;
         error = op == FsOp.Rmdir ? _backend.Rmdir(rel) : _backend.Unlink(rel);
         Record(c, path, op, true, start, error, null, null);
-        if (error == 0)
-        {
-            _nodes.Detach(parent, name);
-            if (linked) InvalidateLinks(before.Ino, null, data: false);
-        }
+        if (error == 0 && _nodes.Detach(parent, name) is { Nlink: > 1 } removed)
+            InvalidateLinks(removed.Ino, removed, data: false);
         return error;
     }
 

@@ -122,16 +122,17 @@ internal sealed class NodeTable
     }
 
     /// <summary>After unlink/rmdir: the name is gone; the node lives on for its open handles until forgotten.</summary>
-    public void Detach(Node parent, ReadOnlySpan<byte> name)
+    public Node? Detach(Node parent, ReadOnlySpan<byte> name)
     {
         lock (_tree)
         {
-            if (parent.Children is null) return;
+            if (parent.Children is null) return null;
             var children = parent.Children.GetAlternateLookup<ReadOnlySpan<byte>>();
-            if (!children.TryGetValue(name, out var node)) return;
+            if (!children.TryGetValue(name, out var node)) return null;
             parent.Children.Remove(node.Name);
             node.Detached = true;
             node.Parent = null;
+            return node;
         }
     }
 
