@@ -40,7 +40,7 @@ public sealed class MountedFileSystem : IDisposable
     /// <summary>
     /// Mounts <paramref name="backend"/> at <paramref name="mountPoint"/> (an existing host directory), as it appears at
     /// <paramref name="sandboxPath"/> in the sandbox. A stale Hive FUSE mount left there by a crashed daemon is
-    /// removed first. Needs root and /dev/fuse.
+    /// removed first. Needs root and /dev/fuse. Takes ownership of <paramref name="backend"/> (disposed on failure too).
     /// </summary>
     public static MountedFileSystem Mount(string mountPoint, string sandboxPath, IFsBackend backend, IReadOnlyList<AclRule> acls,
         IFsAuditSink? audit = null, FuseOptions? options = null)
@@ -50,11 +50,19 @@ public sealed class MountedFileSystem : IDisposable
         mountPoint = Path.GetFullPath(mountPoint).TrimEnd('/');
         if (string.IsNullOrEmpty(mountPoint)) throw new ArgumentException("cannot mount on /", nameof(mountPoint));
         if (!Directory.Exists(mountPoint)) throw new DirectoryNotFoundException($"mount point {mountPoint} does not exist");
-        FuseMount.RemoveStale(mountPoint, options.Subtype);
-        var fs = new MediatingFileSystem(sandboxPath.TrimEnd('/'), backend, AclMatcher.Compile(acls), audit, options);
-        var session = new FuseSession(fs, options);
-        session.Mount(mountPoint);
-        return new MountedFileSystem(mountPoint, fs, session, backend);
+        try
+        {
+            FuseMount.RemoveStale(mountPoint, options.Subtype);
+            var fs = new MediatingFileSystem(sandboxPath.TrimEnd('/'), backend, AclMatcher.Compile(acls), audit, options);
+            var session = new FuseSession(fs, options);
+            session.Mount(mountPoint);
+            return new MountedFileSystem(mountPoint, fs, session, backend);
+        }
+        catch
+        {
+            backend.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Applies new rules to every new operation and drops what the kernel cached under the old ones.</summary>

@@ -233,6 +233,15 @@ os.mkdir('d'); os.setxattr('d', 'user.k', b'v'); assert os.getxattr('d', 'user.k
     }
 
     [Fact]
+    public void Getattr_latency()
+    {
+        if (Environment.GetEnvironmentVariable("HIVE_FUSE_BENCH") != "3") return;
+        using var f = new FuseFixture(options: new FuseOptions { AttrTimeout = TimeSpan.Zero, EntryTimeout = TimeSpan.Zero });
+        for (var i = 0; i < 8; i++)
+            output.WriteLine(FuseFixture.Run($"python3 /tmp/statbench.py '{f.MountPoint}'", 1000).AssertOk().Stdout);
+    }
+
+    [Fact]
     public void Op_latency()
     {
         if (Environment.GetEnvironmentVariable("HIVE_FUSE_BENCH") != "2") return;

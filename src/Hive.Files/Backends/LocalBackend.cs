@@ -345,6 +345,8 @@ public sealed unsafe class LocalBackend : IFsBackend
 
     public int Flush(long handle) => 0;
 
+    public bool NeedsFlush => false;
+
     public int Fsync(long handle, bool dataOnly) =>
         (dataOnly ? Libc.Fdatasync((int)handle) : Libc.Fsync((int)handle)) == 0 ? 0 : Libc.Errno;
 

@@ -95,10 +95,10 @@ internal sealed partial class MediatingFileSystem
     private FuseOpenOut Register(FileHandle handle)
     {
         var fh = (ulong)Interlocked.Increment(ref _nextHandle);
-        var open = new FuseOpenOut { Fh = fh };
+        var open = new FuseOpenOut { Fh = fh, OpenFlags = _backend.NeedsFlush ? 0 : FuseConstants.FopenNoflush };
         if (_passthrough && handle.Node.Type == Libc.S_IFREG && TryPassthrough(handle, out var backingId))
         {
-            open.OpenFlags = FuseConstants.FopenPassthrough;
+            open.OpenFlags |= FuseConstants.FopenPassthrough;
             open.BackingId = backingId;
         }
         _files[fh] = handle;
