@@ -253,6 +253,29 @@ for e in os.scandir('.'):
     }
 
     [Fact]
+    public void A_directory_moves_when_nothing_below_it_is_less_than_rw()
+    {
+        // deny **/*.key makes every subtree possibly mixed by the patterns; what is actually there decides.
+        using var f = Fixture();
+        f.Python("""
+os.makedirs('pub/pkg/sub')
+open('pub/pkg/sub/mod.py', 'w').write('x = 1')
+os.rename('pub/pkg', 'pub/pkg2')          # plain os.rename, as pip does: no EXDEV fallback
+assert open('pub/pkg2/sub/mod.py').read() == 'x = 1'
+os.rename('pub/pkg2', 'lib')
+""").AssertOk();
+        // a directory with a hidden *.key inside does not move
+        FuseFixture.Run($"echo K > '{f.Backend}/lib/sub/x.key' && chown 1000:1000 '{f.Backend}/lib/sub/x.key'", uid: 0).AssertOk();
+        f.Python("""
+try:
+    os.rename('lib', 'pub/lib'); sys.exit('moved a directory holding a denied file')
+except OSError as e:
+    assert e.errno == errno.EXDEV, e
+""").AssertOk();
+        Assert.True(File.Exists(Path.Combine(f.Backend, "lib/sub/x.key")));
+    }
+
+    [Fact]
     public void Denials_are_audited()
     {
         using var f = Fixture(passthrough: false);

@@ -137,14 +137,68 @@ internal sealed partial class MediatingFileSystem
         if (error != 0) return error;
         error = CreateAccess(to);
         if (error != 0) return error;
-        if (source.IsDirectory && !acl.IsSubtreeRw(from)) return Errno.EXDEV;
+        if (source.IsDirectory && !SubtreeRw(acl, from)) return Errno.EXDEV;
         if (exchange)
         {
             error = _backend.Stat(Rel(to), out var target);
             if (error != 0) return error;
-            if (target.IsDirectory && !acl.IsSubtreeRw(to)) return Errno.EXDEV;
+            if (target.IsDirectory && !SubtreeRw(acl, to)) return Errno.EXDEV;
         }
         return 0;
+    }
+
+    /// <summary>Entries a directory rename may look at before giving up with EXDEV.</summary>
+    internal const int RenameWalkBudget = 10_000;
+
+    /// <summary>
+    /// True when everything below <paramref name="directory"/> is rw: from the patterns alone when they say so
+    /// (<c>rw /workspace/**</c>), otherwise by listing what is actually there (rules such as <c>deny **/*.key</c> make
+    /// every subtree "possibly mixed", but most directories hold no such file). Gives up (false) past a budget.
+    /// </summary>
+    private bool SubtreeRw(AclMatcher acl, ReadOnlySpan<byte> directory)
+    {
+        if (acl.IsSubtreeRw(directory)) return true;
+        var budget = RenameWalkBudget;
+        return WalkRw(acl, directory.ToArray(), ref budget);
+    }
+
+    private bool WalkRw(AclMatcher acl, byte[] directory, ref int budget)
+    {
+        if (_backend.OpenDirectory(Rel(directory), out var handle) != 0) return false;
+        var entries = new EntryList();
+        try
+        {
+            if (_backend.ReadDirectory(handle, 0, ref entries) != 0) return false;
+        }
+        finally
+        {
+            _backend.CloseDirectory(handle);
+        }
+        foreach (var (name, type) in entries.Items)
+        {
+            if (--budget < 0) return false;
+            var path = NodeTable.Join(directory, name);
+            if (acl.Decide(path) != AclAccess.Rw) return false;
+            var isDirectory = type == DtDir;
+            if (type == DtUnknown)
+            {
+                if (_backend.Stat(Rel(path), out var stat) != 0) return false;
+                isDirectory = stat.IsDirectory;
+            }
+            if (isDirectory && !acl.IsSubtreeRw(path) && !WalkRw(acl, path, ref budget)) return false;
+        }
+        return true;
+    }
+
+    private struct EntryList() : IDirectoryVisitor
+    {
+        public List<(byte[] Name, uint Type)> Items { get; } = [];
+
+        public bool Entry(ReadOnlySpan<byte> name, ulong ino, uint type, long nextOffset)
+        {
+            if (!name.SequenceEqual("."u8) && !name.SequenceEqual(".."u8)) Items.Add((name.ToArray(), type));
+            return true;
+        }
     }
 
     public int Link(in FuseContext c, ulong oldNodeId, ReadOnlySpan<byte> newName, out FuseEntryOut entry)
