@@ -468,4 +468,75 @@ public class AclMatcherTests
         }
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    // ---- randomised cross-check against a regular-expression reference -----------------------------------------------
+
+    private static System.Text.RegularExpressions.Regex Reference(string pattern)
+    {
+        var sb = new StringBuilder("^");
+        foreach (var segment in pattern.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (segment == "**") { sb.Append("(/[^/]+)*"); continue; }
+            sb.Append('/');
+            foreach (var c in segment)
+                sb.Append(c switch { '*' => "[^/]*", '?' => "[^/]", _ => System.Text.RegularExpressions.Regex.Escape(c.ToString()) });
+        }
+        return new System.Text.RegularExpressions.Regex(sb.Append('$').ToString(), System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+    }
+
+    [Fact]
+    public void Random_patterns_agree_with_a_regex_reference()
+    {
+        var random = new Random(4242);
+        string[] patternSegments = ["a", "b", "ab", "*", "?", "**", "a*", "*b", "?a", "a?b", "*a*", ".a", "**"];
+        string[] names = ["a", "b", "ab", "ba", "aab", "abb", ".a", "a.b", "aa", "bab"];
+        var checkedCases = 0;
+        for (var p = 0; p < 400; p++)
+        {
+            var depth = random.Next(1, 5);
+            var pattern = "/" + string.Join('/', Enumerable.Range(0, depth).Select(_ => patternSegments[random.Next(patternSegments.Length)]));
+            // ** only as a whole segment (what the config accepts); "**" entries above already are
+            var matcher = One(pattern);
+            var reference = Reference(pattern);
+            for (var q = 0; q < 40; q++)
+            {
+                var pathDepth = random.Next(0, 6);
+                var path = "/" + string.Join('/', Enumerable.Range(0, pathDepth).Select(_ => names[random.Next(names.Length)]));
+                var expected = reference.IsMatch(path == "/" ? "" : path);
+                Assert.True(expected == (matcher.Decide(path) == AclAccess.Rw), $"{pattern} vs {path}: reference says {expected}");
+                checkedCases++;
+            }
+        }
+        Assert.Equal(16000, checkedCases);
+    }
+
+    [Fact]
+    public void Random_rule_lists_keep_below_answers_sound()
+    {
+        var random = new Random(7);
+        string[] patternSegments = ["w", "a", "b", "*", "?", "**", "a*", "*.k"];
+        string[] names = ["a", "b", "x.k", "ab"];
+        var paths = new List<string> { "/w" };
+        var level = new List<string> { "/w" };
+        for (var d = 0; d < 3; d++)
+        {
+            level = level.SelectMany(p => names.Select(n => p + "/" + n)).ToList();
+            paths.AddRange(level);
+        }
+        for (var trial = 0; trial < 150; trial++)
+        {
+            var rules = Enumerable.Range(0, random.Next(1, 4)).Select(_ =>
+                new AclRule("/w/" + string.Join('/', Enumerable.Range(0, random.Next(1, 4)).Select(_ => patternSegments[random.Next(patternSegments.Length)])),
+                    (AclAccess)random.Next(3))).ToArray();
+            var matcher = AclMatcher.Compile(rules);
+            foreach (var dir in paths)
+            {
+                var below = paths.Where(p => p.StartsWith(dir + "/", StringComparison.Ordinal)).Select(matcher.Decide).ToList();
+                if (below.Count == 0) continue;
+                var label = string.Join("; ", rules.Select(r => $"{r.Access} {r.Path}")) + " below " + dir;
+                if (below.Any(a => a != AclAccess.Deny)) Assert.True(matcher.MayAllowBelow(dir), label);
+                if (matcher.UniformBelow(dir) is { } uniform) Assert.All(below, a => Assert.Equal(uniform, a));
+            }
+        }
+    }
 }
