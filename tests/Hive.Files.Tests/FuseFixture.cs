@@ -76,6 +76,8 @@ public sealed class FuseFixture : IDisposable
         {
             foreach (var a in new[] { $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--", "/bin/sh" }) start.ArgumentList.Add(a);
             start.Environment["HOME"] = "/tmp";
+            // The sandbox user's view: system tools only (root's own toolchains may sit in directories it cannot enter).
+            start.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
         }
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(script);
