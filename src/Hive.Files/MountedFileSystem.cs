@@ -49,10 +49,11 @@ public sealed class MountedFileSystem : IDisposable
         options ??= new FuseOptions();
         mountPoint = Path.GetFullPath(mountPoint).TrimEnd('/');
         if (string.IsNullOrEmpty(mountPoint)) throw new ArgumentException("cannot mount on /", nameof(mountPoint));
-        if (!Directory.Exists(mountPoint)) throw new DirectoryNotFoundException($"mount point {mountPoint} does not exist");
         try
         {
+            // First: a dead mount there answers ENOTCONN to everything, including the existence check.
             FuseMount.RemoveStale(mountPoint, options.Subtype);
+            if (!Directory.Exists(mountPoint)) throw new DirectoryNotFoundException($"mount point {mountPoint} does not exist");
             var fs = new MediatingFileSystem(sandboxPath.TrimEnd('/'), backend, AclMatcher.Compile(acls), audit, options);
             var session = new FuseSession(fs, options);
             session.Mount(mountPoint);
