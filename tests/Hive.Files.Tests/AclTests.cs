@@ -276,6 +276,22 @@ except OSError as e:
     }
 
     [Fact]
+    public void The_backend_never_follows_a_symlink_swapped_in_behind_the_kernels_back()
+    {
+        // Another writer of the volume (the host, a second sandbox) replaces a directory the kernel has cached with a
+        // symlink to the host's /etc. The backend runs as root: following it would hand out /etc/shadow.
+        using var f = new FuseFixture(options: new FuseOptions { EntryTimeout = TimeSpan.FromMinutes(5), AttrTimeout = TimeSpan.FromMinutes(5) });
+        f.Sh("mkdir d && echo mine > d/shadow && cat d/shadow && ls d").AssertOk();
+        FuseFixture.Run($"mv '{f.Backend}/d' '{f.Backend}/d.old' && ln -s /etc '{f.Backend}/d'", uid: 0).AssertOk();
+        var read = f.Sh("cat d/shadow; cat d/passwd; ls d; true", uid: 0).AssertOk();
+        Assert.DoesNotContain("root:", read.Stdout);
+        f.Sh("echo x > d/newfile", uid: 0).AssertFails();
+        Assert.False(File.Exists("/etc/newfile"));
+        f.Python("os.setxattr('d', 'user.x', b'1')", uid: 0); // on the symlink itself, never on /etc
+        Assert.Empty(FuseFixture.Run("getfattr -n user.x /etc 2>/dev/null; true", uid: 0).Stdout);
+    }
+
+    [Fact]
     public void Denials_are_audited()
     {
         using var f = Fixture(passthrough: false);
