@@ -1,0 +1,33 @@
+namespace Hive.Files;
+
+/// <summary>How a FUSE session is mounted and served.</summary>
+public sealed record FuseOptions
+{
+    /// <summary>Worker threads, each blocking in read(2) on its own cloned /dev/fuse descriptor.</summary>
+    public int Threads { get; init; } = Math.Clamp(Environment.ProcessorCount, 2, 8);
+
+    /// <summary>Largest WRITE the kernel sends (and READ it asks for): 1 MiB.</summary>
+    public int MaxWrite { get; init; } = 1 << 20;
+
+    /// <summary>How long the kernel may cache names and attributes. Short, so ACL changes and other writers show soon.</summary>
+    public TimeSpan EntryTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <inheritdoc cref="EntryTimeout"/>
+    public TimeSpan AttrTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Use FUSE passthrough (kernel 6.9+) for regular files when the backend offers a file descriptor: reads, writes
+    /// and mmap go straight to the backing file. The ACL is still decided at every open; the audit record of such a
+    /// handle carries no byte counts, because the data never passes through this process.
+    /// </summary>
+    public bool Passthrough { get; init; } = true;
+
+    /// <summary>The file system name shown in /proc/mounts (the mount source).</summary>
+    public string FsName { get; init; } = "hive";
+
+    /// <summary>The subtype: the mount shows as <c>fuse.&lt;subtype&gt;</c>.</summary>
+    public string Subtype { get; init; } = "hive";
+
+    /// <summary>Diagnostics (never on a hot path): request loop errors, INIT results.</summary>
+    public Action<string>? Log { get; init; }
+}
