@@ -14,7 +14,7 @@ public sealed class RestartSafetyTests
         using (var hive = daemon.Connect())
         {
             var sb = await hive.GetOrCreateSandboxAsync(name, SharedDaemon.Minimal());
-            await sb.ExecAsync("echo before > /tmp/marker");
+            await sb.ExecAsync("echo before > /tmp/marker; echo kept > /workspace/kept.txt");
             var before = await sb.GetEventsAsync();
 
             // A command in flight when the daemon dies.
@@ -38,6 +38,10 @@ public sealed class RestartSafetyTests
             Assert.Equal("running", adopted.Status);
             // Same container: what it wrote to its tmpfs before the crash is still there.
             Assert.Equal("before\n", (await adopted.ExecAsync(["cat", "/tmp/marker"])).Stdout);
+            // Its FUSE-mediated workspace is mounted again under the running container: readable and writable.
+            Assert.Equal("kept\n", (await adopted.ExecAsync(["cat", "/workspace/kept.txt"])).Stdout);
+            Assert.Equal(0, (await adopted.ExecAsync("echo after > /workspace/after.txt")).ExitCode);
+            Assert.Equal("after\n", await adopted.Files.ReadTextAsync("/workspace/after.txt"));
             var after = await adopted.GetEventsAsync();
             Assert.Equal(before.Select(e => e.Id), after.Take(before.Count).Select(e => e.Id));
             Assert.Contains(after, e => e.Type == "exec.request" && e.Data["command"]!.ToJsonString().Contains("20"));

@@ -8,7 +8,7 @@ using Hive.Runtime.Images;
 namespace Hive.Daemon.HostSide;
 
 /// <summary>Runs sandboxes on this machine with runc, their traffic steered through the egress service.</summary>
-public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, EgressService egress, string caPem) : ISandboxHost
+public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, EgressService egress, SandboxFileSystems files, string caPem) : ISandboxHost
 {
     public const string CaPath = "/etc/hive/ca.pem";
     public const string TrustBundlePath = "/etc/ssl/certs/ca-certificates.crt";
@@ -28,7 +28,12 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         await runtime.InitializeAsync(egress.ProxyPort, egress.DnsPort, ct);
         var running = await runtime.ReconcileAsync(known.ToDictionary(s => s.Name, s => s.Slot), ct);
         foreach (var s in known)
-            if (running.Contains(s.Name)) Register(s, s.Config);
+        {
+            if (!running.Contains(s.Name)) continue;
+            Register(s, s.Config);
+            // The old FUSE sessions died with the old daemon: mount again; the mounts propagate into the running container.
+            files.Mount(s.Name, s.Config, Storage);
+        }
         return running;
     }
 
@@ -57,17 +62,25 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         var image = images.Find(c.Image) ?? throw new ApiProblem(422, "Image missing", $"image \"{c.Image}\" is no longer on this host; build it with `hive image build {c.Image}`");
         var env = new Dictionary<string, string>(TrustEnv);
         foreach (var (k, v) in c.Env) env[k] = v;
-        var launch = new SandboxLaunch(sandbox.Name, sandbox.Slot, image, env, Mounts(c), c.Resources.Cpus, c.Resources.MemoryMb, c.Resources.Pids,
-            RootFiles(runtime.Network.Addressing.For(sandbox.Slot).HostAddress.ToString()));
-        // Registered before the container runs, so its first packet already meets its policy.
+        if (await runtime.IsRunningAsync(sandbox.Name, ct)) return;
+        // Registered and mounted before the container runs, so its first packet and first file access already meet policy.
         Register(sandbox, c);
         try
         {
-            await runtime.StartAsync(launch, ct);
+            var launch = new SandboxLaunch(sandbox.Name, sandbox.Slot, image, env, files.Anchors(sandbox.Name, c), c.Resources.Cpus, c.Resources.MemoryMb,
+                c.Resources.Pids, RootFiles(runtime.Network.Addressing.For(sandbox.Slot).HostAddress.ToString()));
+            // Mounted between create and start: the container's binds are slaves of the bare anchors, so
+            // this mount, and any later one after a daemon crash, propagates into it.
+            await runtime.StartAsync(launch, () =>
+            {
+                files.Mount(sandbox.Name, c, Storage);
+                return Task.CompletedTask;
+            }, ct);
         }
         catch
         {
             egress.Registry.Unregister(sandbox.Name);
+            files.Unmount(sandbox.Name);
             throw;
         }
     }
@@ -86,16 +99,19 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
 
     public Task<bool> IsRunningAsync(SandboxRecord sandbox, CancellationToken ct) => runtime.IsRunningAsync(sandbox.Name, ct);
 
-    public Task StopAsync(SandboxRecord sandbox, CancellationToken ct)
+    public async Task StopAsync(SandboxRecord sandbox, CancellationToken ct)
     {
         egress.Registry.Unregister(sandbox.Name);
-        return runtime.StopAsync(sandbox.Name, sandbox.Slot, ct);
+        await runtime.StopAsync(sandbox.Name, sandbox.Slot, ct);
+        files.Unmount(sandbox.Name);
     }
 
-    public Task DestroyAsync(SandboxRecord sandbox, CancellationToken ct)
+    public async Task DestroyAsync(SandboxRecord sandbox, CancellationToken ct)
     {
         egress.Registry.Unregister(sandbox.Name);
-        return runtime.DestroyAsync(sandbox.Name, sandbox.Slot, ct);
+        await runtime.StopAsync(sandbox.Name, sandbox.Slot, ct);
+        files.Unmount(sandbox.Name);
+        await runtime.DestroyAsync(sandbox.Name, sandbox.Slot, ct);
     }
 
     public async Task ApplyAsync(SandboxRecord sandbox, SandboxConfig proposed, CancellationToken ct)
@@ -107,6 +123,7 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         }
         // New DNS queries, connections and requests use the new rules; requests already forwarded finish.
         egress.Registry.Update(sandbox.Name, proposed);
+        files.UpdateAcls(sandbox.Name, proposed);
     }
 
     public Task<ExecOutcome> ExecAsync(SandboxRecord sandbox, ExecSpec spec,
@@ -120,12 +137,12 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
     public (SafeDirectory Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath)
     {
         var segments = SandboxPath.Split(sandboxPath);
-        foreach (var m in Mounts(sandbox.Config))
+        foreach (var m in sandbox.Config.Fs.Where(m => m.Backend == FsBackend.Local))
         {
-            var mountSegments = SandboxPath.Split(m.Destination);
+            var mountSegments = SandboxPath.Split(m.Mount);
             if (segments.Count < mountSegments.Count || !segments.Take(mountSegments.Count).SequenceEqual(mountSegments)) continue;
-            Directory.CreateDirectory(m.Source);
-            return (new SafeDirectory(m.Source), segments.Skip(mountSegments.Count).ToList(), ImageUser.DefaultUid, ImageUser.DefaultUid);
+            // The owner's API works on the storage itself: recorded, but not subject to the agent's ACLs.
+            return (new SafeDirectory(Storage(m)), segments.Skip(mountSegments.Count).ToList(), ImageUser.DefaultUid, ImageUser.DefaultUid);
         }
         var mounts = string.Join(", ", sandbox.Config.Fs.Select(f => f.Mount));
         throw new ApiProblem(404, "Not in a mount", $"{sandboxPath} is not inside a mount of sandbox {sandbox.Name} (mounts: {(mounts.Length == 0 ? "none" : mounts)})");
@@ -133,26 +150,13 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
 
     public async Task ShutdownAsync(IReadOnlyList<SandboxRecord> sandboxes, CancellationToken ct)
     {
-        foreach (var s in sandboxes)
-        {
-            egress.Registry.Unregister(s.Name);
-            await runtime.StopAsync(s.Name, s.Slot, ct);
-        }
+        foreach (var s in sandboxes) await StopAsync(s, ct);
         await runtime.Network.RemoveTableAsync(ct);
         runtime.RemoveCgroupParents();
     }
 
     private static string DefaultCwd(ImageInfo? image) => image is { WorkingDir.Length: > 0 } ? image.WorkingDir : "/";
 
-    private List<MountPlan> Mounts(SandboxConfig c)
-    {
-        var list = new List<MountPlan>();
-        foreach (var m in c.Fs)
-        {
-            if (m.Backend != FsBackend.Local) continue;
-            var source = m.Origin ?? runtime.EnsureVolume(m.Volume!);
-            list.Add(new MountPlan(m.Mount, source, ReadOnly: false));
-        }
-        return list;
-    }
+    /// <summary>The host directory that holds a local mount's data: its origin, or its named volume.</summary>
+    private string Storage(FsMount m) => m.Origin ?? runtime.EnsureVolume(m.Volume!);
 }

@@ -15,8 +15,16 @@ public static class ConnectionPeek
 {
     private static readonly TimeSpan ServerFirstWait = TimeSpan.FromMilliseconds(500);
 
-    public static async Task<(FirstBytes Kind, ClientHelloInfo? Hello)> PeekAsync(PipeReader input, CancellationToken ct)
+    private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Not tied to the connection's "closed" token: a client that sends its bytes and half-closes at once
+    /// (<c>echo x | nc</c>) must still be decided and recorded.
+    /// </summary>
+    public static async Task<(FirstBytes Kind, ClientHelloInfo? Hello)> PeekAsync(PipeReader input)
     {
+        using var total = new CancellationTokenSource(HelloTimeout);
+        var ct = total.Token;
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
         wait.CancelAfter(ServerFirstWait);
         var sawAny = false;
@@ -27,9 +35,10 @@ public static class ConnectionPeek
             {
                 result = await input.ReadAsync(sawAny ? ct : wait.Token);
             }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
-                return (FirstBytes.Raw, null);
+                // Silent past the short wait: a server-speaks-first protocol. Silent mid-record: give up.
+                return (ct.IsCancellationRequested ? FirstBytes.Invalid : FirstBytes.Raw, null);
             }
             var buffer = result.Buffer;
             sawAny |= buffer.Length > 0;

@@ -25,7 +25,21 @@ public sealed class EgressConnectionMiddleware(EgressRegistry registry, Certific
     private static readonly byte[] AccessDeniedAlert = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31]; // fatal access_denied(49)
     private static readonly SslApplicationProtocol[] HttpProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
 
-    public ConnectionDelegate Wrap(ConnectionDelegate next) => c => HandleAsync(c, next);
+    private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(15);
+
+    public ConnectionDelegate Wrap(ConnectionDelegate next) => async c =>
+    {
+        try
+        {
+            await HandleAsync(c, next);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // One broken connection must never take anything else down; the sandbox just sees it closed.
+            log.LogDebug(e, "egress connection {Id} failed", c.ConnectionId);
+            c.Abort();
+        }
+    };
 
     private async Task HandleAsync(ConnectionContext c, ConnectionDelegate next)
     {
@@ -37,7 +51,7 @@ public sealed class EgressConnectionMiddleware(EgressRegistry registry, Certific
             return;
         }
         var (host, ip) = sandbox.Pool.TryGetName(original.Address, out var name) ? (name, (IPAddress?)null) : (original.Address.ToString(), original.Address);
-        var (kind, hello) = await ConnectionPeek.PeekAsync(c.Transport.Input, c.ConnectionClosed);
+        var (kind, hello) = await ConnectionPeek.PeekAsync(c.Transport.Input);
         switch (kind)
         {
             case FirstBytes.Tls:
@@ -121,7 +135,8 @@ public sealed class EgressConnectionMiddleware(EgressRegistry registry, Certific
         Socket upstream;
         try
         {
-            upstream = await dialer.ConnectAsync(conn.Host, conn.Port, c.ConnectionClosed);
+            using var dial = new CancellationTokenSource(DialTimeout);
+            upstream = await dialer.ConnectAsync(conn.Host, conn.Port, dial.Token);
         }
         catch (Exception e) when (e is UpstreamRefusedException or OperationCanceledException)
         {

@@ -41,6 +41,24 @@ public static class Mounts
             throw new IOException($"mount overlay on {target} failed: {Libc.LastError()}");
     }
 
+    /// <summary>
+    /// Makes <paramref name="dir"/> a shared mount point (bound onto itself). A container that binds it
+    /// with rslave then receives every later mount on it, e.g. a FUSE file system mounted again after a crash.
+    /// </summary>
+    public static void MakeSharedAnchor(string dir)
+    {
+        const ulong MS_BIND = 4096, MS_SHARED = 1 << 20;
+        // Already an anchor (maybe with a dead FUSE mount of a crashed daemon stacked on it, which answers
+        // ENOTCONN to any stat): leave it as it is; the FUSE mount on top is replaced by its owner.
+        if (IsMountPoint(dir)) return;
+        // Root only: nothing of the agent's may ever land below the file system mounted on top.
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (Libc.Mount(dir, dir, "none", MS_BIND, null) != 0)
+            throw new IOException($"bind mount of {dir} failed: {Libc.LastError()}");
+        if (Libc.Mount("none", dir, "none", MS_SHARED, null) != 0)
+            throw new IOException($"making {dir} shared failed: {Libc.LastError()}");
+    }
+
     public static void Unmount(string target)
     {
         if (Libc.Umount2(target, Libc.MNT_DETACH) != 0 && IsMountPoint(target))

@@ -14,24 +14,29 @@ public sealed class Runc(string stateRoot, string binary = "runc")
     public IEnumerable<string> Args(params string[] rest) => ["--root", stateRoot, .. rest];
 
     /// <summary>
-    /// Starts the container detached. The container's init inherits runc's stdio, so runc must not
-    /// get pipes to this daemon (they would tie the container to our lifetime): a shell redirects
-    /// them to the sandbox's log file, and runc's own errors land there too.
+    /// Creates the container: namespaces, mounts and cgroups are set up and its init waits to be started.
+    /// The init inherits runc's stdio, so runc must not get pipes to this daemon (they would tie the
+    /// container to our lifetime): a shell redirects them to the sandbox's log file, where runc's own
+    /// errors land too.
     /// </summary>
-    public async Task RunDetachedAsync(string id, string bundle, string logPath, CancellationToken ct)
+    public async Task CreateAsync(string id, string bundle, string logPath, CancellationToken ct)
     {
         Directory.CreateDirectory(stateRoot);
         var offset = File.Exists(logPath) ? new FileInfo(logPath).Length : 0;
         string[] args = ["-c", "exec \"$0\" \"$@\" </dev/null >>\"$HIVE_CONTAINER_LOG\" 2>&1",
-            binary, .. Args("run", "--detach", "--bundle", bundle, "--pid-file", Path.Combine(bundle, "init.pid"), id)];
+            binary, .. Args("create", "--bundle", bundle, "--pid-file", Path.Combine(bundle, "init.pid"), id)];
         var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["HIVE_CONTAINER_LOG"] = logPath;
         using var p = System.Diagnostics.Process.Start(psi) ?? throw new InvalidOperationException("could not start runc");
         await p.WaitForExitAsync(ct);
         if (p.ExitCode != 0)
-            throw new HostCommandException($"runc run {id} failed (exit {p.ExitCode}): {ReadFrom(logPath, offset)}");
+            throw new HostCommandException($"runc create {id} failed (exit {p.ExitCode}): {ReadFrom(logPath, offset)}");
     }
+
+    /// <summary>Lets a created container's init run.</summary>
+    public async Task StartAsync(string id, CancellationToken ct) =>
+        await Command.RunCheckedAsync(binary, Args("start", id), ct: ct);
 
     private static string ReadFrom(string path, long offset)
     {

@@ -21,7 +21,9 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
         return network.InstallTableAsync(proxyPort, dnsPort, ct);
     }
 
-    public async Task StartAsync(SandboxLaunch launch, CancellationToken ct)
+    /// <param name="beforeStart">Runs between `runc create` and `runc start`: mounts made then on the
+    /// anchors of <see cref="SandboxLaunch.Mounts"/> propagate into the container.</param>
+    public async Task StartAsync(SandboxLaunch launch, Func<Task>? beforeStart, CancellationToken ct)
     {
         var name = launch.Name;
         if (await IsRunningAsync(name, ct)) return;
@@ -38,7 +40,9 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
             var spec = BuildSpec(launch, net);
             await File.WriteAllTextAsync(Path.Combine(paths.Bundle(name), "config.json"),
                 OciSpecBuilder.Build(spec).ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
-            await runc.RunDetachedAsync(name, paths.Bundle(name), paths.Log(name), ct);
+            await runc.CreateAsync(name, paths.Bundle(name), paths.Log(name), ct);
+            if (beforeStart is not null) await beforeStart();
+            await runc.StartAsync(name, ct);
         }
         catch
         {
@@ -134,6 +138,9 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
         return running;
     }
 
+    private static bool IsUnder(string path, string mount) =>
+        path == mount || path.StartsWith(mount.TrimEnd('/') + "/", StringComparison.Ordinal);
+
     /// <summary>Writes a daemon-provided file into the sandbox's upper layer (the image below stays untouched).</summary>
     private static void WriteRootFile(string rootFs, RootFile file)
     {
@@ -181,7 +188,9 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
             RootFs = paths.RootFs(launch.Name),
             Args = args,
             Env = env.Select(kv => $"{kv.Key}={kv.Value}").ToList(),
-            Cwd = string.IsNullOrEmpty(image.WorkingDir) ? "/" : image.WorkingDir,
+            // The init is set up before the file systems are mounted on the anchors, so it must not start
+            // inside one (it would sit below the mount); exec'd commands get the image's working dir.
+            Cwd = string.IsNullOrEmpty(image.WorkingDir) || launch.Mounts.Any(m => IsUnder(image.WorkingDir, m.Destination)) ? "/" : image.WorkingDir,
             Uid = uid,
             Gid = gid,
             NetworkNamespacePath = net.NamespacePath,

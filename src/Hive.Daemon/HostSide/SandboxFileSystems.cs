@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using Hive.Core.Config;
+using Hive.Files;
+using Hive.Files.Backends;
+using Hive.Runtime.Host;
+
+namespace Hive.Daemon.HostSide;
+
+/// <summary>
+/// The mediating FUSE file systems of every sandbox: one per mount, on an anchor directory that is
+/// bound into the container with slave propagation, so mounting again after a daemon crash reaches
+/// the running container.
+/// </summary>
+public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit)
+{
+    private readonly ConcurrentDictionary<string, List<MountedFileSystem>> _mounted = new(StringComparer.Ordinal);
+
+    /// <summary>The anchors to bind into the container (created and made shared once).</summary>
+    public IReadOnlyList<MountPlan> Anchors(string sandbox, SandboxConfig config)
+    {
+        var plans = new List<MountPlan>();
+        for (var i = 0; i < config.Fs.Count; i++)
+        {
+            if (config.Fs[i].Backend != FsBackend.Local) continue;
+            var anchor = Anchor(sandbox, i);
+            Mounts.MakeSharedAnchor(anchor);
+            plans.Add(new MountPlan(config.Fs[i].Mount, anchor, ReadOnly: false));
+        }
+        return plans;
+    }
+
+    /// <summary>Mounts (or mounts again, after a crash) the file system of every local mount on its anchor.</summary>
+    public void Mount(string sandbox, SandboxConfig config, Func<FsMount, string> storage)
+    {
+        Unmount(sandbox, keepAnchors: true);
+        var mounted = new List<MountedFileSystem>();
+        try
+        {
+            for (var i = 0; i < config.Fs.Count; i++)
+            {
+                var m = config.Fs[i];
+                if (m.Backend != FsBackend.Local) continue;
+                mounted.Add(MountedFileSystem.Mount(Anchor(sandbox, i), m.Mount, new LocalBackend(storage(m)), m.Acls, audit.For(sandbox)));
+            }
+        }
+        catch
+        {
+            foreach (var fs in mounted) fs.Dispose();
+            throw;
+        }
+        _mounted[sandbox] = mounted;
+    }
+
+    private string Anchor(string sandbox, int index) =>
+        Path.Combine(paths.MountAnchors(sandbox), index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    public void UpdateAcls(string sandbox, SandboxConfig config)
+    {
+        if (!_mounted.TryGetValue(sandbox, out var mounted)) return;
+        foreach (var fs in mounted)
+            if (config.Fs.FirstOrDefault(m => m.Mount == fs.SandboxPath) is { } m && !m.Acls.SequenceEqual(fs.Acls))
+                fs.UpdateAcls(m.Acls);
+    }
+
+    /// <summary>Unmounts the sandbox's file systems (after its container is gone) and, unless kept, their anchors.</summary>
+    public void Unmount(string sandbox, bool keepAnchors = false)
+    {
+        if (_mounted.TryRemove(sandbox, out var mounted))
+            foreach (var fs in mounted) fs.Dispose();
+        if (!keepAnchors) Mounts.UnmountAll(paths.MountAnchors(sandbox));
+    }
+}
