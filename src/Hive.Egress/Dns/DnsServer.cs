@@ -16,13 +16,30 @@ public sealed class DnsServer(EgressRegistry registry, DnsResponder responder, I
 
     public int Port { get; private set; }
 
+    /// <summary>
+    /// Binds UDP and TCP on one port number. With port 0 the kernel picks the UDP port, and the same TCP
+    /// port may already be taken (by any outgoing connection's local port): then another pair is tried.
+    /// </summary>
     public void Start(IPAddress bind, int port = 0)
     {
-        _udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        _udp.Bind(new IPEndPoint(bind, port));
-        Port = ((IPEndPoint)_udp.LocalEndPoint!).Port;
-        _tcp = new TcpListener(bind, Port);
-        _tcp.Start();
+        for (var attempt = 0; ; attempt++)
+        {
+            var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            udp.Bind(new IPEndPoint(bind, port));
+            var chosen = ((IPEndPoint)udp.LocalEndPoint!).Port;
+            var tcp = new TcpListener(bind, chosen);
+            try
+            {
+                tcp.Start();
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && port == 0 && attempt < 50)
+            {
+                udp.Dispose();
+                continue;
+            }
+            (_udp, _tcp, Port) = (udp, tcp, chosen);
+            break;
+        }
         _loops = Task.WhenAll(UdpLoopAsync(_udp, _stop.Token), TcpLoopAsync(_tcp, _stop.Token));
     }
 

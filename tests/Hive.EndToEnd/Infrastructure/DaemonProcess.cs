@@ -21,7 +21,7 @@ public sealed class DaemonProcess : IAsyncDisposable
     }
 
     public string Home { get; }
-    public int Port { get; }
+    public int Port { get; private set; }
     public string Subnet { get; }
     public string Url => $"http://127.0.0.1:{Port}";
     public string Token => File.ReadAllText(Path.Combine(Home, "token")).Trim();
@@ -51,8 +51,20 @@ public sealed class DaemonProcess : IAsyncDisposable
             if (build.ExitCode != 0) throw new InvalidOperationException($"hive image build hive/minimal failed: {build.Stderr}{build.Stdout}");
             if (withBaseImage) await LinkBaseImageAsync(home);
         }
-        await d.LaunchAsync();
-        return d;
+        // The free port was only free when we looked: if something took it meanwhile, take another.
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await d.LaunchAsync();
+                return d;
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("Address already in use"))
+            {
+                d.Port = FreePort();
+                d.WriteSettings();
+            }
+        }
     }
 
     public HiveConnection Connect() => new(new Uri(Url), Token);

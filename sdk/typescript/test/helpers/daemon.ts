@@ -74,7 +74,7 @@ export interface StartOptions {
 
 export class TestDaemon {
   readonly home: string;
-  readonly port: number;
+  port: number;
   readonly subnet: string;
   #child?: ChildProcess;
   #exited?: Promise<void>;
@@ -114,8 +114,17 @@ export class TestDaemon {
       daemon.#writeSettings();
       await run(hiveCli, ["image", "build", "hive/minimal"], { env: daemon.#env() });
       for (const name of options.images ?? []) await daemon.copyImage("hive/minimal", name);
-      await daemon.#launch();
-      return daemon;
+      // The free port was only free when we looked: if something took it meanwhile, take another.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await daemon.#launch();
+          return daemon;
+        } catch (e) {
+          if (attempt >= 3 || !String(e).includes("Address already in use")) throw e;
+          daemon.port = await freePort();
+          daemon.#writeSettings();
+        }
+      }
     } catch (e) {
       await daemon.stop();
       throw e;
