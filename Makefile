@@ -28,6 +28,7 @@ test: build
 	@scripts/test.sh
 
 bench: build
+	@scripts/install-deps.sh bench
 	dotnet run --project bench/Hive.Bench -c Release -- $(BENCH_ARGS)
 
 clean:

@@ -10,6 +10,11 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx nc || need+=(busybox-static)
 command -v setsid >/dev/null || need+=(util-linux)
 command -v curl >/dev/null || need+=(curl)
+# `install-deps.sh bench`: what the benchmarks drive as load generator and peer proxy.
+if [ "${1:-}" = bench ]; then
+  command -v wrk >/dev/null || need+=(wrk)
+  command -v mitmdump >/dev/null || need+=(mitmproxy)
+fi
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Hive.EndToEnd.Infrastructure;
+using HiveClient;
+
+namespace Hive.Bench;
+
+/// <summary>
+/// Egress proxy benchmark (issue 3): the same loopback HTTPS upstream reached directly, through Hive
+/// (from inside a sandbox's network namespace, so traffic takes the real steered path), and through
+/// mitmproxy as the peer TLS-intercepting proxy, all in one run.
+/// </summary>
+public static class EgressBench
+{
+    public static async Task RunAsync(int seconds)
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var caFile = Path.Combine(Path.GetTempPath(), $"hive-bench-ca-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(caFile, upstream.CaPem);
+        await using var daemon = await DaemonProcess.StartAsync(upstream: upstream.UpstreamSettings(caFile), withBaseImage: true);
+        using var hive = daemon.Connect();
+        var sandbox = await hive.GetOrCreateSandboxAsync("bench-egress", new SandboxConfig
+        {
+            Image = "hive/base",
+            Egress = [new EgressRule { Access = "allow", Host = "api.example.test" }],
+        });
+        var synthetic = (await sandbox.ExecAsync("getent hosts api.example.test | cut -d' ' -f1")).Stdout.Trim();
+        var tag = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(daemon.Home))))[..6];
+        var netns = $"hive-{tag}-0";
+        // `ip netns exec` reads /etc/netns/NAME/hosts as /etc/hosts: the client resolves the name as the sandbox would.
+        var netnsEtc = Path.Combine("/etc/netns", netns);
+        Directory.CreateDirectory(netnsEtc);
+        await File.WriteAllTextAsync(Path.Combine(netnsEtc, "hosts"), $"{synthetic} api.example.test\n");
+        var port = upstream.HttpsPort;
+        var host = $"api.example.test:{port}";
+        using var mitm = StartMitmproxy(port, out var mitmPort);
+        Console.CancelKeyPress += (_, _) => mitm.Kill();
+        try
+        {
+            Console.WriteLine($"egress: {seconds} s per run, upstream https on 127.0.0.1:{port}, sandbox sees api.example.test as {synthetic}");
+            await Task.Delay(1500);
+            var direct64 = await Wrk.RunAsync($"https://127.0.0.1:{port}/echo", 64, seconds, host: host);
+            var hive64 = await Wrk.RunAsync($"https://api.example.test:{port}/echo", 64, seconds, netns: netns);
+            var mitm64 = await Wrk.RunAsync($"https://127.0.0.1:{mitmPort}/echo", 64, seconds, host: host);
+            Row("keep-alive req/s, 64 connections", hive64.RequestsPerSecond, direct64.RequestsPerSecond, mitm64.RequestsPerSecond, "req/s");
+            Check("  Hive / direct", hive64.RequestsPerSecond / direct64.RequestsPerSecond, ">= 0.50", hive64.RequestsPerSecond / direct64.RequestsPerSecond >= 0.5);
+            Check("  Hive / mitmproxy", hive64.RequestsPerSecond / mitm64.RequestsPerSecond, ">= 20", hive64.RequestsPerSecond / mitm64.RequestsPerSecond >= 20);
+            Console.WriteLine($"  p99 latency at 64 connections: direct {direct64.P99Ms:F2} ms, Hive {hive64.P99Ms:F2} ms, mitmproxy {mitm64.P99Ms:F2} ms");
+
+            var direct1 = await Wrk.RunAsync($"https://127.0.0.1:{port}/echo", 1, seconds, host: host);
+            var hive1 = await Wrk.RunAsync($"https://api.example.test:{port}/echo", 1, seconds, netns: netns);
+            var added = hive1.P50Ms - direct1.P50Ms;
+            Console.WriteLine($"{"added latency p50 / p99, 1 connection",-40} {added:F3} ms / {hive1.P99Ms - direct1.P99Ms:F3} ms   (direct p50 {direct1.P50Ms:F3} ms)");
+            Check("  added p50", added, "<= 0.3 ms", added <= 0.3);
+
+            var directNew = await Wrk.RunAsync($"https://127.0.0.1:{port}/echo", 16, seconds, host: host, close: true);
+            var hiveNew = await Wrk.RunAsync($"https://api.example.test:{port}/echo", 16, seconds, netns: netns, close: true);
+            Row("new TLS connections/s, 16 at a time", hiveNew.RequestsPerSecond, directNew.RequestsPerSecond, double.NaN, "conn/s");
+
+            var directMBs = await DownloadAsync(null, $"https://api.example.test:{port}/bytes?n=1073741824", $"api.example.test:{port}:127.0.0.1");
+            var hiveMBs = await DownloadAsync(netns, $"https://api.example.test:{port}/bytes?n=1073741824", null);
+            Row("1 GB download", hiveMBs, directMBs, double.NaN, "MB/s");
+            Check("  Hive throughput", hiveMBs / 1000, ">= 1 GB/s", hiveMBs >= 1000);
+            Console.WriteLine($"{"daemon RSS after the runs",-40} {Rss(daemon.Pid):F1} MiB");
+        }
+        finally
+        {
+            mitm.Kill();
+            Directory.Delete(netnsEtc, recursive: true);
+            await sandbox.DeleteAsync();
+            File.Delete(caFile);
+        }
+    }
+
+    private static async Task<double> DownloadAsync(string? netns, string url, string? resolve)
+    {
+        var curl = new List<string> { "curl", "-sk", "-o", "/dev/null", "-w", "%{speed_download}" };
+        if (resolve is not null) curl.AddRange(["--resolve", resolve]);
+        curl.Add(url);
+        var r = netns is null ? await Proc.RunAsync("curl", curl.Skip(1), timeout: TimeSpan.FromMinutes(5))
+                              : await Proc.RunAsync("ip", ["netns", "exec", netns, .. curl], timeout: TimeSpan.FromMinutes(5));
+        return double.Parse(r.Stdout.Trim(), CultureInfo.InvariantCulture) / 1e6;
+    }
+
+    private static Process StartMitmproxy(int upstreamPort, out int port)
+    {
+        port = FreePort();
+        var psi = new ProcessStartInfo("mitmdump") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-q", "--mode", $"reverse:https://127.0.0.1:{upstreamPort}", "--listen-host", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture),
+                     "--ssl-insecure", "--set", "keep_host_header=true", "--set", "connection_strategy=lazy" })
+            psi.ArgumentList.Add(a);
+        var p = Process.Start(psi) ?? throw new InvalidOperationException("mitmdump did not start (apt-get install mitmproxy)");
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private static void Row(string what, double hive, double direct, double mitm, string unit) =>
+        Console.WriteLine($"{what,-40} Hive {hive,10:F0} {unit}   direct {direct,10:F0}   mitmproxy {(double.IsNaN(mitm) ? "-" : mitm.ToString("F0", CultureInfo.InvariantCulture)),8}");
+
+    private static void Check(string what, double value, string target, bool ok) =>
+        Console.WriteLine($"{what,-40} {value,10:F2}   target {target}   {(ok ? "ok" : "MISSED")}");
+
+    private static double Rss(int pid) =>
+        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:")).Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024).First();
+}
