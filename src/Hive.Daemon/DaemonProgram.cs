@@ -94,13 +94,15 @@ public static class DaemonProgram
         await ttl;
         log.LogInformation("stopping sandboxes");
         await manager.ShutdownAsync(CancellationToken.None);
+        events.Dispose();
         store.Dispose();
         return 0;
     }
 
     private sealed class EventSink(EventBus bus) : IEgressEventSink
     {
-        public long Append(string sandbox, string type, System.Text.Json.Nodes.JsonObject data) => bus.Append(sandbox, type, data).Id;
+        // The proxy and DNS do not wait for the commit: their events are durable within milliseconds.
+        public long Append(string sandbox, string type, System.Text.Json.Nodes.JsonObject data) => bus.Enqueue(sandbox, type, data).Id;
     }
 
     private static async Task ExpireLoopAsync(SandboxManager manager, ILogger log, CancellationToken ct)

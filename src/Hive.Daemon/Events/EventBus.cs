@@ -7,24 +7,115 @@ using Hive.Daemon.Store;
 namespace Hive.Daemon.Events;
 
 /// <summary>
-/// Append then publish: every event is stored before any subscriber sees it. A subscriber that
-/// falls too far behind is marked lagged and catches up from the store, so it never loses one.
+/// The event log's write side: ids are assigned in order as events arrive, one writer thread commits
+/// them in batches (group commit), and only committed events are published, so a subscriber never sees
+/// an event a crash could take back. <see cref="Append"/> waits for its commit (lifecycle and API paths);
+/// <see cref="Enqueue"/> does not (egress, DNS and file-system hot paths: durable within milliseconds).
+/// Readers call <see cref="Read"/>, which first waits for everything already appended: read-your-writes.
 /// </summary>
-public sealed class EventBus(HiveStore store)
+public sealed class EventBus : IDisposable
 {
+    private const int MaxBatch = 2048;
+    private readonly HiveStore _store;
     private readonly Lock _gate = new();
     private readonly List<Subscription> _subscribers = [];
+    private readonly Lock _queueGate = new();
+    private List<StoredEvent> _pending = [];
+    private TaskCompletionSource _pendingCommitted = NewCompletion();
+    private long _lastId;
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly Thread _writer;
+    private volatile bool _stopping;
 
-    public StoredEvent Append(string sandbox, string type, JsonObject? data = null) =>
-        store.AppendEvent(sandbox, type, data ?? [], Publish);
+    public EventBus(HiveStore store)
+    {
+        _store = store;
+        _lastId = store.LastEventId();
+        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "hive-event-writer" };
+        _writer.Start();
+    }
 
-    public IReadOnlyList<StoredEvent> Read(string? sandbox, long after, int limit) => store.ReadEvents(sandbox, after, limit);
+    /// <summary>Appends and waits until the event is stored and published.</summary>
+    public StoredEvent Append(string sandbox, string type, JsonObject? data = null)
+    {
+        var (e, committed) = Add(sandbox, type, data);
+        committed.Wait();
+        return e;
+    }
+
+    /// <summary>Appends without waiting for the commit; the id is final at once.</summary>
+    public StoredEvent Enqueue(string sandbox, string type, JsonObject? data = null) => Add(sandbox, type, data).Event;
+
+    public IReadOnlyList<StoredEvent> Read(string? sandbox, long after, int limit)
+    {
+        Flush();
+        return _store.ReadEvents(sandbox, after, limit);
+    }
+
+    /// <summary>Waits until every event appended so far is stored.</summary>
+    public void Flush()
+    {
+        Task committed;
+        lock (_queueGate)
+        {
+            if (_pending.Count == 0) return;
+            committed = _pendingCommitted.Task;
+        }
+        committed.Wait();
+    }
 
     public Subscription Subscribe(string? sandbox)
     {
         var s = new Subscription(this, sandbox);
         lock (_gate) _subscribers.Add(s);
         return s;
+    }
+
+    private (StoredEvent Event, Task Committed) Add(string sandbox, string type, JsonObject? data)
+    {
+        var json = (data ?? []).ToJsonString();
+        lock (_queueGate)
+        {
+            var e = new StoredEvent(++_lastId, DateTimeOffset.UtcNow, sandbox, type, json);
+            _pending.Add(e);
+            var committed = _pendingCommitted.Task;
+            if (_pending.Count == 1) _wake.Release();
+            return (e, committed);
+        }
+    }
+
+    private void WriteLoop()
+    {
+        while (true)
+        {
+            _wake.Wait();
+            List<StoredEvent> batch;
+            TaskCompletionSource done;
+            lock (_queueGate)
+            {
+                if (_pending.Count == 0)
+                {
+                    if (_stopping) return;
+                    continue;
+                }
+                batch = _pending;
+                done = _pendingCommitted;
+                _pending = new List<StoredEvent>(Math.Min(batch.Count * 2, MaxBatch));
+                _pendingCommitted = NewCompletion();
+            }
+            try
+            {
+                _store.InsertEvents(batch);
+                foreach (var e in batch) Publish(e);
+                done.SetResult();
+            }
+            catch (Exception ex)
+            {
+                done.SetException(ex);
+            }
+            lock (_queueGate)
+                if (_pending.Count > 0) _wake.Release();
+        }
     }
 
     private void Publish(StoredEvent e)
@@ -39,6 +130,17 @@ public sealed class EventBus(HiveStore store)
     private void Unsubscribe(Subscription s)
     {
         lock (_gate) _subscribers.Remove(s);
+    }
+
+    private static TaskCompletionSource NewCompletion() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Stores what is queued and stops the writer (daemon shutdown).</summary>
+    public void Dispose()
+    {
+        Flush();
+        _stopping = true;
+        _wake.Release();
+        _writer.Join(TimeSpan.FromSeconds(5));
     }
 
     /// <summary>Formats an event as the API shows it: common fields first, then the type's own.</summary>

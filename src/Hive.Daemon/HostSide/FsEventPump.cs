@@ -23,7 +23,7 @@ public sealed class FsEventPump : IAsyncDisposable
     {
         await foreach (var (sandbox, r) in _queue.Reader.ReadAllAsync())
         {
-            var request = events.Append(sandbox, "fs.request", new JsonObject
+            var request = events.Enqueue(sandbox, "fs.request", new JsonObject
             {
                 ["mount"] = r.Mount,
                 ["path"] = r.Path,
@@ -35,7 +35,7 @@ public sealed class FsEventPump : IAsyncDisposable
             var response = new JsonObject { ["requestId"] = request.Id, ["durationMs"] = Math.Round(r.DurationMs, 3) };
             if (r.ErrorName is { } error) response["error"] = error;
             if (r.Bytes is { } bytes) response["bytes"] = bytes;
-            events.Append(sandbox, "fs.response", response);
+            events.Enqueue(sandbox, "fs.response", response);
         }
     }
 

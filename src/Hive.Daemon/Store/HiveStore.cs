@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Hive.Core.Config;
 using Microsoft.Data.Sqlite;
 
@@ -89,19 +88,34 @@ public sealed class HiveStore : IDisposable
         }
     }
 
-    /// <summary>Appends an event and calls <paramref name="published"/> while still holding the write lock, so subscribers see ids in order.</summary>
-    public StoredEvent AppendEvent(string sandbox, string type, JsonObject data, Action<StoredEvent> published)
+    /// <summary>The highest event id stored (0 when none): where the event writer continues.</summary>
+    public long LastEventId()
     {
-        var ts = DateTimeOffset.UtcNow;
-        var json = data.ToJsonString();
         lock (_writeLock)
         {
-            using var cmd = Command("INSERT INTO events(ts, sandbox, type, data) VALUES ($t, $s, $y, $d) RETURNING id", null,
-                ("$t", ts.ToString("O", CultureInfo.InvariantCulture)), ("$s", sandbox), ("$y", type), ("$d", json));
-            var id = (long)cmd.ExecuteScalar()!;
-            var e = new StoredEvent(id, ts, sandbox, type, json);
-            published(e);
-            return e;
+            using var cmd = Command("SELECT COALESCE(MAX(id), 0) FROM events", null);
+            return (long)cmd.ExecuteScalar()!;
+        }
+    }
+
+    /// <summary>Stores a batch of events (ids already assigned, increasing) in one transaction.</summary>
+    public void InsertEvents(IReadOnlyList<StoredEvent> batch)
+    {
+        lock (_writeLock)
+        {
+            using var tx = _writer.BeginTransaction();
+            using var cmd = Command("INSERT INTO events(id, ts, sandbox, type, data) VALUES ($i, $t, $s, $y, $d)", tx,
+                ("$i", 0L), ("$t", ""), ("$s", ""), ("$y", ""), ("$d", ""));
+            foreach (var e in batch)
+            {
+                cmd.Parameters["$i"].Value = e.Id;
+                cmd.Parameters["$t"].Value = e.Ts.ToString("O", CultureInfo.InvariantCulture);
+                cmd.Parameters["$s"].Value = e.Sandbox;
+                cmd.Parameters["$y"].Value = e.Type;
+                cmd.Parameters["$d"].Value = e.Data;
+                cmd.ExecuteNonQuery();
+            }
+            tx.Commit();
         }
     }
 

@@ -181,9 +181,8 @@ public class SyntheticAddressPoolTests
                 var name = names[random.Next(worker % 2 == 0 ? 1000 : names.Length)];
                 var address = pool.GetOrAssign(name);
                 if (!pool.Contains(address.ToIPAddress())) errors.Enqueue($"{address} outside the pool");
-                // The mapping may be recycled by another thread in between; when it is not, it must round-trip.
-                if (pool.TryGetName(address, out var owner) && owner == name && pool.TryGetAddress(name, out var again) && again != address)
-                    errors.Enqueue($"{name}: {address} then {again}");
+                // No round-trip check here: between two separate reads another thread may legitimately recycle
+                // the address and give the name a new one. Consistency is checked below, once all threads are done.
             }
         });
         Assert.Empty(errors);
