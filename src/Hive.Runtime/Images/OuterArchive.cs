@@ -50,10 +50,11 @@ internal sealed class OuterArchive
                     switch (entry.EntryType)
                     {
                         case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
-                            // With a seekable archive, TarReader leaves the stream at the start of the entry's data.
-                            var offset = file.Position;
-                            if (entry.Length < 0 || offset + entry.Length > file.Length)
+                            // With a seekable archive, TarReader has skipped the data and its padding to 512 bytes.
+                            var offset = file.Position - (entry.Length + 511) / 512 * 512;
+                            if (entry.Length < 0 || offset < 0 || file.Position > file.Length)
                                 throw new ImageImportException($"{path} is truncated: '{entry.Name}' declares {entry.Length:N0} bytes past the end of the file.");
+                            VerifyOffset(file, entry, offset);
                             archive._files[name] = (offset, entry.Length);
                             break;
                         case TarEntryType.SymbolicLink or TarEntryType.HardLink:
@@ -73,6 +74,19 @@ internal sealed class OuterArchive
         return archive;
     }
 
+    /// <summary>Checks the computed offset against the entry's own data stream, then puts the archive position back.</summary>
+    private static void VerifyOffset(FileStream file, TarEntry entry, long offset)
+    {
+        if (entry.DataStream is not { } data || entry.Length == 0) return;
+        var position = file.Position;
+        var expected = new byte[(int)Math.Min(entry.Length, 512)];
+        var actual = new byte[expected.Length];
+        data.ReadExactly(expected);
+        file.Position = position;
+        if (RandomAccess.Read(file.SafeFileHandle, actual, offset) != actual.Length || !expected.AsSpan().SequenceEqual(actual))
+            throw new ImageImportException($"cannot locate '{entry.Name}' in the archive; is it a plain tar file?");
+    }
+
     public bool Contains(string name) => Find(name) is not null;
 
     public long LengthOf(string name) => Find(name)?.Length ?? 0;
@@ -81,7 +95,7 @@ internal sealed class OuterArchive
     public Stream OpenEntry(string name)
     {
         var (offset, length) = Find(name) ?? throw new ImageImportException($"'{name}' is missing from the archive.");
-        var file = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        var file = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
         return new SliceStream(file, offset, length);
     }
 
@@ -125,8 +139,7 @@ internal sealed class OuterArchive
         {
             var n = (int)Math.Min(buffer.Length, length - _position);
             if (n <= 0) return 0;
-            file.Position = offset + _position;
-            n = file.Read(buffer[..n]);
+            n = RandomAccess.Read(file.SafeFileHandle, buffer[..n], offset + _position);
             _position += n;
             return n;
         }
@@ -135,8 +148,7 @@ internal sealed class OuterArchive
         {
             var n = (int)Math.Min(buffer.Length, length - _position);
             if (n <= 0) return 0;
-            file.Position = offset + _position;
-            n = await file.ReadAsync(buffer[..n], ct).ConfigureAwait(false);
+            n = await RandomAccess.ReadAsync(file.SafeFileHandle, buffer[..n], offset + _position, ct).ConfigureAwait(false);
             _position += n;
             return n;
         }
