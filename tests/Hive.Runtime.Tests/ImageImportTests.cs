@@ -137,21 +137,21 @@ public sealed class ImageImportTests : IDisposable
         AssertOnlyImage("acme_app");
     }
 
-    public static TheoryData<string, string> Hostile => new()
+    public static TheoryData<string, string, string> Hostile => new()
     {
-        { "dotdot", "../escape" },
-        { "absolute", "/etc/x" },
-        { "symlink-absolute", "evil/passwd" },
-        { "symlink-up", "up/escaped-through-symlink" },
-        { "hardlink-absolute", "/etc/passwd" },
-        { "hardlink-up", "../../../etc/passwd" },
-        { "huge", "huge" },
-        { "long-name", "aaaa" },
+        { "dotdot", "../escape", "leads outside the image" },
+        { "absolute", "/etc/x", "absolute path" },
+        { "symlink-absolute", "evil/passwd", "symlink /evil -> /etc, which points outside" },
+        { "symlink-up", "up/escaped-through-symlink", "symlink /up -> ../../.., which points outside" },
+        { "hardlink-absolute", "/etc/passwd", "absolute path" },
+        { "hardlink-up", "../../../etc/passwd", "leads outside the image" },
+        { "huge", "huge", "8 GiB limit" },
+        { "long-name", "aaaa", "longer than 4096 bytes" },
     };
 
     [Theory]
     [MemberData(nameof(Hostile))]
-    public async Task Hostile_layers_are_refused_with_nothing_left_behind(string kind, string named)
+    public async Task Hostile_layers_are_refused_with_nothing_left_behind(string kind, string named, string why)
     {
         var layer = kind switch
         {
@@ -172,6 +172,7 @@ public sealed class ImageImportTests : IDisposable
         var e = await Assert.ThrowsAsync<ImageImportException>(() => _store.ImportAsync(Name, archive, null, CancellationToken.None));
 
         Assert.Contains(named, e.Message);
+        Assert.Contains(why, e.Message);
         Assert.Contains("layer 2/2", e.Message);
         Assert.Equal(passwd, File.ReadAllText("/etc/passwd"));
         Assert.False(File.Exists("/etc/x"));
