@@ -62,6 +62,10 @@ internal sealed class LayerApplier(string rootfs)
             {
                 throw new ImageImportException($"{layerName}: {ex.Message}", ex);
             }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ImageImportException($"{layerName}: cannot extract '{entry.Name}': {ex.Message}", ex);
+            }
         }
     }
 
