@@ -127,6 +127,18 @@ public sealed class ImageImportTests : IDisposable
     }
 
     [Fact]
+    public async Task Oci_index_pointing_at_a_platform_index_picks_this_machine()
+    {
+        var layer = new Layer().File("hello", "world").Bytes();
+        var archive = OciArchive(Config, nestedIndex: true, (layer, "application/vnd.oci.image.layer.v1.tar"));
+
+        var info = await _store.ImportAsync(Name, archive, null, CancellationToken.None);
+
+        Assert.Equal("world", File.ReadAllText(Path.Combine(info.RootFs, "hello")));
+        AssertConfigKept(info);
+    }
+
+    [Fact]
     public async Task Import_replaces_an_existing_image_of_that_name()
     {
         await _store.ImportAsync(Name, DockerArchive(Config, new Layer().File("first", "1").Bytes()), null, CancellationToken.None);
@@ -143,6 +155,7 @@ public sealed class ImageImportTests : IDisposable
         { "absolute", "/etc/x", "absolute path" },
         { "symlink-absolute", "evil/passwd", "symlink /evil -> /etc, which points outside" },
         { "symlink-up", "up/escaped-through-symlink", "symlink /up -> ../../.., which points outside" },
+        { "symlink-chain", "a/escaped-through-chain", "symlink /a -> b, which points outside" },
         { "hardlink-absolute", "/etc/passwd", "absolute path" },
         { "hardlink-up", "../../../etc/passwd", "leads outside the image" },
         { "huge", "huge", "8 GiB limit" },
@@ -159,6 +172,7 @@ public sealed class ImageImportTests : IDisposable
             "absolute" => new Layer().File("/etc/x", "x").Bytes(),
             "symlink-absolute" => new Layer().Symlink("evil", "/etc").File("evil/passwd", "root::0:0::/:/bin/sh").Bytes(),
             "symlink-up" => new Layer().Symlink("up", "../../..").File("up/escaped-through-symlink", "x").Bytes(),
+            "symlink-chain" => new Layer().Symlink("b", "d/../../..").Dir("d").Symlink("a", "b").File("a/escaped-through-chain", "x").Bytes(),
             "hardlink-absolute" => new Layer().HardLink("pw", "/etc/passwd").Bytes(),
             "hardlink-up" => new Layer().HardLink("pw", "../../../etc/passwd").Bytes(),
             "huge" => HugeLayer(),
@@ -199,6 +213,11 @@ public sealed class ImageImportTests : IDisposable
         var archive = Outer("junk.tar", ("hello.txt", "hi"u8.ToArray()));
         var e = await Assert.ThrowsAsync<ImageImportException>(() => _store.ImportAsync(Name, archive, null, CancellationToken.None));
         Assert.Contains("docker save", e.Message);
+
+        var gzipped = _temp.Combine("archives", "image.tar.gz");
+        File.WriteAllBytes(gzipped, Gzip(File.ReadAllBytes(DockerArchive(Config, new Layer().File("a", "a").Bytes()))));
+        e = await Assert.ThrowsAsync<ImageImportException>(() => _store.ImportAsync(Name, gzipped, null, CancellationToken.None));
+        Assert.Contains("gunzip", e.Message);
 
         var notTar = _temp.Combine("archives", "garbage.tar");
         File.WriteAllBytes(notTar, RandomNumberGenerator.GetBytes(4096));
@@ -257,7 +276,9 @@ public sealed class ImageImportTests : IDisposable
         return Outer($"docker-{Guid.NewGuid():N}.tar", [.. files]);
     }
 
-    private string OciArchive(JsonObject config, params (byte[] Blob, string MediaType)[] layers)
+    private string OciArchive(JsonObject config, params (byte[] Blob, string MediaType)[] layers) => OciArchive(config, nestedIndex: false, layers);
+
+    private string OciArchive(JsonObject config, bool nestedIndex, params (byte[] Blob, string MediaType)[] layers)
     {
         var files = new List<(string, byte[])>();
         JsonObject Blob(byte[] data, string mediaType)
@@ -274,6 +295,16 @@ public sealed class ImageImportTests : IDisposable
             ["layers"] = new JsonArray([.. layers.Select(l => (JsonNode)Blob(l.Blob, l.MediaType))]),
         };
         var manifestDescriptor = Blob(Encoding.UTF8.GetBytes(manifest.ToJsonString()), "application/vnd.oci.image.manifest.v1+json");
+        var arch = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "arm64" : "amd64";
+        if (nestedIndex)
+        {
+            // Like `docker save` of a multi-platform image: index.json -> image index -> one manifest per platform.
+            var other = Blob("{}"u8.ToArray(), "application/vnd.oci.image.manifest.v1+json");
+            other["platform"] = new JsonObject { ["os"] = "linux", ["architecture"] = "s390x" };
+            manifestDescriptor["platform"] = new JsonObject { ["os"] = "linux", ["architecture"] = arch };
+            var platforms = new JsonObject { ["schemaVersion"] = 2, ["manifests"] = new JsonArray(other, manifestDescriptor) };
+            manifestDescriptor = Blob(Encoding.UTF8.GetBytes(platforms.ToJsonString()), "application/vnd.oci.image.index.v1+json");
+        }
         var index = new JsonObject { ["schemaVersion"] = 2, ["manifests"] = new JsonArray(manifestDescriptor) };
         files.Add(("oci-layout", """{"imageLayoutVersion":"1.0.0"}"""u8.ToArray()));
         files.Add(("index.json", Encoding.UTF8.GetBytes(index.ToJsonString())));
