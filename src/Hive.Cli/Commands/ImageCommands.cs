@@ -7,15 +7,16 @@ using Spectre.Console;
 
 namespace Hive.Cli.Commands;
 
-/// <summary><c>hive image build|ls|rm</c>: images under $HIVE_HOME/images, handled locally (not through the daemon).</summary>
+/// <summary><c>hive image build|import|ls|rm</c>: images under $HIVE_HOME/images, handled locally (not through the daemon).</summary>
 internal static class ImageCommands
 {
     public static readonly string[] Known = ["hive/base", "hive/minimal"];
 
     public static Command Build(CliContext ctx)
     {
-        var image = new Command("image", "Build, list and remove the root file systems sandboxes boot from (run on this host, as root).");
+        var image = new Command("image", "Build, import, list and remove the root file systems sandboxes boot from (run on this host, as root).");
         image.Add(BuildBuild(ctx));
+        image.Add(BuildImport(ctx));
         image.Add(BuildList(ctx));
         image.Add(BuildRemove(ctx));
         return image;
@@ -46,42 +47,74 @@ internal static class ImageCommands
             var n = p.GetValue(name)!;
             var store = Store();
             var clock = Stopwatch.StartNew();
-            ImageInfo info;
-            if (ctx.Ansi.Profile.Capabilities.Interactive)
-            {
-                info = await ctx.Ansi.Progress()
-                    .AutoClear(false)
-                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
-                    .StartAsync(async progress =>
-                    {
-                        var task = progress.AddTask(Markup.Escape($"building {n}"), maxValue: 1.0);
-                        var report = new InlineProgress<ImageProgress>(r =>
-                        {
-                            task.Description = Markup.Escape(Describe(n, r));
-                            task.Value = Math.Clamp(r.Fraction, 0, 1);
-                        });
-                        var built = await store.BuildAsync(n, p.GetValue(force), report, ct);
-                        task.Value = task.MaxValue;
-                        task.Description = Markup.Escape($"{n}: done");
-                        return built;
-                    });
-            }
-            else
-            {
-                // Not a terminal: one line per stage, no redraws.
-                string? stage = null;
-                var report = new InlineProgress<ImageProgress>(r =>
-                {
-                    if (r.Stage == stage) return;
-                    stage = r.Stage;
-                    ctx.Out.WriteLine($"{r.Fraction,4:P0}  {Describe(n, r)}");
-                });
-                info = await store.BuildAsync(n, p.GetValue(force), report, ct);
-            }
+            var info = await WithProgressAsync(ctx, n, "building", report => store.BuildAsync(n, p.GetValue(force), report, ct));
             ctx.Out.WriteLine($"Image {info.Name} is ready ({Output.Size(info.SizeBytes)}, {clock.Elapsed.TotalSeconds:0.0} s).");
             return 0;
         });
         return cmd;
+    }
+
+    private static Command BuildImport(CliContext ctx)
+    {
+        var name = new Argument<string>("name") { Description = "Name for the imported image, e.g. acme/agent (used as a sandbox's image)." };
+        var archive = new Argument<string>("archive") { Description = "A `docker save` archive or an OCI image layout, as a .tar file." };
+        var cmd = new Command("import", "Import an image built elsewhere: `docker save IMAGE -o image.tar`, then `hive image import NAME image.tar`.") { name, archive };
+        cmd.SetAction(async (p, ct) =>
+        {
+            RequireRoot("Importing an image");
+            var n = p.GetValue(name)!;
+            var path = p.GetValue(archive)!;
+            if (!ImageNames.TryNormalize(n, out _, out var invalid)) throw new CliException(invalid);
+            if (!File.Exists(path)) throw new CliException($"{path}: no such file.");
+            var store = Store();
+            var clock = Stopwatch.StartNew();
+            ImageInfo info;
+            try
+            {
+                info = await WithProgressAsync(ctx, n, "importing", report => store.ImportAsync(n, path, report, ct));
+            }
+            catch (ImageImportException e)
+            {
+                throw new CliException($"cannot import {path}: {e.Message} Nothing was imported.");
+            }
+            var ports = info.ExposedPorts.Count > 0 ? $", ports {string.Join(", ", info.ExposedPorts)}" : "";
+            ctx.Out.WriteLine($"Image {info.Name} is ready ({Output.Size(info.SizeBytes)}{ports}, {clock.Elapsed.TotalSeconds:0.0} s).");
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>Runs a long image operation with a progress bar on a terminal, one line per stage otherwise.</summary>
+    private static async Task<ImageInfo> WithProgressAsync(CliContext ctx, string n, string verb, Func<IProgress<ImageProgress>, Task<ImageInfo>> run)
+    {
+        if (ctx.Ansi.Profile.Capabilities.Interactive)
+        {
+            return await ctx.Ansi.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                .StartAsync(async progress =>
+                {
+                    var task = progress.AddTask(Markup.Escape($"{verb} {n}"), maxValue: 1.0);
+                    var report = new InlineProgress<ImageProgress>(r =>
+                    {
+                        task.Description = Markup.Escape(Describe(n, r));
+                        task.Value = Math.Clamp(r.Fraction, 0, 1);
+                    });
+                    var done = await run(report);
+                    task.Value = task.MaxValue;
+                    task.Description = Markup.Escape($"{n}: done");
+                    return done;
+                });
+        }
+        // Not a terminal: one line per stage, no redraws.
+        string? stage = null;
+        var lines = new InlineProgress<ImageProgress>(r =>
+        {
+            if (r.Stage == stage) return;
+            stage = r.Stage;
+            ctx.Out.WriteLine($"{r.Fraction,4:P0}  {Describe(n, r)}");
+        });
+        return await run(lines);
     }
 
     private static string Describe(string name, ImageProgress r)

@@ -16,6 +16,12 @@ internal static partial class ImageNative
         if (lchown(path, (uint)uid, (uint)gid) != 0) throw Error("lchown", path);
     }
 
+    /// <summary>Creates a hard link; like linkat without AT_SYMLINK_FOLLOW, a symlink at <paramref name="existing"/> is linked, not followed.</summary>
+    public static void HardLink(string existing, string newPath)
+    {
+        if (link(existing, newPath) != 0) throw Error("link", $"{existing} -> {newPath}");
+    }
+
     /// <summary>Atomically swaps two directories (renameat2 RENAME_EXCHANGE). False if the file system does not support it.</summary>
     public static bool TryExchange(string a, string b)
     {
@@ -72,6 +78,9 @@ internal static partial class ImageNative
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int lchown(string path, uint owner, uint group);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int link(string oldpath, string newpath);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int renameat2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);

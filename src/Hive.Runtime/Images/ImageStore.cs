@@ -73,6 +73,40 @@ public sealed class ImageStore(string imagesDir)
             throw new ImageBuildException($"Building {normalized} needs root: image files must be owned by root and by uid {UnixAccounts.AgentId}.");
         }
 
+        return await ProduceAsync(normalized, reuseExisting: !force, builder.BuildAsync, progress, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Imports a <c>docker save</c> archive or an OCI image layout (a tar) as <paramref name="name"/>, replacing an
+    /// image of that name. A bad or hostile archive throws <see cref="ImageImportException"/> and leaves nothing behind.
+    /// </summary>
+    public async Task<ImageInfo> ImportAsync(string name, string archivePath, IProgress<ImageProgress>? progress, CancellationToken ct)
+    {
+        var normalized = ImageNames.Normalize(name);
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("Images are imported on Linux only.");
+        if (!Environment.IsPrivilegedProcess)
+        {
+            throw new ImageImportException($"Importing {normalized} needs root: image files keep the owners the archive gives them.");
+        }
+        if (!File.Exists(archivePath)) throw new ImageImportException($"{archivePath}: no such file.");
+        var archive = Path.GetFullPath(archivePath);
+        return await ProduceAsync(
+            normalized,
+            reuseExisting: false,
+            (rootfs, report, token) => ImageImporter.ImportAsync(archive, rootfs, report, token),
+            progress,
+            ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Fills a partial directory with <paramref name="fill"/> under the image's lock, then publishes it atomically.</summary>
+    [SupportedOSPlatform("linux")]
+    private async Task<ImageInfo> ProduceAsync(
+        string normalized,
+        bool reuseExisting,
+        Func<string, IProgress<ImageProgress>, CancellationToken, Task<ImageManifest>> fill,
+        IProgress<ImageProgress>? progress,
+        CancellationToken ct)
+    {
         var report = new MonotonicProgress(progress);
         System.IO.Directory.CreateDirectory(Root);
         var dirName = ImageNames.ToDirectoryName(normalized);
@@ -82,7 +116,7 @@ public sealed class ImageStore(string imagesDir)
             ct).ConfigureAwait(false);
 
         // Whoever held the lock may have just built it.
-        if (!force && Find(normalized) is { } builtMeanwhile)
+        if (reuseExisting && Find(normalized) is { } builtMeanwhile)
         {
             report.Report(new ImageProgress("cached", 1, normalized));
             return builtMeanwhile;
@@ -96,7 +130,7 @@ public sealed class ImageStore(string imagesDir)
         try
         {
             var rootfs = Path.Combine(partial, "rootfs");
-            var manifest = await builder.BuildAsync(rootfs, report, ct).ConfigureAwait(false);
+            var manifest = await fill(rootfs, report, ct).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
 
             report.Report(new ImageProgress("finishing", 0.99, "measuring and syncing"));
