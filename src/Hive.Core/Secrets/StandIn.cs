@@ -8,7 +8,8 @@ namespace Hive.Core.Secrets;
 /// Stand-ins: what a sandbox sees in place of a secret's value (SPEC §2.3). A stand-in keeps the value's known
 /// prefix (<see cref="KnownPrefixes"/>), its length and, position by position, its alphabet class: an ASCII digit
 /// becomes a digit, a lower-case letter a lower-case letter, an upper-case letter an upper-case letter; any other
-/// character is kept. A value whose variable part is all hex digits of one case (and at least 16 long) keeps that:
+/// character is kept. A value whose variable part is all hex digits of one case, with both digits and letters (and at
+/// least 16 long), keeps that:
 /// every position becomes a hex digit of that case.
 /// <para>The replacement characters come from HMAC-SHA256 under the daemon key over (sandbox, secret) with uniform
 /// rejection sampling, so a stand-in is deterministic per (sandbox, secret, key), independent of the value's
@@ -108,7 +109,8 @@ public static class StandIn
     {
         var result = new string?[value.Length];
         var rest = value.AsSpan(prefixLength);
-        var hex = rest.Length >= 16 && (IsAll(rest, HexLower) || IsAll(rest, HexUpper));
+        var hex = rest.Length >= 16 && (IsAll(rest, HexLower) || IsAll(rest, HexUpper)) && rest.IndexOfAnyInRange('0', '9') >= 0
+            && (rest.IndexOfAnyInRange('a', 'f') >= 0 || rest.IndexOfAnyInRange('A', 'F') >= 0);
         var hexAlphabet = hex && rest.IndexOfAnyInRange('A', 'F') >= 0 ? HexUpper : HexLower;
         for (var i = prefixLength; i < value.Length; i++)
         {
