@@ -17,7 +17,8 @@ namespace Hive.Core.Secrets;
 /// parameter values (the real value percent-encoded). Never in parameter names or the path.</para>
 /// <para><b>Injection</b>: each bound secret whose hosts match and that the request did not use gets its scheme added
 /// when the request carries no credential in that place (<c>Authorization</c> for bearer and basic, the named header,
-/// the named query parameter). When several secrets would fill the same place, the first in binding order does.</para>
+/// the named query parameter) and no other secret for that place was used. When several secrets would fill the same
+/// place, the first in binding order does.</para>
 /// </remarks>
 public sealed class SecretSubstitution
 {
@@ -92,7 +93,10 @@ public sealed class SecretSubstitution
         // Injection.
         List<KeyValuePair<string, string>>? injectedHeaders = null;
         List<string>? injected = null;
+        // A place counts as filled when a secret meant for it was used: no second secret is added beside it.
         var filled = new List<string>();
+        for (var i = 0; i < _bindings.Length; i++)
+            if (used[i]) filled.Add(SlotOf(_bindings[i].Secret.Auth));
         for (var i = 0; i < _bindings.Length; i++)
         {
             var binding = _bindings[i];
@@ -100,7 +104,7 @@ public sealed class SecretSubstitution
             var auth = binding.Secret.Auth;
             if (auth.Type == SecretAuthType.Query)
             {
-                var slot = "?" + auth.Name;
+                var slot = SlotOf(auth);
                 if (filled.Contains(slot) || HasQueryParameter(outQuery, auth.Name!)) continue;
                 var parameter = Uri.EscapeDataString(auth.Name!) + "=" + Uri.EscapeDataString(auth.Render(binding.Value));
                 outQuery = string.IsNullOrEmpty(outQuery) ? parameter : outQuery + "&" + parameter;
@@ -109,7 +113,7 @@ public sealed class SecretSubstitution
             else
             {
                 var headerName = auth.HeaderName!;
-                var slot = headerName.ToLowerInvariant();
+                var slot = SlotOf(auth);
                 if (filled.Contains(slot) || HasHeader(outHeaders, headerName)) continue;
                 var rendered = auth.BasicUser is not null && IsGitSmartHttp(path, query)
                     ? "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(auth.BasicUser + ":" + binding.Value))
@@ -129,6 +133,8 @@ public sealed class SecretSubstitution
         var changed = !ReferenceEquals(outHeaders, headers) || !string.Equals(outQuery, query, StringComparison.Ordinal);
         return new SubstitutionResult.Forward(outHeaders, outQuery, names, injected ?? [], changed);
     }
+
+    private static string SlotOf(SecretAuth auth) => auth.Type == SecretAuthType.Query ? "?" + auth.Name : auth.HeaderName!.ToLowerInvariant();
 
     private string Real(int id) => _bindings[id].Value;
 
@@ -164,7 +170,7 @@ public sealed class SecretSubstitution
     private static string SchemeOf(string value) => value.AsSpan().Trim()[..5].ToString();
 
     /// <summary>The decoded <c>user:password</c> of a <c>Basic</c> credential (scheme any case), if it is one.</summary>
-    internal static bool TryDecodeBasic(string value, out string credentials)
+    public static bool TryDecodeBasic(string value, out string credentials)
     {
         credentials = "";
         var span = value.AsSpan().Trim();
