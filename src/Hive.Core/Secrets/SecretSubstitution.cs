@@ -64,6 +64,7 @@ public sealed class SecretSubstitution
         if (!string.IsNullOrEmpty(path)) scan.Encoded(path);
         if (scan.Revoked is { } revoked) return new SubstitutionResult.Revoked(revoked);
         if (scan.Misuse is { } misuse) return new SubstitutionResult.Misuse(misuse, host);
+        if (!scan.Found && !scan.AnyHostMatches()) return new SubstitutionResult.Forward(headers, query, [], [], false);
 
         // Substitution (every stand-in found is on its secret's hosts).
         var used = new bool[_bindings.Length];
@@ -178,7 +179,18 @@ public sealed class SecretSubstitution
         var payload = span[6..].Trim();
         if (payload.Length == 0 || payload.Length > 16384) return false;
         Span<byte> buffer = payload.Length <= 1024 ? stackalloc byte[payload.Length] : new byte[payload.Length];
-        if (!Convert.TryFromBase64Chars(payload, buffer, out var written)) return false;
+        int written;
+        if (payload.Length % 4 == 0)
+        {
+            if (!Convert.TryFromBase64Chars(payload, buffer, out written)) return false;
+        }
+        else
+        {
+            // Some clients leave out the padding.
+            if (payload.Length % 4 == 1 || payload.Contains('=')) return false;
+            var padded = string.Concat(payload, payload.Length % 4 == 2 ? "==" : "=");
+            if (!Convert.TryFromBase64String(padded, buffer, out written)) return false;
+        }
         try
         {
             credentials = new UTF8Encoding(false, true).GetString(buffer[..written]);
@@ -233,6 +245,13 @@ public sealed class SecretSubstitution
             _hostMatches ??= new sbyte[owner._bindings.Length];
             if (_hostMatches[id] == 0) _hostMatches[id] = owner._bindings[id].Secret.Hosts.Matches(host) ? (sbyte)1 : (sbyte)-1;
             return _hostMatches[id] > 0;
+        }
+
+        public bool AnyHostMatches()
+        {
+            for (var i = 0; i < owner._bindings.Length; i++)
+                if (HostMatches(i)) return true;
+            return false;
         }
 
         public void Text(ReadOnlySpan<char> text)

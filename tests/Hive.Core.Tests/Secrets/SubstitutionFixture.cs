@@ -7,7 +7,7 @@ namespace Hive.Core.Tests.Secrets;
 /// <summary>
 /// One sandbox's bindings and a tiny template language for request tables:
 /// <c>&lt;s:NAME&gt;</c> the stand-in, <c>&lt;v:NAME&gt;</c> the real value, <c>&lt;e:TEXT&gt;</c> percent-encoded,
-/// <c>&lt;b64:TEXT&gt;</c> base64 of UTF-8; innermost first. Headers are lines of <c>Name: value</c>.
+/// <c>&lt;b64:TEXT&gt;</c> base64 of UTF-8, <c>{nopad:TEXT}</c> base64 without padding (last); innermost first. Headers are lines of <c>Name: value</c>.
 /// </summary>
 internal static partial class SubstitutionFixture
 {
@@ -46,6 +46,9 @@ internal static partial class SubstitutionFixture
     [GeneratedRegex("<(s|v|e|b64):([^<>]*)>")]
     private static partial Regex Placeholder();
 
+    [GeneratedRegex("\\{nopad:([^{}]*)\\}")]
+    private static partial Regex NoPad();
+
     public static string? Expand(string? template)
     {
         if (template is null) return null;
@@ -58,7 +61,8 @@ internal static partial class SubstitutionFixture
                 "e" => Uri.EscapeDataString(m.Groups[2].Value),
                 _ => Convert.ToBase64String(Encoding.UTF8.GetBytes(m.Groups[2].Value)),
             });
-            if (next == template) return next;
+            if (next == template)
+                return NoPad().Replace(next, m => Convert.ToBase64String(Encoding.UTF8.GetBytes(m.Groups[1].Value)).TrimEnd('='));
             template = next;
         }
     }
