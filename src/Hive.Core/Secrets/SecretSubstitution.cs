@@ -22,9 +22,12 @@ namespace Hive.Core.Secrets;
 /// </remarks>
 public sealed class SecretSubstitution
 {
-    /// <summary>Headers that echo back or identify the client: stand-ins in them are never replaced.</summary>
+    /// <summary>
+    /// Headers that echo back or identify the client (and <c>Proxy-Authorization</c>, which is for the proxy and never
+    /// goes upstream): stand-ins in them are never replaced. No catalogued or custom scheme uses cookies.
+    /// </summary>
     public static IReadOnlySet<string> NeverSubstituted { get; } =
-        new HashSet<string>(["User-Agent", "Referer", "Origin", "Cookie"], StringComparer.OrdinalIgnoreCase);
+        new HashSet<string>(["User-Agent", "Referer", "Origin", "Cookie", "Proxy-Authorization"], StringComparer.OrdinalIgnoreCase);
 
     private readonly SecretBinding[] _bindings;
     private readonly RevokedStandIn[] _revoked;

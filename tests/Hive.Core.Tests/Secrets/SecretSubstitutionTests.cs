@@ -86,6 +86,8 @@ public class SecretSubstitutionTests
         { "api.openai.com", "Cookie: session=<s:openai>\nAuthorization: Bearer mine", null, null, "Cookie: session=<s:openai>\nAuthorization: Bearer mine", null, "", "" },
         { "api.openai.com", "COOKIE: a=<s:openai>\nAuthorization: Bearer <s:openai>", null, null, "COOKIE: a=<s:openai>\nAuthorization: Bearer <v:openai>", null, "openai", "" },
         { "api.anthropic.com", "Referer: <s:anthropic>", null, null, "Referer: <s:anthropic>\nx-api-key: <v:anthropic>", null, "anthropic", "anthropic" },
+        { "api.openai.com", "Proxy-Authorization: Bearer <s:openai>\nAuthorization: Bearer mine", null, null, "Proxy-Authorization: Bearer <s:openai>\nAuthorization: Bearer mine", null, "", "" },
+        { "api.openai.com", "Proxy-Authorization: Basic <b64:u:<s:openai>>\nAuthorization: Bearer mine", null, null, "Proxy-Authorization: Basic <b64:u:<s:openai>>\nAuthorization: Bearer mine", null, "", "" },
         // Not in the path (forwarded as is on the secret's own host).
         { "api.openai.com", "Authorization: Bearer <s:openai>", null, "/v1/<s:openai>", "Authorization: Bearer <v:openai>", null, "openai", "" },
     };
