@@ -50,7 +50,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
     public SandboxRecord Get(string name)
     {
         CheckName(name);
-        return store.ListSandboxes().FirstOrDefault(s => s.Name == name)
+        return store.FindSandbox(name)
             ?? throw ApiProblem.NotFound($"sandbox \"{name}\" does not exist");
     }
 
@@ -240,7 +240,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
         return problem;
     }
 
-    private SandboxRecord? Find(string name) => store.ListSandboxes().FirstOrDefault(s => s.Name == name);
+    private SandboxRecord? Find(string name) => store.FindSandbox(name);
 
     private void Touch(string name) => _lastActive[name] = Environment.TickCount64;
 

@@ -45,6 +45,16 @@ public sealed class HiveStore : IDisposable
         return list;
     }
 
+    public SandboxRecord? FindSandbox(string name)
+    {
+        using var c = Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT name, config, status, created_at, slot, error FROM sandboxes WHERE name = $n";
+        cmd.Parameters.AddWithValue("$n", name);
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? ReadSandbox(r) : null;
+    }
+
     /// <summary>Inserts a new sandbox in the lowest free slot. Returns null when the name exists.</summary>
     public SandboxRecord? InsertSandbox(string name, SandboxConfig config, DateTimeOffset createdAt, int capacity)
     {

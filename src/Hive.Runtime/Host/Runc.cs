@@ -48,13 +48,6 @@ public sealed class Runc(string stateRoot, string binary = "runc")
     /// <summary>Whether runc keeps state for this container (without starting runc).</summary>
     public bool HasState(string id) => Directory.Exists(Path.Combine(stateRoot, id));
 
-    public async Task<ContainerState?> StateAsync(string id, CancellationToken ct)
-    {
-        var r = await Command.RunAsync(binary, Args("state", id), ct: ct);
-        if (!r.Ok) return null;
-        return Parse(JsonDocument.Parse(r.Stdout).RootElement);
-    }
-
     public async Task<IReadOnlyList<ContainerState>> ListAsync(CancellationToken ct)
     {
         if (!Directory.Exists(stateRoot)) return [];
