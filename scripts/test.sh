@@ -49,6 +49,12 @@ else
   [ "$rc" -ne 0 ] && status=1
 fi
 
-[ "$failed" -gt 0 ] && status=1
+# Name every failed test just above the closing line, so a log that keeps only its tail still says what broke.
+if [ "$failed" -gt 0 ]; then
+  status=1
+  echo "=== failed tests"
+  grep -hE '^\s*(Failed [^!]|\[FAIL\]|✖ )' out/test-*.log | sed -E 's/^\s+//' | sort -u | head -8
+  grep -hA3 -E 'Error Message:' out/test-*.log | grep -vE 'Error Message:|^--$' | sed -E 's/^\s+/  /' | head -8
+fi
 echo "$passed passed, $failed failed, $skipped skipped" | tee "$summary"
 exit $status
