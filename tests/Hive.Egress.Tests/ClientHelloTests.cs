@@ -67,6 +67,15 @@ public class ClientHelloTests
     }
 
     [Fact]
+    public void An_http_offer_buried_behind_many_others_is_still_seen()
+    {
+        // Losing it would turn an interceptable HTTPS flow into a raw TLS tunnel, past the per-request rules.
+        var protocols = Enumerable.Range(0, 40).Select(i => $"decoy-{i:D2}").Append("http/1.1").ToArray();
+        Assert.Equal(ClientHelloStatus.Complete, ClientHello.TryParse(Capture("a.test", protocols), out var info, out _));
+        Assert.Contains("http/1.1", info!.Alpn);
+    }
+
+    [Fact]
     public void Random_corruption_never_throws()
     {
         var hello = Capture("fuzz.example.test", "h2");

@@ -160,9 +160,11 @@ public sealed class EgressAttackTests(EgressDaemon fx)
         await fx.RulesAsync("""[{ "access": "allow", "host": "api.example.test" }]""");
         var r = await fx.ShAsync("""
             python3 - <<'PY'
-            import socket, os, subprocess, time
+            import socket, os, subprocess, time, resource
+            _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
             socks = []
-            for i in range(900):
+            for i in range(1000):
                 try: socks.append(socket.create_connection(("api.example.test", int(os.environ["HTTPS"])), timeout=5))
                 except OSError as e: print("connect failed", i, e); break
             start = time.time()
@@ -170,6 +172,82 @@ public sealed class EgressAttackTests(EgressDaemon fx)
             print("open", len(socks), "code", code, "seconds %.1f" % (time.time() - start))
             PY
             """, 120_000);
-        Assert.Contains("code 200", r.Stdout);
+        Assert.Contains("open 1000 code 200", r.Stdout);
+    }
+
+    [Fact]
+    public async Task A_client_hello_over_4_KiB_is_read_whole_and_still_checked()
+    {
+        await fx.RulesAsync("""[{ "access": "allow", "host": "api.example.test" }]""");
+        // ALPN offers of 253 bytes each grow the ClientHello to about 5 KiB and 15 KiB (one TLS record is at most 16 KiB).
+        var r = await fx.ShAsync("""
+            python3 - <<'PY'
+            import socket, ssl, os
+            port = int(os.environ["HTTPS"])
+            def hello(offers, sni):
+                ctx = ssl.create_default_context()
+                ctx.set_alpn_protocols(["x" * 250 + "%03d" % i for i in range(offers)] + ["http/1.1"])
+                try:
+                    with ctx.wrap_socket(socket.create_connection(("api.example.test", port), timeout=10), server_hostname=sni) as s:
+                        s.sendall(b"GET /echo HTTP/1.1\r\nHost: api.example.test:%d\r\nConnection: close\r\n\r\n" % port)
+                        data = b""
+                        while chunk := s.recv(65536): data += chunk
+                        return data.split(b"\r\n")[0].decode()
+                except (ssl.SSLError, OSError) as e:
+                    return "error " + str(e)
+            for offers in (20, 58):
+                print(offers, "allowed:", hello(offers, "api.example.test"))
+                print(offers, "other sni:", hello(offers, "other.example.test"))
+            PY
+            """);
+        var lines = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("20 allowed: HTTP/1.1 200 OK", lines);
+        Assert.Contains("58 allowed: HTTP/1.1 200 OK", lines);
+        Assert.All(lines.Where(l => l.Contains("other sni")), l => Assert.Contains("ACCESS_DENIED", l));
+    }
+
+    [Fact]
+    public async Task Http2_stream_for_a_second_host_on_a_reused_connection_gets_421()
+    {
+        await fx.RulesAsync("""[{ "access": "allow", "host": "*.example.test" }]""");
+        var before = await fx.LastEventIdAsync();
+        // A hand-written HTTP/2 client: two streams on one TLS connection to api.example.test, the second one
+        // naming other.example.test in :authority (what a client coalescing connections would do).
+        var r = await fx.ShAsync("""
+            python3 - <<'PY'
+            import socket, ssl, os, struct, re
+            port = int(os.environ["HTTPS"])
+            ctx = ssl.create_default_context()
+            ctx.set_alpn_protocols(["h2"])
+            s = ctx.wrap_socket(socket.create_connection(("api.example.test", port), timeout=10), server_hostname="api.example.test")
+            assert s.selected_alpn_protocol() == "h2", s.selected_alpn_protocol()
+            def frame(kind, flags, stream, payload):
+                return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+            def literal(name, value):
+                return b"\x00" + bytes([len(name)]) + name.encode() + bytes([len(value)]) + value.encode()
+            def get(stream, authority):
+                block = literal(":method", "GET") + literal(":scheme", "https") + literal(":path", "/echo") + literal(":authority", authority)
+                return frame(1, 0x5, stream, block)
+            s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b""))
+            s.sendall(get(1, "api.example.test:%d" % port) + get(3, "other.example.test:%d" % port))
+            status, ended, buf = {}, set(), b""
+            while ended != {1, 3}:
+                while len(buf) < 9 or len(buf) < 9 + int.from_bytes(buf[:3], "big"):
+                    chunk = s.recv(65536)
+                    if not chunk: raise SystemExit("connection closed early: %r %r" % (status, ended))
+                    buf += chunk
+                n = int.from_bytes(buf[:3], "big"); kind, flags = buf[3], buf[4]
+                stream = int.from_bytes(buf[5:9], "big") & 0x7fffffff; payload = buf[9:9 + n]; buf = buf[9 + n:]
+                if kind == 1 and stream not in status:
+                    m = re.search(rb"\x03(\d{3})", payload)
+                    status[stream] = "200" if payload[:1] == b"\x88" else (m.group(1).decode() if m else payload.hex())
+                if kind in (0, 1) and flags & 0x1: ended.add(stream)
+            print("stream 1:", status[1]); print("stream 3:", status[3])
+            PY
+            """);
+        Assert.Contains("stream 1: 200", r.Stdout);
+        Assert.Contains("stream 3: 421", r.Stdout);
+        var events = await fx.EventsAfterAsync(before, "egress.request");
+        Assert.Contains(events, e => e.Get<string>("access") == "denied" && e.Get<string>("reason")!.Contains("other.example.test"));
     }
 }

@@ -50,7 +50,7 @@ public sealed class IsolationTests(SharedDaemon fixture)
             var gateway = (await sb.ExecAsync("ip route | awk '/default/ {print $3}'")).Stdout.Trim();
             Assert.StartsWith(fixture.Daemon.Subnet.Split('.')[0] + "." + fixture.Daemon.Subnet.Split('.')[1], gateway);
             // Every TCP connection is steered to the egress proxy, which refuses it: no byte reaches the target.
-            foreach (var t in new[] { $"{gateway} {port}", $"127.0.0.1 {port}", $"{gateway} {fixture.Daemon.Port}", $"{gateway} 22" })
+            foreach (var t in new[] { $"{gateway} {port}", $"127.0.0.1 {port}", $"{gateway} {fixture.Daemon.Port}", $"{gateway} 22", "169.254.169.254 80" })
             {
                 var r = await sb.ExecAsync($"echo probe | nc -w 2 {t}; echo rc=$?");
                 Assert.DoesNotContain("probe", r.Stdout);

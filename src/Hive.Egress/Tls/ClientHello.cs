@@ -78,7 +78,10 @@ public static class ClientHello
         while (l.Remaining > 0)
         {
             if (!l.Vector8(out var proto) || proto.Length == 0) return false;
-            if (alpn.Count < 16) alpn.Add(Encoding.ASCII.GetString(proto));
+            // Keep a few offers for the record, but never lose an HTTP one: whether the flow is intercepted
+            // (or tunnelled as non-HTTP TLS) depends on it, and a client may bury it behind many others.
+            if (alpn.Count < 16 || proto.SequenceEqual("h2"u8) || proto.SequenceEqual("http/1.1"u8))
+                alpn.Add(Encoding.ASCII.GetString(proto));
         }
         return true;
     }

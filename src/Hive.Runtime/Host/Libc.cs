@@ -24,5 +24,14 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Chown(string path, int uid, int gid);
 
+    [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
+    private static partial int GetRlimit(int resource, out RLimit limit);
+
+    private const int RLIMIT_NOFILE = 7;
+    private record struct RLimit(ulong Soft, ulong Hard);
+
+    /// <summary>This process's hard limit on open files (what a child of ours can be given at most).</summary>
+    public static ulong OpenFilesHardLimit() => GetRlimit(RLIMIT_NOFILE, out var l) == 0 ? l.Hard : 1024;
+
     public static string LastError() => Marshal.GetLastPInvokeErrorMessage();
 }

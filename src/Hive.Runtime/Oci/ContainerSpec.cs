@@ -19,4 +19,6 @@ public sealed record ContainerSpec
     public required double Cpus { get; init; }
     public required int MemoryMb { get; init; }
     public required int Pids { get; init; }
+    /// <summary>The hard RLIMIT_NOFILE; runc cannot raise it above the daemon's own (EPERM), so it is at most that.</summary>
+    public ulong OpenFilesHard { get; init; } = 524288;
 }

@@ -47,6 +47,11 @@ public static class OciSpecBuilder
                     ["permitted"] = new JsonArray(), ["ambient"] = new JsonArray(),
                 },
                 ["noNewPrivileges"] = true,
+                // The common Linux default (soft 1024, a high hard limit): programs that want more descriptors raise their own soft limit.
+                ["rlimits"] = new JsonArray
+                {
+                    new JsonObject { ["type"] = "RLIMIT_NOFILE", ["soft"] = Math.Min(1024UL, spec.OpenFilesHard), ["hard"] = spec.OpenFilesHard },
+                },
             },
             ["root"] = new JsonObject { ["path"] = spec.RootFs, ["readonly"] = false },
             ["hostname"] = spec.Hostname,
