@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using HiveClient;
 using Hive.EndToEnd.Infrastructure;
 
 namespace Hive.EndToEnd;
@@ -108,4 +109,31 @@ public sealed class EgressTrafficTests(EgressDaemon fx)
         Assert.Contains(await fx.EventsAfterAsync(before, "egress.request"),
             e => e.Get<string>("path") == "/repo.git/info/refs" && e.Get<string>("access") == "allowed");
     }
+
+    [Fact]
+    public async Task Model_calls_are_recorded_as_llm_call_with_model_and_tokens()
+    {
+        await fx.RulesAsync("""[{ "access": "allow", "host": "api.anthropic.com" }, { "access": "allow", "host": "api.openai.com" }]""");
+        var before = await fx.LastEventIdAsync();
+        var r = await fx.ShAsync("""
+            curl -sS -m 10 https://api.anthropic.com:$HTTPS/v1/messages -H 'content-type: application/json' -d '{"model":"claude-test","max_tokens":5,"messages":[]}' -o /dev/null -w '%{http_code} '
+            curl -sS -m 10 -N https://api.anthropic.com:$HTTPS/v1/messages -H 'content-type: application/json' -d '{"model":"claude-test","stream":true,"messages":[]}' | grep -c '^data:'
+            curl -sS -m 10 https://api.openai.com:$HTTPS/v1/chat/completions -d '{}' -o /dev/null -w '%{http_code}'
+            """);
+        Assert.Equal("200 5\n200", r.Stdout.Trim());
+        // Recorded when each response has ended, which can be a moment after curl has its last byte.
+        var calls = await fx.EventsAfterAsync(before, "llm.call");
+        for (var i = 0; i < 50 && calls.Count < 3; i++) { await Task.Delay(100); calls = await fx.EventsAfterAsync(before, "llm.call"); }
+        Assert.Equal(3, calls.Count);
+        Assert.Equal(("anthropic", "claude-test", 21L, 4L, false), Summary(calls[0]));
+        Assert.Equal(("anthropic", "claude-test", 33L, 7L, true), Summary(calls[1]));
+        Assert.Equal(("openai", "gpt-test-1", 12L, 5L, false), Summary(calls[2]));
+        Assert.All(calls, c => Assert.Equal(200, c.Get<int>("status")));
+        // An ordinary request to the same host is not a model call.
+        await fx.ShAsync("curl -sS -m 10 -o /dev/null https://api.anthropic.com:$HTTPS/v1/models");
+        Assert.Equal(3, (await fx.EventsAfterAsync(before, "llm.call")).Count);
+    }
+
+    private static (string?, string?, long, long, bool) Summary(SandboxEvent e) =>
+        (e.Get<string>("provider"), e.Get<string>("model"), e.Get<long>("inputTokens"), e.Get<long>("outputTokens"), e.Get<bool>("stream"));
 }

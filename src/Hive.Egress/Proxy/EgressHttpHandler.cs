@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Hive.Core.Egress;
+using Hive.Core.Llm;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -50,7 +51,8 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
         }
 
         var clock = Stopwatch.StartNew();
-        var counting = new CountingStreams(context);
+        using var llm = LlmEndpoints.Provider(conn.Host, method, target.Path) is { } provider ? new LlmCallRecorder(provider) : null;
+        var counting = new CountingStreams(context, llm);
         var error = await forwarder.SendAsync(context, $"{conn.Scheme}://{conn.Authority}", upstream, RequestConfig,
             new EgressTransformer(conn, target, overrides));
         string? failure = null;
@@ -67,6 +69,8 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
             }
         }
         EgressEvents.Response(events, conn, requestId, context.Response.StatusCode, clock.ElapsedMilliseconds, counting.BytesOut, counting.BytesIn, failure);
+        llm?.Record(events, conn, requestId, context.Response.StatusCode, clock.ElapsedMilliseconds,
+            context.Response.ContentType, context.Response.Headers.ContentEncoding.ToString());
     }
 
     /// <summary>Host (or :authority) and an absolute-form target must name the connection's one destination.</summary>
@@ -107,18 +111,18 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
         return e.InnerException?.Message ?? e.Message;
     }
 
-    /// <summary>Counts body bytes in both directions for the egress.response event.</summary>
+    /// <summary>Counts body bytes in both directions for the egress.response event, and shows the response to a model-call recorder.</summary>
     private sealed class CountingStreams
     {
         private readonly Counter _in;
         private readonly Counter _out;
 
-        public CountingStreams(HttpContext context)
+        public CountingStreams(HttpContext context, LlmCallRecorder? llm)
         {
-            _in = new Counter(context.Request.Body);
+            _in = new Counter(context.Request.Body, null);
             context.Request.Body = _in;
             var body = context.Features.Get<IHttpResponseBodyFeature>()!;
-            _out = new Counter(body.Stream);
+            _out = new Counter(body.Stream, llm);
             context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(_out, body));
         }
 
@@ -126,7 +130,7 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
         public long BytesOut => _out.Count;
     }
 
-    private sealed class Counter(Stream inner) : Stream
+    private sealed class Counter(Stream inner, LlmCallRecorder? observer) : Stream
     {
         public long Count;
         public override bool CanRead => inner.CanRead;
@@ -138,8 +142,8 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
         public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
         public override int Read(byte[] buffer, int offset, int count) { var n = inner.Read(buffer, offset, count); Count += n; return n; }
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) { var n = await inner.ReadAsync(buffer, ct); Count += n; return n; }
-        public override void Write(byte[] buffer, int offset, int count) { inner.Write(buffer, offset, count); Count += count; }
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) { await inner.WriteAsync(buffer, ct); Count += buffer.Length; }
+        public override void Write(byte[] buffer, int offset, int count) { inner.Write(buffer, offset, count); Count += count; observer?.Observe(buffer.AsSpan(offset, count)); }
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) { await inner.WriteAsync(buffer, ct); Count += buffer.Length; observer?.Observe(buffer.Span); }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
     }

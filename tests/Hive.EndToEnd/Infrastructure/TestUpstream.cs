@@ -18,7 +18,8 @@ namespace Hive.EndToEnd.Infrastructure;
 /// </summary>
 public sealed class TestUpstream : IAsyncDisposable
 {
-    public static readonly string[] Names = ["api.example.test", "other.example.test", "deny.example.test"];
+    /// <summary>The names it answers for; the model providers' hosts let the proxy's llm.call recording be tested here, on loopback.</summary>
+    public static readonly string[] Names = ["api.example.test", "other.example.test", "deny.example.test", "api.anthropic.com", "api.openai.com"];
     private readonly WebApplication _app;
 
     private TestUpstream(WebApplication app, int httpsPort, int httpPort, string caPem)
@@ -85,6 +86,8 @@ public sealed class TestUpstream : IAsyncDisposable
                 await ws.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage, CancellationToken.None);
             }
         });
+        app.MapPost("/v1/messages", AnthropicMessages);
+        app.MapPost("/v1/chat/completions", OpenAiChatCompressed);
         app.MapFallback((HttpContext c) => Results.Text($"hello from upstream {c.Request.Path}\n"));
         await app.StartAsync();
         var ports = app.Urls.Select(u => new Uri(u)).ToList();
@@ -104,6 +107,48 @@ public sealed class TestUpstream : IAsyncDisposable
             ["protocol"] = c.Request.Protocol,
             ["headers"] = headers,
         }.ToJsonString(), "application/json");
+    }
+
+    /// <summary>The shapes of the Anthropic Messages API: a JSON message, or its event stream when asked to stream.</summary>
+    private static async Task AnthropicMessages(HttpContext c)
+    {
+        var request = JsonNode.Parse(await new StreamReader(c.Request.Body).ReadToEndAsync())!;
+        var model = (string?)request["model"] ?? "unknown";
+        if ((bool?)request["stream"] != true)
+        {
+            await c.Response.WriteAsJsonAsync(new JsonObject
+            {
+                ["type"] = "message", ["model"] = model, ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "hi" }),
+                ["usage"] = new JsonObject { ["input_tokens"] = 21, ["output_tokens"] = 4 },
+            });
+            return;
+        }
+        c.Response.ContentType = "text/event-stream";
+        string[] events =
+        [
+            """{"type":"message_start","message":{"type":"message","model":""" + JsonValue.Create(model).ToJsonString() + ""","usage":{"input_tokens":33,"output_tokens":1}}}""",
+            """{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hel"}}""",
+            """{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"lo"}}""",
+            """{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":7}}""",
+            """{"type":"message_stop"}""",
+        ];
+        foreach (var e in events)
+        {
+            await c.Response.WriteAsync($"event: {JsonNode.Parse(e)!["type"]}\ndata: {e}\n\n");
+            await c.Response.Body.FlushAsync();
+        }
+    }
+
+    /// <summary>An OpenAI chat completion, gzip-compressed as the real API sends it to clients that accept it.</summary>
+    private static async Task OpenAiChatCompressed(HttpContext c)
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes("""{"object":"chat.completion","model":"gpt-test-1","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":5}}""");
+        c.Response.ContentType = "application/json";
+        c.Response.Headers.ContentEncoding = "gzip";
+        using var compressed = new MemoryStream();
+        await using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            await gzip.WriteAsync(body);
+        await c.Response.Body.WriteAsync(compressed.ToArray());
     }
 
     private static async Task Sse(HttpContext c)
