@@ -20,7 +20,8 @@ public static class SecretRequests
     private static readonly string[] AuthFields = ["type", "name", "prefix", "basicUser"];
     private static readonly string[] RotateFields = ["value", "sandbox"];
 
-    public static SecretSetRequest? ParseSet(ReadOnlySpan<byte> body, out IReadOnlyList<ConfigError> errors)
+    /// <summary>Parses and validates the body for secret <paramref name="name"/>: every error at once, each naming its field.</summary>
+    public static SecretSetRequest? ParseSet(string name, ReadOnlySpan<byte> body, out IReadOnlyList<ConfigError> errors)
     {
         var list = new List<ConfigError>();
         errors = list;
@@ -58,6 +59,9 @@ public static class SecretRequests
         if (sandbox is not null && !SandboxName.IsValid(sandbox))
             list.Add(new("sandbox", "must be a sandbox name: 1-63 letters, digits, '_' or '-', starting with a letter or digit"));
         if (global && sandbox is not null) list.Add(new("global", "a secret is global or scoped to one sandbox, not both"));
+        if (!list.Any(e => e.Path.StartsWith("hosts", StringComparison.Ordinal) || e.Path.StartsWith("auth", StringComparison.Ordinal) || e.Path == "provider")
+            && !new SecretDefinition(name, provider, hosts, auth).TryResolve(out _, out var definitionErrors))
+            list.AddRange(definitionErrors.Select(e => new ConfigError(e.Field, e.Message)));
         return list.Count > 0 || value is null ? null : new SecretSetRequest(value, provider, hosts, auth, global, sandbox);
     }
 

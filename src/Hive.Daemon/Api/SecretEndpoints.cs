@@ -32,7 +32,7 @@ public static class SecretEndpoints
         {
             CheckName(name);
             var body = await HttpBody.ReadJsonAsync(request, ct);
-            var parsed = SecretRequests.ParseSet(body.Span, out var errors);
+            var parsed = SecretRequests.ParseSet(name, body.Span, out var errors);
             if (parsed is null) throw ApiProblem.Invalid(errors, "Invalid secret");
             var (secret, created) = secrets.Set(name, parsed);
             return Results.Text(Info(secret, secrets.Masked(secret)).ToJsonString(), "application/json", statusCode: created ? 201 : 200);
@@ -131,7 +131,7 @@ public static class SecretEndpoints
         return o;
     }
 
-    private static string Time(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffK", CultureInfo.InvariantCulture);
+    private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     private static void CheckName(string name)
     {
