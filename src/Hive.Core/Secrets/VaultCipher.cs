@@ -4,7 +4,10 @@ using System.Text;
 namespace Hive.Core.Secrets;
 
 /// <summary>Why a stored value could not be read. The message never quotes a value.</summary>
-public sealed class SecretVaultException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class SecretVaultException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    public override string ToString() => base.ToString();
+}
 
 /// <summary>
 /// AES-256-GCM for secret values at rest. A sealed value is <c>version(1) ‖ nonce(12) ‖ ciphertext ‖ tag(16)</c>, with
@@ -61,6 +64,8 @@ public sealed class VaultCipher
             CryptographicOperations.ZeroMemory(plain);
         }
     }
+
+    public override string ToString() => "AES-256-GCM vault cipher (key hidden)";
 
     private static byte[] Associated(string scope, string name) => Encoding.UTF8.GetBytes($"hive-secret-v1\0{scope}\0{name}");
 }
