@@ -55,11 +55,21 @@ internal sealed class EgressTransformer(EgressConnection connection, UrlTarget t
 
     private static void Set(HttpRequestMessage proxyRequest, string name, List<string> values)
     {
+        // Each collection throws on the other's header names, so pick the one the name belongs to.
+        if (IsContentHeader(name))
+        {
+            if (proxyRequest.Content is not { } content) return;
+            content.Headers.Remove(name);
+            foreach (var value in values) content.Headers.TryAddWithoutValidation(name, value);
+            return;
+        }
         proxyRequest.Headers.Remove(name);
-        proxyRequest.Content?.Headers.Remove(name);
-        foreach (var value in values)
-            if (!proxyRequest.Headers.TryAddWithoutValidation(name, value)) proxyRequest.Content?.Headers.TryAddWithoutValidation(name, value);
+        foreach (var value in values) proxyRequest.Headers.TryAddWithoutValidation(name, value);
     }
+
+    private static bool IsContentHeader(string name) =>
+        name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) || name.Equals("Allow", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("Expires", StringComparison.OrdinalIgnoreCase) || name.Equals("Last-Modified", StringComparison.OrdinalIgnoreCase);
 
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {

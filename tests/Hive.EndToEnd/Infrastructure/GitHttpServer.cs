@@ -16,6 +16,9 @@ public sealed class GitHttpServer : IDisposable
 
     public string? RequiredAuthorization { get; set; }
 
+    /// <summary>What went wrong serving requests (git's stderr, exceptions).</summary>
+    public ConcurrentQueue<string> Errors { get; } = new();
+
     /// <summary>Every Authorization header received (empty string: none).</summary>
     public ConcurrentQueue<string> ReceivedAuthorizations { get; } = new();
 
@@ -39,6 +42,19 @@ public sealed class GitHttpServer : IDisposable
 
     /// <summary>Serves <c>/git/{repo}/…</c>.</summary>
     public async Task HandleAsync(HttpContext c)
+    {
+        try
+        {
+            await ServeAsync(c);
+        }
+        catch (Exception e)
+        {
+            Errors.Enqueue($"{c.Request.Method} {c.Request.Path}{c.Request.QueryString}: {e}");
+            throw;
+        }
+    }
+
+    private async Task ServeAsync(HttpContext c)
     {
         var authorization = c.Request.Headers.Authorization.ToString();
         ReceivedAuthorizations.Enqueue(authorization);
@@ -91,7 +107,7 @@ public sealed class GitHttpServer : IDisposable
         await output.CopyToAsync(c.Response.Body);
         await stdin;
         await p.WaitForExitAsync();
-        await stderr;
+        if ((await stderr).Trim() is { Length: > 0 } complaint) Errors.Enqueue($"{c.Request.Method} {c.Request.Path}: {complaint}");
     }
 
     public void Dispose()
