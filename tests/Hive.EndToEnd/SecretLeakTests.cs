@@ -252,6 +252,8 @@ public sealed class SecretLeakTests(SecretDaemon fx)
             fx.AssertNoValue(text, where);
         }
         Assert.Contains("hosts[0]", texts["problem 0"]);
+        foreach (var route in new[] { "\"/v1/secrets\"", "\"/v1/secrets/{name}\"", "\"/v1/secrets/{name}/rotate\"", "\"/v1/secrets/{name}/activity\"" })
+            Assert.Contains(route, texts["openapi"]);
     }
 
     private async Task<int> ContainerPidAsync()
