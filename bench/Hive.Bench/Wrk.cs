@@ -10,13 +10,14 @@ public sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P9
 /// <summary>Runs wrk (optionally inside a network namespace) and reads its summary.</summary>
 public static partial class Wrk
 {
-    public static async Task<WrkResult> RunAsync(string url, int connections, int seconds, string? netns = null, string? host = null, bool close = false)
+    public static async Task<WrkResult> RunAsync(string url, int connections, int seconds, string? netns = null, string? host = null, bool close = false, string? header = null)
     {
         var args = new List<string>();
         if (netns is not null) args.AddRange(["netns", "exec", netns]);
         args.AddRange(["wrk", "-t", connections > 1 ? "2" : "1", "-c", connections.ToString(CultureInfo.InvariantCulture), "-d", $"{seconds}s", "--latency"]);
         if (host is not null) args.AddRange(["-H", $"Host: {host}"]);
         if (close) args.AddRange(["-H", "Connection: close"]);
+        if (header is not null) args.AddRange(["-H", header]);
         args.Add(url);
         var r = netns is null ? await Proc.RunAsync(args[0], args.Skip(1), timeout: TimeSpan.FromSeconds(seconds + 60))
                               : await Proc.RunAsync("ip", args, timeout: TimeSpan.FromSeconds(seconds + 60));

@@ -20,6 +20,7 @@ internal static class HiveCli
         root.Add(SandboxCommands.BuildConfig(ctx));
         root.Add(ExecCommand.Build(ctx));
         root.Add(EventsCommand.Build(ctx));
+        root.Add(SecretCommands.Build(ctx));
         root.Add(ImageCommands.Build(ctx));
         return root;
     }

@@ -50,4 +50,7 @@ public static class Hive
     /// <inheritdoc cref="HiveConnection.GetEventsStream"/>
     public static IAsyncEnumerable<SandboxEvent> GetEventsStream(string? types = null, long? after = null, CancellationToken ct = default) =>
         Default.GetEventsStream(types, after, ct);
+
+    /// <summary>Secrets on the default daemon (<see cref="HiveConnection.Secrets"/>).</summary>
+    public static SecretClient Secrets => Default.Secrets;
 }

@@ -49,6 +49,10 @@ public sealed class HiveConnection : IDisposable
     /// <summary>The daemon's base URL (always ending with a slash).</summary>
     public Uri BaseUrl { get; }
 
+    /// <summary>Secrets on this daemon: store, list, rotate, delete, activity.</summary>
+    public SecretClient Secrets => _secrets ??= new SecretClient(this);
+    private SecretClient? _secrets;
+
     /// <summary>The base URL as people write it (no trailing slash).</summary>
     public string DisplayUrl => BaseUrl.AbsoluteUri.TrimEnd('/');
 

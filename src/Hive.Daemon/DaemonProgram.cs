@@ -4,6 +4,7 @@ using Hive.Egress.Tls;
 using Hive.Daemon.Events;
 using Hive.Daemon.HostSide;
 using Hive.Daemon.Sandboxes;
+using Hive.Daemon.Secrets;
 using Hive.Daemon.Settings;
 using Hive.Daemon.Store;
 using Hive.Runtime.Host;
@@ -31,11 +32,14 @@ public static class DaemonProgram
             return 1;
         }
         DaemonSettings settings;
+        Hive.Core.Secrets.MasterKey masterKey;
         try
         {
             settings = DaemonSettings.Load();
+            Directory.CreateDirectory(settings.Home);
+            masterKey = MasterKeyFile.Load(settings.Home);
         }
-        catch (FormatException e)
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
         {
             await Console.Error.WriteLineAsync($"error: {e.Message}");
             return 1;
@@ -68,7 +72,8 @@ public static class DaemonProgram
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(events);
         builder.Services.AddSingleton<ISandboxHost>(new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress, new SandboxFileSystems(paths, fsEvents), ca.CertificatePem));
-        builder.Services.AddSingleton(sp => new SandboxManager(store, events, sp.GetRequiredService<ISandboxHost>(), addressing.Capacity,
+        builder.Services.AddSingleton(sp => new SecretService(store, masterKey, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<ILogger<SecretService>>()));
+        builder.Services.AddSingleton(sp => new SandboxManager(store, events, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<SecretService>(), addressing.Capacity,
             sp.GetRequiredService<ILogger<SandboxManager>>()));
         builder.Services.AddSingleton(new SandboxJson($"http://{settings.Listen}"));
 
@@ -85,6 +90,7 @@ public static class DaemonProgram
         app.MapExec();
         app.MapFiles();
         app.MapEvents();
+        app.MapSecrets();
 
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
         var ttl = ExpireLoopAsync(manager, log, stopping.Token);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using Hive.Core.Config;
 using Hive.Core.Egress;
+using Hive.Core.Secrets;
 
 namespace Hive.Egress;
 
@@ -17,6 +18,11 @@ public sealed class SandboxEgress(string name, EgressPolicy policy)
     public EgressPolicy Policy { get; set; } = policy;
 
     public SyntheticAddressPool Pool { get; } = new(PoolNetwork);
+
+    private volatile SecretSubstitution _secrets = SecretSubstitution.Empty;
+
+    /// <summary>Swapped whole on every secret change: a request reads it once, so it sees one table, old or new.</summary>
+    public SecretSubstitution Secrets { get => _secrets; set => _secrets = value; }
 }
 
 /// <summary>Sandboxes by source address: how the proxy and DNS know who is asking.</summary>
@@ -24,12 +30,31 @@ public sealed class EgressRegistry
 {
     private readonly ConcurrentDictionary<IPAddress, SandboxEgress> _byAddress = new();
     private readonly ConcurrentDictionary<string, IPAddress> _addressByName = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SecretSubstitution> _secretsByName = new(StringComparer.Ordinal);
+    private readonly Lock _secretsGate = new();
 
     public void Register(string name, IPAddress address, SandboxConfig config)
     {
         Unregister(name);
-        _byAddress[address] = new SandboxEgress(name, EgressPolicy.Compile(config));
-        _addressByName[name] = address;
+        var sandbox = new SandboxEgress(name, EgressPolicy.Compile(config));
+        lock (_secretsGate)
+        {
+            sandbox.Secrets = _secretsByName.GetValueOrDefault(name) ?? SecretSubstitution.Empty;
+            _byAddress[address] = sandbox;
+            _addressByName[name] = address;
+        }
+    }
+
+    /// <summary>The secret table of a sandbox (null: none), kept across stop and start; a running sandbox's next request uses it.</summary>
+    public void SetSecrets(string name, SecretSubstitution? secrets)
+    {
+        lock (_secretsGate)
+        {
+            if (secrets is null) _secretsByName.TryRemove(name, out _);
+            else _secretsByName[name] = secrets;
+            if (_addressByName.TryGetValue(name, out var address) && _byAddress.TryGetValue(address, out var sandbox))
+                sandbox.Secrets = secrets ?? SecretSubstitution.Empty;
+        }
     }
 
     public void Update(string name, SandboxConfig config)

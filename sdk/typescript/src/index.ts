@@ -10,7 +10,7 @@
 import { Hive, createClient } from "./hive.js";
 import type { Sandbox } from "./sandbox.js";
 import type { EventStream } from "./events.js";
-import type { SecretActivity, SecretActivityOptions, SecretCreateOptions, SecretInfo } from "./secrets.js";
+import type { SecretActivity, SecretActivityOptions, SecretCreateOptions, SecretInfo, SecretScopeOptions } from "./secrets.js";
 import type { EventPageOptions, EventStreamOptions, HealthInfo, HiveEvent, SandboxConfig } from "./types.js";
 
 export * from "./types.js";
@@ -18,7 +18,9 @@ export * from "./errors.js";
 export { Connection, resolveConnection, listenToUrl, type ClientOptions } from "./client.js";
 export { EventStream, SseParser, streamTiming, type SseFrame } from "./events.js";
 export { Sandbox, SandboxFiles } from "./sandbox.js";
-export { Secrets, type SecretAuth, type SecretActivity, type SecretActivityOptions, type SecretCreateOptions, type SecretInfo } from "./secrets.js";
+export {
+  Secrets, type SecretAuth, type SecretActivity, type SecretActivityOptions, type SecretCreateOptions, type SecretInfo, type SecretScopeOptions,
+} from "./secrets.js";
 export { Hive, createClient };
 
 let defaultClient: Hive | undefined;
@@ -75,8 +77,9 @@ export async function getEvents(options: EventPageOptions = {}): Promise<HiveEve
 export const Secret = {
   create: async (options: SecretCreateOptions): Promise<SecretInfo> => getDefaultClient().secrets.create(options),
   list: async (): Promise<SecretInfo[]> => getDefaultClient().secrets.list(),
-  delete: async (name: string): Promise<void> => getDefaultClient().secrets.delete(name),
-  rotate: async (name: string, value: string | undefined): Promise<SecretInfo> => getDefaultClient().secrets.rotate(name, value),
+  delete: async (name: string, options?: SecretScopeOptions): Promise<void> => getDefaultClient().secrets.delete(name, options),
+  rotate: async (name: string, value: string | undefined, options?: SecretScopeOptions): Promise<SecretInfo> =>
+    getDefaultClient().secrets.rotate(name, value, options),
   activity: async (name: string, options?: SecretActivityOptions): Promise<SecretActivity[]> => getDefaultClient().secrets.activity(name, options),
 };
 

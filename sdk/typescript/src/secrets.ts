@@ -11,6 +11,8 @@ export interface SecretAuth {
   type: "bearer" | "header" | "basic" | "query";
   name?: string;
   prefix?: string;
+  /** Bearer only: the value is also accepted as the Basic password of this user (git over HTTPS on github.com). */
+  basicUser?: string;
 }
 
 /** A secret to store. Give a catalogue `provider`, or custom `hosts` and `auth`. */
@@ -48,9 +50,14 @@ export interface SecretInfo {
   rotatedAt?: string;
 }
 
-/** One request that used a secret (newest first). */
+/** One request that used a secret, or carried its stand-in where it was refused (newest first). */
 export interface SecretActivity {
+  /** Increasing; pass it as `before` for the next page. */
+  id: number;
   ts: string;
+  secret: string;
+  /** `used`, `misuse` (stand-in sent to another host) or `revoked` (secret deleted or unbound). */
+  kind: "used" | "misuse" | "revoked";
   sandbox: string;
   method: string;
   host: string;
@@ -68,8 +75,16 @@ export interface SecretActivityOptions {
   status?: "2xx" | "3xx" | "4xx" | "5xx" | number;
   /** At most this many entries. */
   limit?: number;
-  /** Entries older than this RFC 3339 time (for paging). */
-  before?: string;
+  /** Entries older than this activity id (the next page). */
+  before?: number;
+  /** Only requests from this sandbox. */
+  sandbox?: string;
+}
+
+/** Which secret a name means when it exists in several scopes. */
+export interface SecretScopeOptions {
+  /** The secret scoped to this sandbox (default: the one not scoped to a sandbox, else the only one). */
+  sandbox?: string;
 }
 
 function secretPath(name: string): string {
@@ -111,22 +126,24 @@ export class Secrets {
   }
 
   /** Deletes a secret: revoked at once, requests carrying its stand-in fail closed. */
-  async delete(name: string): Promise<void> {
-    const response = await this.#connection.request("DELETE", secretPath(name));
+  async delete(name: string, options: SecretScopeOptions = {}): Promise<void> {
+    const response = await this.#connection.request("DELETE", `${secretPath(name)}${query({ sandbox: options.sandbox })}`);
     await response.body?.cancel();
   }
 
   /** Replaces a secret's value; bound sandboxes keep running and use the new value on their next request. */
-  async rotate(name: string, value: string | undefined): Promise<SecretInfo> {
+  async rotate(name: string, value: string | undefined, options: SecretScopeOptions = {}): Promise<SecretInfo> {
     const path = secretPath(name);
-    return this.#connection.json<SecretInfo>("POST", `${path}/rotate`, { body: { json: { value: requireValue(value, name) } } });
+    return this.#connection.json<SecretInfo>("POST", `${path}/rotate`, {
+      body: { json: { value: requireValue(value, name), sandbox: options.sandbox } },
+    });
   }
 
   /** Requests that used the secret, newest first. */
   async activity(name: string, options: SecretActivityOptions = {}): Promise<SecretActivity[]> {
     return this.#connection.json<SecretActivity[]>(
       "GET",
-      `${secretPath(name)}/activity${query({ status: options.status, limit: options.limit, before: options.before })}`,
+      `${secretPath(name)}/activity${query({ status: options.status, limit: options.limit, before: options.before, sandbox: options.sandbox })}`,
     );
   }
 }

@@ -1,5 +1,5 @@
-// Client-shape tests of the secrets API. The daemon has no /v1/secrets routes yet, so these check only what the
-// SDK sends (method, path, headers, body) and how it reads answers, against a local fake server.
+// Client-shape tests of the secrets API: what the SDK sends (method, path, headers, body) and how it reads answers,
+// against a local fake server. The same routes against a live daemon are at the end of this file.
 //
 // Reference 003's `Secret.create` snippet runs verbatim; its import line is the allowed change:
 // `from "@superserve/sdk"` became `from "hive"`. (Its `Sandbox.create` snippets are superserve's API, not ours.)
@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { Secret, createClient, ValidationError, NotFoundError, type SecretInfo } from "hive";
 import { startFake, json, problem, type FakeServer } from "./helpers/fake.js";
 import { verbatimProblems } from "./helpers/verbatim.js";
+import { TestDaemon } from "./helpers/daemon.js";
 
 const REAL_VALUE = "sk-ant-api03-REAL-looking-FAKE-value-0123456789abcdef";
 let f: FakeServer;
@@ -80,11 +81,18 @@ test("client shape: list, delete, rotate, activity", async () => {
   assert.equal(last().url, "/v1/secrets/anthropic-prod/rotate");
   assert.deepEqual(JSON.parse(last().body), { value: "sk-ant-api03-new" });
 
-  const activity = [{ ts: "2026-01-01T00:00:01Z", sandbox: "research", method: "POST", host: "api.anthropic.com", path: "/v1/messages", status: 200, upstreamStatus: 200, durationMs: 812 }];
+  await Secret.delete("openai", { sandbox: "research" });
+  assert.equal(last().url, "/v1/secrets/openai?sandbox=research");
+  await Secret.rotate("openai", "sk-new", { sandbox: "research" });
+  assert.deepEqual(JSON.parse(last().body), { value: "sk-new", sandbox: "research" });
+
+  const activity = [{ id: 7, ts: "2026-01-01T00:00:01Z", secret: "anthropic-prod", kind: "used" as const, sandbox: "research", method: "POST", host: "api.anthropic.com", path: "/v1/messages", status: 200, upstreamStatus: 200, durationMs: 812 }];
   nextAnswer = (res) => json(res, 200, activity);
   assert.deepEqual(await Secret.activity("anthropic-prod", { status: "4xx", limit: 20 }), activity);
   assert.equal(last().method, "GET");
   assert.equal(last().url, "/v1/secrets/anthropic-prod/activity?status=4xx&limit=20");
+  await Secret.activity("anthropic-prod", { before: 7, sandbox: "research" });
+  assert.equal(last().url, "/v1/secrets/anthropic-prod/activity?before=7&sandbox=research");
   await Secret.activity("a/b");
   assert.equal(last().url, "/v1/secrets/a%2Fb/activity", "names are escaped");
 
@@ -110,4 +118,31 @@ test("client shape: a missing value is refused before anything is sent, and valu
 
   nextAnswer = (res) => problem(res, 404, "Not found", "secret \"gone\" does not exist");
   await assert.rejects(Secret.rotate("gone", REAL_VALUE), NotFoundError);
+});
+
+test("live daemon: store, list masked, rotate, activity, delete; validation names the field", async () => {
+  const daemon = await TestDaemon.start();
+  const client = daemon.client();
+  try {
+    const value = "sk-proj-" + "live0123456789abcdefghijklmnopqrstuvwxyz";
+    const created = await client.secrets.create({ name: "openai", value, provider: "openai", global: true });
+    assert.equal(created.scope, "global");
+    assert.deepEqual(created.hosts, ["api.openai.com"]);
+    assert.equal(created.masked, "sk-p****wxyz");
+    const listed = await client.secrets.list();
+    assert.equal(listed.length, 1);
+    assert.ok(!JSON.stringify(listed).includes(value));
+    const rotated = await client.secrets.rotate("openai", value + "x");
+    assert.ok(rotated.rotatedAt);
+    assert.deepEqual(await client.secrets.activity("openai", { status: "4xx", limit: 5 }), []);
+    const bad = await client.secrets.create({ name: "custom", value, hosts: ["*"], auth: { type: "bearer" } }).then(() => null, (e) => e);
+    assert.ok(bad instanceof ValidationError);
+    assert.deepEqual(bad.errors.map((e: { path: string }) => e.path), ["hosts[0]"]);
+    assert.ok(!JSON.stringify(bad.errors).includes(value) && !String(bad.message).includes(value));
+    await client.secrets.delete("openai");
+    await assert.rejects(client.secrets.delete("openai"), NotFoundError);
+  } finally {
+    client.close();
+    await daemon.stop();
+  }
 });

@@ -44,6 +44,24 @@ public sealed class SecretSubstitution
 
     public static SecretSubstitution Empty { get; } = new([]);
 
+    /// <summary>No bindings and no revoked stand-ins: the proxy skips every secret step.</summary>
+    public bool IsEmpty => _bindings.Length == 0 && _revoked.Length == 0;
+
+    /// <summary>
+    /// <paramref name="text"/> with every real value of these bindings replaced by <c>***</c>: for error messages that
+    /// might quote a request after substitution.
+    /// </summary>
+    public string Scrub(string text)
+    {
+        foreach (var b in _bindings)
+        {
+            if (text.Contains(b.Value, StringComparison.Ordinal)) text = text.Replace(b.Value, "***", StringComparison.Ordinal);
+            var escaped = Uri.EscapeDataString(b.Value);
+            if (!ReferenceEquals(escaped, b.Value) && text.Contains(escaped, StringComparison.Ordinal)) text = text.Replace(escaped, "***", StringComparison.Ordinal);
+        }
+        return text;
+    }
+
     public IReadOnlyList<SecretBinding> Bindings => _bindings;
 
     /// <param name="host">The request's canonical destination host (no port).</param>

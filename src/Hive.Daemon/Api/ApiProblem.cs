@@ -13,8 +13,8 @@ public sealed class ApiProblem(int status, string title, string detail, IReadOnl
     public static ApiProblem Conflict(string detail) => new(409, "Conflict", detail);
     public static ApiProblem BadRequest(string detail) => new(400, "Bad request", detail);
 
-    public static ApiProblem Invalid(IReadOnlyList<ConfigError> errors) =>
-        new(400, "Invalid configuration", errors.Count == 1 ? errors[0].ToString() : $"{errors.Count} errors: {string.Join("; ", errors)}", errors);
+    public static ApiProblem Invalid(IReadOnlyList<ConfigError> errors, string title = "Invalid configuration") =>
+        new(400, title, errors.Count == 1 ? errors[0].ToString() : $"{errors.Count} errors: {string.Join("; ", errors)}", errors);
 
     public static ApiProblem Unprocessable(IReadOnlyList<ConfigError> errors) =>
         new(422, "Immutable field changed", string.Join("; ", errors), errors);

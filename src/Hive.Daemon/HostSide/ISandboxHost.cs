@@ -1,4 +1,5 @@
 using Hive.Core.Config;
+using Hive.Core.Secrets;
 using Hive.Daemon.Store;
 using Hive.Runtime.Host;
 
@@ -29,6 +30,12 @@ public interface ISandboxHost
 
     /// <summary>The storage behind the mount that holds <paramref name="sandboxPath"/>, and the path's segments inside it.</summary>
     (SafeDirectory Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath);
+
+    /// <summary>
+    /// Puts a sandbox's secret bindings into force (null: none): stand-ins for the env of processes started from now on,
+    /// and the proxy's substitution table, swapped so that the next request uses it. Called before start and on every change.
+    /// </summary>
+    void SetSecrets(string sandbox, SandboxSecrets? secrets);
 
     /// <summary>Stops every sandbox's container and releases host resources (daemon shutdown).</summary>
     Task ShutdownAsync(IReadOnlyList<SandboxRecord> sandboxes, CancellationToken ct);

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using Hive.Core.Config;
+using Hive.Core.Secrets;
 using Hive.Daemon.Api;
 using Hive.Daemon.Store;
 using Hive.Runtime.Host;
@@ -22,6 +24,18 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         ["NODE_EXTRA_CA_CERTS"] = CaPath,
         ["GIT_SSL_CAINFO"] = TrustBundlePath,
     };
+
+    private readonly ConcurrentDictionary<string, SandboxSecrets> _secrets = new(StringComparer.Ordinal);
+
+    public void SetSecrets(string sandbox, SandboxSecrets? secrets)
+    {
+        if (secrets is null) _secrets.TryRemove(sandbox, out _);
+        else _secrets[sandbox] = secrets;
+        egress.Registry.SetSecrets(sandbox, secrets?.Substitution);
+    }
+
+    private IReadOnlyDictionary<string, string> SecretEnv(string sandbox) =>
+        _secrets.TryGetValue(sandbox, out var s) ? s.Env : SandboxSecrets.Empty.Env;
 
     public async Task<IReadOnlySet<string>> StartupAsync(IReadOnlyList<SandboxRecord> known, CancellationToken ct)
     {
@@ -62,6 +76,8 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         var image = images.Find(c.Image) ?? throw new ApiProblem(422, "Image missing", $"image \"{c.Image}\" is no longer on this host; build it with `hive image build {c.Image}`");
         var env = new Dictionary<string, string>(TrustEnv);
         foreach (var (k, v) in c.Env) env[k] = v;
+        // Stand-ins only: the real values never enter the sandbox.
+        foreach (var (k, v) in SecretEnv(sandbox.Name)) env[k] = v;
         if (await runtime.IsRunningAsync(sandbox.Name, ct)) return;
         // Registered and mounted before the container runs, so its first packet and first file access already meet policy.
         Register(sandbox, c);
@@ -131,7 +147,16 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
     {
         var image = images.Find(sandbox.Config.Image);
         var (uid, gid) = image is null ? (ImageUser.DefaultUid, ImageUser.DefaultUid) : ImageUser.Resolve(image.User, image.RootFs);
-        return runtime.ExecAsync(sandbox.Name, spec with { Uid = uid, Gid = gid, Cwd = spec.Cwd ?? DefaultCwd(image) }, onOutput, ct);
+        // Bindings made since the container started reach new processes; the caller's env wins.
+        var secretEnv = SecretEnv(sandbox.Name);
+        var env = spec.Env;
+        if (secretEnv.Count > 0)
+        {
+            var merged = new Dictionary<string, string>(secretEnv, StringComparer.Ordinal);
+            foreach (var (k, v) in spec.Env ?? new Dictionary<string, string>()) merged[k] = v;
+            env = merged;
+        }
+        return runtime.ExecAsync(sandbox.Name, spec with { Uid = uid, Gid = gid, Cwd = spec.Cwd ?? DefaultCwd(image), Env = env }, onOutput, ct);
     }
 
     public (SafeDirectory Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath)

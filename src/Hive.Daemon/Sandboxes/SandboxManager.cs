@@ -5,6 +5,7 @@ using Hive.Core.Config;
 using Hive.Daemon.Api;
 using Hive.Daemon.Events;
 using Hive.Daemon.HostSide;
+using Hive.Daemon.Secrets;
 using Hive.Daemon.Store;
 using Hive.Runtime.Host;
 using Microsoft.Extensions.Logging;
@@ -18,7 +19,7 @@ public sealed record ApplyResult(bool Applied, SandboxConfig Config, IReadOnlyLi
 /// The controller: sandbox lifecycle, config apply, exec and TTL, with the store as the truth and the
 /// host (through <see cref="ISandboxHost"/>) made to follow it. One lifecycle lock per sandbox name.
 /// </summary>
-public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHost host, int capacity, ILogger<SandboxManager> log)
+public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHost host, SecretService secrets, int capacity, ILogger<SandboxManager> log)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _lifecycle = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _apply = new(StringComparer.Ordinal);
@@ -28,6 +29,8 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
     public async Task StartupAsync(CancellationToken ct)
     {
         var known = store.ListSandboxes();
+        // Adopted sandboxes meet their secret bindings from their first request after the restart.
+        secrets.RefreshAll();
         var running = await host.StartupAsync(known, ct);
         foreach (var s in known)
         {
@@ -70,6 +73,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
             var problems = host.Check(config);
             if (problems.Count > 0) throw ApiProblem.Invalid(problems);
             var record = store.InsertSandbox(name, config, DateTimeOffset.UtcNow, capacity)!;
+            secrets.OnCreated(record);
             events.Append(name, "sandbox.created", new JsonObject { ["image"] = config.Image });
             return (await StartRecordAsync(record, ct), true);
         }
@@ -88,6 +92,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
             var s = Get(name);
             await host.DestroyAsync(s, CancellationToken.None);
             store.DeleteSandbox(name);
+            secrets.OnDestroyed(name);
             _lastActive.TryRemove(name, out _);
             events.Append(name, "sandbox.destroyed", new JsonObject { ["image"] = s.Config.Image });
         }
@@ -115,8 +120,10 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
             if (problems.Count > 0) throw Failed(name, ApiProblem.Invalid(problems));
             await host.ApplyAsync(current, proposed, ct);
             store.UpdateSandbox(name, current.Status, current.Error, proposed);
+            // Added bindings work from the next request (and in new exec processes); removed ones are refused from then on.
+            secrets.Refresh(current with { Config = proposed });
             events.Append(name, "config.apply", new JsonObject { ["success"] = true, ["changes"] = Strings(comparison.Changes) });
-            var warnings = new List<string>();
+            var warnings = new List<string>(secrets.Warnings(name, proposed));
             return new ApplyResult(true, proposed, comparison.Changes, warnings);
         }
         finally
@@ -219,6 +226,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
     {
         try
         {
+            secrets.Refresh(s);
             await host.StartAsync(s, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException and not ApiProblem)

@@ -8,10 +8,10 @@ namespace Hive.Daemon.Store;
 public sealed record StoredEvent(long Id, DateTimeOffset Ts, string Sandbox, string Type, string Data);
 
 /// <summary>
-/// SQLite state: sandboxes and the event log. WAL with one writer connection; a commit is durable
+/// SQLite state: sandboxes, secrets (sealed values, stand-ins, activity) and the event log. WAL with one writer connection; a commit is durable
 /// against a process crash (synchronous=NORMAL loses nothing unless the machine itself goes down).
 /// </summary>
-public sealed class HiveStore : IDisposable
+public sealed partial class HiveStore : IDisposable
 {
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
@@ -32,6 +32,7 @@ public sealed class HiveStore : IDisposable
               id INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, sandbox TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS events_sandbox ON events(sandbox, id);
             """);
+        CreateSecretTables();
     }
 
     public IReadOnlyList<SandboxRecord> ListSandboxes()
@@ -124,6 +125,7 @@ public sealed class HiveStore : IDisposable
                 cmd.Parameters["$y"].Value = e.Type;
                 cmd.Parameters["$d"].Value = e.Data;
                 cmd.ExecuteNonQuery();
+                if (e.Type.StartsWith("secret.", StringComparison.Ordinal)) InsertActivity(tx, e);
             }
             tx.Commit();
         }

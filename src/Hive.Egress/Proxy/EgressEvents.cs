@@ -3,15 +3,17 @@ using Hive.Core.Egress;
 
 namespace Hive.Egress.Proxy;
 
-/// <summary>The egress.request / egress.response pair (SPEC §5). Override values never reach an event.</summary>
+/// <summary>The egress.request / egress.response pair and the secret.* events (SPEC §5). Secret and override values never reach an event.</summary>
 public static class EgressEvents
 {
     public static long Request(IEgressEventSink sink, EgressConnection c, string method, string? path, string? query,
-        EgressDecision decision, string? reason = null)
+        EgressDecision decision, string? reason = null, IReadOnlyList<string>? secrets = null, bool? denied = null)
     {
+        var names = new JsonArray();
+        if (secrets is not null) foreach (var s in secrets) names.Add(s);
         var data = new JsonObject
         {
-            ["access"] = decision.IsAllowed ? "allowed" : "denied",
+            ["access"] = (denied ?? !decision.IsAllowed) ? "denied" : "allowed",
             ["host"] = c.Host,
             ["port"] = c.Port,
             ["method"] = method,
@@ -19,7 +21,7 @@ public static class EgressEvents
             ["query"] = query,
             ["rule"] = decision.RuleIndex,
             ["reason"] = reason ?? decision.Reason,
-            ["secrets"] = new JsonArray(),
+            ["secrets"] = names,
         };
         return sink.Append(c.Sandbox.Name, "egress.request", data);
     }
@@ -36,5 +38,28 @@ public static class EgressEvents
         };
         if (error is not null) data["error"] = error;
         sink.Append(c.Sandbox.Name, "egress.response", data);
+    }
+
+    /// <summary>
+    /// <c>secret.used</c>, <c>secret.misuse</c> or <c>secret.revoked</c>: one per secret and request. It is also the
+    /// secret's activity record (time, sandbox, method, host, path, status, upstream status, latency, error).
+    /// </summary>
+    public static void Secret(IEgressEventSink sink, EgressConnection c, string type, string secret, long requestId, string method, string path,
+        int status, int? upstreamStatus, long durationMs, string? error = null, bool injected = false)
+    {
+        var data = new JsonObject
+        {
+            ["secret"] = secret,
+            ["host"] = c.Host,
+            ["path"] = path,
+            ["status"] = status,
+            ["method"] = method,
+            ["requestId"] = requestId,
+            ["upstreamStatus"] = upstreamStatus,
+            ["durationMs"] = durationMs,
+        };
+        if (injected) data["injected"] = true;
+        if (error is not null) data["error"] = error;
+        sink.Append(c.Sandbox.Name, type, data);
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Hive.Core.Egress;
 using Hive.Core.Llm;
+using Hive.Core.Secrets;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -43,23 +44,41 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
 
         var decision = policy.Decide(EgressRequest.Http(conn.Host, conn.Ip, conn.Port, method, target));
         var overrides = decision is { IsAllowed: true, RuleIndex: { } rule } ? policy.GetOverride(rule) : null;
-        var requestId = EgressEvents.Request(events, conn, method, target.Path, OverrideApplier.RedactQuery(target.Query, overrides), decision);
+        var secrets = conn.Sandbox.Secrets; // one secret table for the whole request, like the policy
+        var substitution = secrets.IsEmpty ? null : secrets.Apply(conn.Host, Headers(context.Request.Headers), target.Query, target.Path);
+        var query = OverrideApplier.RedactQuery(target.Query, overrides);
         if (!decision.IsAllowed)
         {
+            var requestId = EgressEvents.Request(events, conn, method, target.Path, query, decision);
+            // The rules refused it anyway; a stand-in aimed at the wrong host is still worth recording.
+            if (substitution is SubstitutionResult.Misuse or SubstitutionResult.Revoked) SecretDenied(conn, substitution, requestId, method, target.Path);
             await RefuseAsync(context, conn, requestId, StatusCodes.Status403Forbidden, DeniedMessage(conn, method, target, decision));
             return;
         }
+        if (substitution is { Denied: true })
+        {
+            var secretWhy = substitution.ToString()!;
+            var requestId = EgressEvents.Request(events, conn, method, target.Path, query, decision, secretWhy, denied: true);
+            SecretDenied(conn, substitution, requestId, method, target.Path);
+            await RefuseAsync(context, conn, requestId, StatusCodes.Status403Forbidden, SecretDeniedMessage(conn, method, target, substitution));
+            return;
+        }
+        var forward = substitution as SubstitutionResult.Forward;
+        var used = forward?.UsedSecrets;
+        var forwardedId = EgressEvents.Request(events, conn, method, target.Path, query, decision, secrets: used);
 
         var clock = Stopwatch.StartNew();
         using var llm = LlmEndpoints.Provider(conn.Host, method, target.Path) is { } provider ? new LlmCallRecorder(provider) : null;
         var counting = new CountingStreams(context, llm);
-        var error = await forwarder.SendAsync(context, $"{conn.Scheme}://{conn.Authority}", upstream, RequestConfig,
-            new EgressTransformer(conn, target, overrides));
+        var transformer = new EgressTransformer(conn, target, overrides, forward is { Changed: true } ? forward : null);
+        var error = await forwarder.SendAsync(context, $"{conn.Scheme}://{conn.Authority}", upstream, RequestConfig, transformer);
         string? failure = null;
         if (error != ForwarderError.None)
         {
             var reason = context.Features.Get<IForwarderErrorFeature>()?.Exception is { } e ? Reason(e) : error.ToString();
             failure = $"upstream {conn.Host}:{conn.Port} failed: {reason}";
+            // An exception may quote the request as it was sent, real values included.
+            if (used is { Count: > 0 }) failure = secrets.Scrub(failure);
             if (!context.Response.HasStarted)
             {
                 context.Response.Clear();
@@ -68,9 +87,51 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
                 await context.Response.WriteAsync($"Hive egress proxy: {failure}\n");
             }
         }
-        EgressEvents.Response(events, conn, requestId, context.Response.StatusCode, clock.ElapsedMilliseconds, counting.BytesOut, counting.BytesIn, failure);
-        llm?.Record(events, conn, requestId, context.Response.StatusCode, clock.ElapsedMilliseconds,
+        var elapsed = clock.ElapsedMilliseconds;
+        EgressEvents.Response(events, conn, forwardedId, context.Response.StatusCode, elapsed, counting.BytesOut, counting.BytesIn, failure);
+        llm?.Record(events, conn, forwardedId, context.Response.StatusCode, elapsed,
             context.Response.ContentType, context.Response.Headers.ContentEncoding.ToString());
+        if (used is { Count: > 0 })
+            foreach (var name in used)
+                EgressEvents.Secret(events, conn, "secret.used", name, forwardedId, method, target.Path, context.Response.StatusCode, transformer.UpstreamStatus, elapsed,
+                    failure, forward!.InjectedSecrets.Contains(name));
+    }
+
+    /// <summary>The request's headers as a list, one entry per value: built only when the sandbox has secrets.</summary>
+    private static List<KeyValuePair<string, string>> Headers(IHeaderDictionary headers)
+    {
+        var list = new List<KeyValuePair<string, string>>(headers.Count);
+        foreach (var (name, values) in headers)
+            foreach (var value in values)
+                if (value is not null) list.Add(new(name, value));
+        return list;
+    }
+
+    private void SecretDenied(EgressConnection conn, SubstitutionResult result, long requestId, string method, string path)
+    {
+        var (type, secret) = result switch
+        {
+            SubstitutionResult.Misuse m => ("secret.misuse", m.SecretName),
+            SubstitutionResult.Revoked r => ("secret.revoked", r.SecretName),
+            _ => throw new ArgumentOutOfRangeException(nameof(result)),
+        };
+        EgressEvents.Secret(events, conn, type, secret, requestId, method, path, StatusCodes.Status403Forbidden, null, 0,
+            result.ToString());
+    }
+
+    private static string SecretDeniedMessage(EgressConnection conn, string method, UrlTarget target, SubstitutionResult result)
+    {
+        var what = $"{method} {conn.Scheme}://{conn.Authority}{target.Path}";
+        return result switch
+        {
+            SubstitutionResult.Misuse m =>
+                $"Hive denied {what}: it carries the stand-in of secret {m.SecretName}, which is only ever sent to that secret's own hosts, not to {conn.Host}.\n" +
+                "Send the request to one of the secret's hosts (`hive secret ls` lists them), or remove the credential from this request.\n",
+            SubstitutionResult.Revoked r =>
+                $"Hive denied {what}: it carries the stand-in of secret {r.SecretName}, which was deleted, unbound from this sandbox or cannot be read.\n" +
+                $"Store it again with `hive secret set {r.SecretName}` (and bind it in the sandbox config) to use it.\n",
+            _ => $"Hive denied {what}.\n",
+        };
     }
 
     /// <summary>Host (or :authority) and an absolute-form target must name the connection's one destination.</summary>

@@ -18,17 +18,25 @@ namespace Hive.EndToEnd.Infrastructure;
 /// </summary>
 public sealed class TestUpstream : IAsyncDisposable
 {
-    /// <summary>The names it answers for; the model providers' hosts let the proxy's llm.call recording be tested here, on loopback.</summary>
-    public static readonly string[] Names = ["api.example.test", "other.example.test", "deny.example.test", "api.anthropic.com", "api.openai.com"];
+    /// <summary>The names it always answers for; the model providers' hosts let the proxy's llm.call recording be tested here, on loopback.</summary>
+    public static readonly string[] DefaultNames = ["api.example.test", "other.example.test", "deny.example.test", "api.anthropic.com", "api.openai.com"];
     private readonly WebApplication _app;
 
-    private TestUpstream(WebApplication app, int httpsPort, int httpPort, string caPem)
+    private TestUpstream(WebApplication app, int httpsPort, int httpPort, string caPem, string[] names, GitHttpServer git)
     {
         _app = app;
+        Names = names;
+        Git = git;
         HttpsPort = httpsPort;
         HttpPort = httpPort;
         CaPem = caPem;
     }
+
+    /// <summary>The names its certificate holds and <see cref="UpstreamSettings"/> points here.</summary>
+    public string[] Names { get; }
+
+    /// <summary>git smart HTTP under <c>/git/</c>.</summary>
+    public GitHttpServer Git { get; }
 
     public int HttpsPort { get; }
     public int HttpPort { get; }
@@ -43,9 +51,11 @@ public sealed class TestUpstream : IAsyncDisposable
             ["caBundle"] = caBundlePath,
         }.ToJsonString();
 
-    public static async Task<TestUpstream> StartAsync()
+    public static async Task<TestUpstream> StartAsync(params string[] extraNames)
     {
-        var (ca, leaf) = Certificates();
+        string[] names = [.. DefaultNames.Union(extraNames)];
+        var git = new GitHttpServer();
+        var (ca, leaf) = Certificates(names);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k =>
@@ -88,10 +98,12 @@ public sealed class TestUpstream : IAsyncDisposable
         });
         app.MapPost("/v1/messages", AnthropicMessages);
         app.MapPost("/v1/chat/completions", OpenAiChatCompressed);
+        app.MapGet("/redirect", (string to) => Results.Redirect(to));
+        app.Map("/git/{**rest}", git.HandleAsync);
         app.MapFallback((HttpContext c) => Results.Text($"hello from upstream {c.Request.Path}\n"));
         await app.StartAsync();
         var ports = app.Urls.Select(u => new Uri(u)).ToList();
-        return new TestUpstream(app, ports.First(u => u.Scheme == "https").Port, ports.First(u => u.Scheme == "http").Port, ca.ExportCertificatePem());
+        return new TestUpstream(app, ports.First(u => u.Scheme == "https").Port, ports.First(u => u.Scheme == "http").Port, ca.ExportCertificatePem(), names, git);
     }
 
     /// <summary>Reflects what arrived: method, raw target, query and every header.</summary>
@@ -162,7 +174,7 @@ public sealed class TestUpstream : IAsyncDisposable
         }
     }
 
-    private static (X509Certificate2 Ca, X509Certificate2 Leaf) Certificates()
+    private static (X509Certificate2 Ca, X509Certificate2 Leaf) Certificates(string[] names)
     {
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var caRequest = new CertificateRequest("CN=Hive test upstream CA", caKey, HashAlgorithmName.SHA256);
@@ -173,7 +185,7 @@ public sealed class TestUpstream : IAsyncDisposable
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=api.example.test", key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
-        foreach (var n in Names) san.AddDnsName(n);
+        foreach (var n in names) san.AddDnsName(n);
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         using var issued = request.Create(ca, now.AddDays(-1), now.AddDays(2), RandomNumberGenerator.GetBytes(12));
@@ -185,5 +197,6 @@ public sealed class TestUpstream : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        Git.Dispose();
     }
 }

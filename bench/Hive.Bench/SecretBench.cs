@@ -1,0 +1,82 @@
+using System.Security.Cryptography;
+using System.Text;
+using Hive.EndToEnd.Infrastructure;
+using HiveClient;
+
+namespace Hive.Bench;
+
+/// <summary>
+/// Cost of secret substitution (issue 5): the same keep-alive HTTPS request through the proxy from two sandboxes, one
+/// with no secret at all and one whose request carries a stand-in that the proxy swaps for the real value. Both send a
+/// header of the same length. Runs are interleaved so that noise on the shared machine hits both.
+/// </summary>
+public static class SecretBench
+{
+    public static async Task RunAsync(int seconds, int rounds = 3)
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var caFile = Path.Combine(Path.GetTempPath(), $"hive-bench-ca-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(caFile, upstream.CaPem);
+        await using var daemon = await DaemonProcess.StartAsync(upstream: upstream.UpstreamSettings(caFile), withBaseImage: true);
+        using var hive = daemon.Connect();
+        var value = "sk-live-" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz0123456789", 40);
+        await hive.Secrets.CreateAsync(new SecretCreateOptions { Name = "bench-key", Value = value, Hosts = ["api.example.test"], Auth = SecretAuth.Header("X-Api-Key") });
+        var egress = new List<EgressRule> { new() { Access = "allow", Host = "api.example.test" } };
+        var plain = await hive.GetOrCreateSandboxAsync("bench-plain", new SandboxConfig { Image = "hive/base", Egress = egress });
+        var secret = await hive.GetOrCreateSandboxAsync("bench-secret", new SandboxConfig
+        {
+            Image = "hive/base", Egress = egress, Secrets = new() { ["API_KEY"] = "bench-key" },
+        });
+        var standIn = (await secret.ExecAsync("printf %s \"$API_KEY\"")).Stdout;
+        var sameLength = new string('x', standIn.Length);
+        var tag = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(daemon.Home))))[..6];
+        var (plainNs, secretNs) = ($"hive-{tag}-0", $"hive-{tag}-1");
+        var etcs = new List<string>();
+        foreach (var (sb, ns) in new[] { (plain, plainNs), (secret, secretNs) })
+        {
+            var synthetic = (await sb.ExecAsync("getent hosts api.example.test | cut -d' ' -f1")).Stdout.Trim();
+            var etc = Path.Combine("/etc/netns", ns);
+            Directory.CreateDirectory(etc);
+            await File.WriteAllTextAsync(Path.Combine(etc, "hosts"), $"{synthetic} api.example.test\n");
+            etcs.Add(etc);
+        }
+        var url = $"https://api.example.test:{upstream.HttpsPort}/hello";
+        try
+        {
+            Console.WriteLine($"secrets: {seconds} s per run, {rounds} interleaved rounds, {Environment.ProcessorCount} cores (shared machine), {DateTime.UtcNow:yyyy-MM-dd}");
+            await Wrk.RunAsync(url, 1, 2, netns: plainNs, header: $"X-Api-Key: {sameLength}"); // warm-up
+            await Wrk.RunAsync(url, 1, 2, netns: secretNs, header: $"X-Api-Key: {standIn}");
+            var plain1 = new List<WrkResult>();
+            var secret1 = new List<WrkResult>();
+            var plain64 = new List<WrkResult>();
+            var secret64 = new List<WrkResult>();
+            for (var i = 0; i < rounds; i++)
+            {
+                plain1.Add(await Wrk.RunAsync(url, 1, seconds, netns: plainNs, header: $"X-Api-Key: {sameLength}"));
+                secret1.Add(await Wrk.RunAsync(url, 1, seconds, netns: secretNs, header: $"X-Api-Key: {standIn}"));
+                plain64.Add(await Wrk.RunAsync(url, 64, seconds, netns: plainNs, header: $"X-Api-Key: {sameLength}"));
+                secret64.Add(await Wrk.RunAsync(url, 64, seconds, netns: secretNs, header: $"X-Api-Key: {standIn}"));
+            }
+            var (p50Plain, p50Secret) = (Median(plain1.Select(r => r.P50Ms)), Median(secret1.Select(r => r.P50Ms)));
+            var ratio = p50Secret / p50Plain;
+            Console.WriteLine($"{"keep-alive p50, 1 connection",-40} with secret {p50Secret:F3} ms   without {p50Plain:F3} ms   ratio {ratio:F3}x   target <= 1.05x   {(ratio <= 1.05 ? "ok" : "MISSED")}");
+            var (rpsPlain, rpsSecret) = (Median(plain64.Select(r => r.RequestsPerSecond)), Median(secret64.Select(r => r.RequestsPerSecond)));
+            Console.WriteLine($"{"keep-alive req/s, 64 connections",-40} with secret {rpsSecret:F0}   without {rpsPlain:F0}   ratio {rpsPlain / rpsSecret:F3}x (time per request)");
+            var used = await hive.Secrets.ActivityAsync("bench-key", new SecretActivityOptions { Limit = 1 });
+            Console.WriteLine($"  (substitution checked: last activity {used.FirstOrDefault()?.Kind ?? "none"} {used.FirstOrDefault()?.Status})");
+        }
+        finally
+        {
+            foreach (var etc in etcs) Directory.Delete(etc, recursive: true);
+            await plain.DeleteAsync();
+            await secret.DeleteAsync();
+            File.Delete(caFile);
+        }
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}
