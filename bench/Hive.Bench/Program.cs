@@ -4,14 +4,25 @@ using Hive.EndToEnd.Infrastructure;
 using HiveClient;
 
 // Sandbox benchmarks of issue 2, each printed as a ratio to a baseline measured in the same run.
-// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress --runs 30 --sandboxes 20 --seconds 10"]
+// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|files --runs 30 --sandboxes 20 --seconds 10 --file-runs 5 --only all|seq|small|git"]
 var runs = ArgValue("--runs", 30);
 var sandboxes = ArgValue("--sandboxes", 20);
 var suite = Array.IndexOf(args, "--suite") is var si and >= 0 && si + 1 < args.Length ? args[si + 1] : "all";
-if (suite is not ("all" or "sandbox" or "egress"))
+if (suite is not ("all" or "sandbox" or "egress" or "files"))
 {
-    Console.Error.WriteLine("--suite: must be all, sandbox or egress");
+    Console.Error.WriteLine("--suite: must be all, sandbox, egress or files");
     return 2;
+}
+var only = Array.IndexOf(args, "--only") is var oi and >= 0 && oi + 1 < args.Length ? args[oi + 1] : "all";
+if (only is not ("all" or "seq" or "small" or "git"))
+{
+    Console.Error.WriteLine("--only: must be all, seq, small or git");
+    return 2;
+}
+if (suite == "files")
+{
+    await FilesBench.RunAsync(ArgValue("--file-runs", 5), only);
+    return 0;
 }
 if (suite == "egress")
 {
@@ -74,7 +85,11 @@ var perSandbox = (loaded - idle) / sandboxes;
 Console.WriteLine($"{"daemon RSS idle",-34} {idle,8:F1} MiB");
 Console.WriteLine($"{$"daemon RSS with {sandboxes} sandboxes",-34} {loaded,8:F1} MiB   {perSandbox:F2} MiB per sandbox   target <= 2.00   {(perSandbox <= 2 ? "ok" : "MISSED")}");
 foreach (var s in running) await s.DeleteAsync();
-if (suite == "all") await EgressBench.RunAsync(ArgValue("--seconds", 10));
+if (suite == "all")
+{
+    await EgressBench.RunAsync(ArgValue("--seconds", 10));
+    await FilesBench.RunAsync(ArgValue("--file-runs", 5), only);
+}
 return 0;
 
 static void Report(string what, double hiveMs, double baseMs, string baseline, double target)
