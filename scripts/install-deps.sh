@@ -14,6 +14,12 @@ command -v curl >/dev/null || need+=(curl)
 if [ "${1:-}" = bench ]; then
   command -v wrk >/dev/null || need+=(wrk)
   command -v mitmdump >/dev/null || need+=(mitmproxy)
+  # The file system benchmark's peer, libfuse's passthrough_hp, is built from source (scripts/build-passthrough-hp.sh).
+  command -v g++ >/dev/null || need+=(g++)
+  command -v pkg-config >/dev/null || need+=(pkg-config)
+  pkg-config --exists fuse3 2>/dev/null || need+=(libfuse3-dev)
+  command -v python3 >/dev/null || need+=(python3)
+  command -v git >/dev/null || need+=(git)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then
@@ -25,6 +31,10 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = bench ]; then
+  "$(dirname "$0")/build-passthrough-hp.sh" || echo "warning: could not build passthrough_hp; the files benchmark (--suite files) needs it" >&2
 fi
 
 if ! command -v dotnet >/dev/null; then

@@ -6,7 +6,8 @@ using Hive.Files.Protocol;
 namespace Hive.Files;
 
 /// <summary>
-/// One serving thread: blocks in read(2) on its descriptor, dispatches, writes the reply to the same descriptor.
+/// One serving thread: blocks in read(2) on its descriptor when <see cref="ReaderGate"/> makes it the reader,
+/// dispatches, writes the reply to the same descriptor.
 /// Its buffers are allocated once, outside the GC heap; nothing on the way allocates. An exception from a handler
 /// becomes EIO for that request and a log line; the loop ends only when the connection does (ENODEV).
 /// </summary>
@@ -21,9 +22,12 @@ internal sealed unsafe class FuseRequestLoop : IDisposable
     private byte* _in;
     private byte* _out;
     private Thread? _thread;
+    // The first worker starts as the reader; the others start parked (see ReaderGate).
+    private readonly bool _first;
 
     public FuseRequestLoop(FuseSession session, IFuseFileSystem fs, int fd, bool ownsFd, int bufferSize, Action<string>? log)
     {
+        _first = !ownsFd;
         _session = session;
         _fs = fs;
         _fd = fd;
@@ -69,22 +73,36 @@ internal sealed unsafe class FuseRequestLoop : IDisposable
     private void Run()
     {
         var output = new Span<byte>(_out, _size);
+        var gate = _session.Gate;
+        var reading = _first;
         while (true)
         {
+            if (!reading && !gate.Park()) return;
             var n = Libc.Read(_fd, _in, (nuint)_size);
+            gate.LeftRead();
             if (n < 0)
             {
                 var errno = Libc.Errno;
                 // ENOENT: the request was interrupted before we got it; EINTR/EAGAIN: try again.
-                if (errno is Errno.EINTR or Errno.EAGAIN or Errno.ENOENT) continue;
+                if (errno is Errno.EINTR or Errno.EAGAIN or Errno.ENOENT)
+                {
+                    reading = gate.TryRead();
+                    continue;
+                }
                 if (errno != Errno.ENODEV && errno != ECONNABORTED) _log?.Invoke($"fuse: read failed: {Errno.Name(errno)}; thread ends");
+                gate.End();
                 return;
             }
-            if (n < sizeof(FuseInHeader)) continue;
+            if (n < sizeof(FuseInHeader))
+            {
+                reading = gate.TryRead();
+                continue;
+            }
             var header = Unsafe.ReadUnaligned<FuseInHeader>(_in);
             var length = (int)Math.Min((uint)n, header.Len);
             // Extensions (security context, supplementary groups) trail the arguments; none are negotiated, but skip them.
             var body = new ReadOnlySpan<byte>(_in + sizeof(FuseInHeader), Math.Max(0, length - sizeof(FuseInHeader) - header.TotalExtlen * 8));
+            if (ReaderGate.MayBlock(header, body)) gate.Handoff();
             int reply;
             try
             {
@@ -93,10 +111,11 @@ internal sealed unsafe class FuseRequestLoop : IDisposable
             catch (Exception e)
             {
                 _log?.Invoke($"fuse: opcode {header.Opcode} on node {header.NodeId} failed: {e}");
-                if (header.Opcode is (uint)FuseOpcode.Forget or (uint)FuseOpcode.BatchForget or (uint)FuseOpcode.Interrupt) continue;
-                reply = FuseDispatcher.Finish(output, header.Unique, Errno.EIO, 0);
+                reply = header.Opcode is (uint)FuseOpcode.Forget or (uint)FuseOpcode.BatchForget or (uint)FuseOpcode.Interrupt
+                    ? 0 : FuseDispatcher.Finish(output, header.Unique, Errno.EIO, 0);
             }
             if (reply > 0) Send(reply);
+            reading = gate.TryRead();
         }
     }
 

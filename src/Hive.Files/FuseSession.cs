@@ -26,6 +26,7 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
 
     public string? MountPoint { get; private set; }
     public FuseNegotiated Negotiated { get; private set; }
+    internal ReaderGate Gate { get; private set; } = new(1);
     public bool PassthroughEnabled { get; private set; }
 
     /// <summary>The size of a request buffer: the largest WRITE plus room for its headers.</summary>
@@ -57,6 +58,7 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
                 }
                 _loops.Add(new FuseRequestLoop(this, _fs, clone, ownsFd: true, BufferSize, _options.Log));
             }
+            Gate = new ReaderGate(_loops.Count);
             for (var i = 0; i < _loops.Count; i++) _loops[i].Start($"hive-fuse-{i}");
         }
         catch
@@ -174,6 +176,9 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
     private int WriteNotification(ReadOnlySpan<byte> message)
     {
         if (_fd < 0 || Volatile.Read(ref _disposed) != 0) return Errno.ENODEV;
+        // The kernel may wait on a request (a page or directory lock held by a caller waiting for us) before it takes
+        // an invalidation: some worker must be reading meanwhile.
+        Gate.Handoff();
         fixed (byte* p = message)
             return Libc.Write(_fd, p, (nuint)message.Length) < 0 ? Libc.Errno : 0;
     }
@@ -198,6 +203,7 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
             WaitAll(running, TimeSpan.FromSeconds(5));
         }
         foreach (var loop in _loops) loop.Dispose();
+        if (running.TrueForAll(l => l.Join(TimeSpan.Zero))) Gate.Dispose();
         if (_fd >= 0) Libc.Close(_fd);
         _fd = -1;
     }

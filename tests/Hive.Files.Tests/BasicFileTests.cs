@@ -45,6 +45,10 @@ public class BasicFileTests(ITestOutputHelper output)
         f.Sh("mkdir d && chmod 700 d && test $(stat -c %a d) = 700").AssertOk();
         // chown to another user needs CAP_CHOWN, which the sandbox user lacks: the kernel refuses
         f.Sh("chown 0 t").AssertFails();
+        f.Sh("chown 1000:1000 t && test $(stat -c %u:%g t) = 1000:1000").AssertOk();
+        // and even a caller the kernel would let through (root) cannot give a file to another uid through the mount
+        f.Sh("chown 1234 t", uid: 0).AssertFails();
+        Assert.Equal("1000", f.Sh("stat -c %u t").AssertOk().Stdout.Trim());
     }
 
     [Theory]

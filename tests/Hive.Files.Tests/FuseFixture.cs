@@ -17,7 +17,8 @@ public sealed class FuseFixture : IDisposable
 
     private readonly MountedFileSystem? _mount;
 
-    public FuseFixture(IReadOnlyList<AclRule>? acls = null, FuseOptions? options = null, Action<string>? backendSetup = null)
+    public FuseFixture(IReadOnlyList<AclRule>? acls = null, FuseOptions? options = null, Action<string>? backendSetup = null,
+        Func<string, IFsBackend>? backend = null)
     {
         Requirements.Check();
         Base = Directory.CreateTempSubdirectory("hive-fuse-test-").FullName;
@@ -30,7 +31,7 @@ public sealed class FuseFixture : IDisposable
         backendSetup?.Invoke(Backend);
         try
         {
-            _mount = MountedFileSystem.Mount(MountPoint, SandboxMount, new LocalBackend(Backend),
+            _mount = MountedFileSystem.Mount(MountPoint, SandboxMount, backend?.Invoke(Backend) ?? new LocalBackend(Backend),
                 acls ?? [new AclRule(SandboxMount + "/**", AclAccess.Rw)], Audit,
                 (options ?? new FuseOptions()) with { Log = Log.Enqueue });
         }

@@ -1,27 +1,23 @@
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using Hive.Daemon.Events;
 using Hive.Files.Audit;
 
 namespace Hive.Daemon.HostSide;
 
 /// <summary>
-/// Turns file-system audit records into fs.request / fs.response events. FUSE threads only enqueue;
-/// one task appends, so a slow store never stalls a file operation.
+/// Turns file-system audit records into fs.request / fs.response events. The FUSE thread that served the
+/// operation enqueues them on the event bus itself (no wait for the store: the bus's writer commits in
+/// batches), so no other thread has to be woken per operation and a reader of the log sees them at once.
 /// </summary>
-public sealed class FsEventPump : IAsyncDisposable
+public sealed class FsEventPump(EventBus events) : IAsyncDisposable
 {
-    private readonly Channel<(string Sandbox, FsAuditRecord Record)> _queue =
-        Channel.CreateBounded<(string, FsAuditRecord)>(new BoundedChannelOptions(100_000) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
-    private readonly Task _pump;
+    public IFsAuditSink For(string sandbox) => new Sink(events, sandbox);
 
-    public FsEventPump(EventBus events) => _pump = PumpAsync(events);
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    public IFsAuditSink For(string sandbox) => new Sink(this, sandbox);
-
-    private async Task PumpAsync(EventBus events)
+    private sealed class Sink(EventBus events, string sandbox) : IFsAuditSink
     {
-        await foreach (var (sandbox, r) in _queue.Reader.ReadAllAsync())
+        public void Record(in FsAuditRecord r)
         {
             var request = events.Enqueue(sandbox, "fs.request", new JsonObject
             {
@@ -37,16 +33,5 @@ public sealed class FsEventPump : IAsyncDisposable
             if (r.Bytes is { } bytes) response["bytes"] = bytes;
             events.Enqueue(sandbox, "fs.response", response);
         }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _queue.Writer.TryComplete();
-        await _pump;
-    }
-
-    private sealed class Sink(FsEventPump pump, string sandbox) : IFsAuditSink
-    {
-        public void Record(in FsAuditRecord record) => pump._queue.Writer.TryWrite((sandbox, record));
     }
 }

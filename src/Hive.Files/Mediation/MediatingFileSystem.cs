@@ -150,6 +150,9 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
         if (node is null || node.Detached) return Errno.ENOENT;
         var path = node.Path;
         var error = WriteAccess(Visibility(node));
+        // Files are handed over only to the caller's own uid (the kernel checks groups and ownership on top, through
+        // default_permissions); the backend runs as root, so this also holds for a caller the kernel would let through.
+        if (error == 0 && (input.Valid & FuseConstants.FattrUid) != 0 && input.Uid != c.Uid) error = Errno.EPERM;
         if (error != 0)
         {
             Record(c, path, FsOp.Setattr, false, start, error, null, SetattrDetail(input));

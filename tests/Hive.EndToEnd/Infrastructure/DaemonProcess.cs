@@ -98,6 +98,16 @@ public sealed class DaemonProcess : IAsyncDisposable
         _process = null;
     }
 
+    /// <summary>Stops the daemon the way an operator does (SIGTERM) and waits for it to exit; the home is kept.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is null) return;
+        _ = Native.Kill(_process.Id, 15);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(cts.Token);
+        _process = null;
+    }
+
     private async Task LaunchAsync()
     {
         var psi = new ProcessStartInfo(Repo.Hive) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };

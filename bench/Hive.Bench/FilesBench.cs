@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using System.Globalization;
+using Hive.EndToEnd.Infrastructure;
+using HiveClient;
+
+namespace Hive.Bench;
+
+/// <summary>
+/// File system benchmark (issue 4): one workload, in one run, interleaved, on a native directory, through Hive's
+/// mediating FUSE file system as the daemon serves it to a sandbox (the workload runs on the host against the
+/// sandbox's mount anchor, so no exec round trip is timed), and through libfuse's passthrough_hp example built from
+/// Debian's fuse3 source package (scripts/build-passthrough-hp.sh), with its default caching and with --nocache.
+/// All directories are on the same host file system; every workload runs as root.
+/// </summary>
+public static class FilesBench
+{
+    /// <summary>Where the workload runs (<paramref name="Dir"/>) and where that file system keeps its data.</summary>
+    private sealed record Target(string Name, string Dir, string Backing);
+
+    public static async Task RunAsync(int runs, string only)
+    {
+        var passthroughHp = Environment.GetEnvironmentVariable("HIVE_PASSTHROUGH_HP") ?? "/var/cache/hive-bench/passthrough_hp";
+        if (!File.Exists(passthroughHp))
+            throw new InvalidOperationException($"{passthroughHp} is missing: run scripts/build-passthrough-hp.sh (make bench does)");
+        await using var daemon = await DaemonProcess.StartAsync();
+        using var hive = daemon.Connect();
+        var volume = "bench-files";
+        var sandbox = await hive.GetOrCreateSandboxAsync("bench-files", new SandboxConfig
+        {
+            Image = "hive/minimal",
+            Fs = [new FsMount { Backend = "local", Mount = "/workspace", Volume = volume, Acls = [new AclRule { Path = "/workspace/**", Access = "rw" }] }],
+        });
+        var work = Directory.CreateTempSubdirectory("hive-bench-files-").FullName;
+        var hp = new List<(Process Process, string Mount)>();
+        try
+        {
+            var native = Path.Combine(work, "native");
+            Directory.CreateDirectory(native);
+            var targets = new List<Target>
+            {
+                new("native", native, native),
+                new("Hive", Path.Combine(daemon.Home, "sandboxes", "bench-files", "mnt", "0"), Path.Combine(daemon.Home, "volumes", volume)),
+            };
+            foreach (var (name, args) in new[] { ("passthrough_hp", ""), ("passthrough_hp --nocache", "--nocache") })
+            {
+                var source = Path.Combine(work, $"hp{hp.Count}-src");
+                var mount = Path.Combine(work, $"hp{hp.Count}-mnt");
+                Directory.CreateDirectory(source);
+                Directory.CreateDirectory(mount);
+                hp.Add((StartPassthroughHp(passthroughHp, args, source, mount), mount));
+                targets.Add(new(name, mount, source));
+            }
+            await WaitMountedAsync(hp.Select(h => h.Mount));
+            Console.WriteLine($"files: {runs} runs per workload (median), {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}, kernel {Environment.OSVersion.Version}");
+            Console.WriteLine($"{"workload",-44} {string.Join(" ", targets.Select(t => $"{t.Name,16}"))}   Hive/native   target   Hive/passthrough_hp");
+
+            if (only is "all" or "seq")
+            {
+                var write = Measure(targets, runs, t => Dd($"if=/dev/zero of='{t.Dir}/big' bs=1M count=1024 conv=fsync"));
+                Row("sequential write 1 GiB (MB/s)", targets, write, 1024 * 1.048576, 0.8, higherIsBetter: true);
+                var read = Measure(targets, runs, t => { DropCaches(); return Dd($"if='{t.Dir}/big' of=/dev/null bs=1M"); });
+                Row("sequential read 1 GiB, cold (MB/s)", targets, read, 1024 * 1.048576, 0.8, higherIsBetter: true);
+                var warm = Measure(targets, runs, t => Dd($"if='{t.Dir}/big' of=/dev/null bs=1M"));
+                Row("sequential read 1 GiB, warm (MB/s)", targets, warm, 1024 * 1.048576, 0.8, higherIsBetter: true);
+                var random = Measure(targets, runs, t => Python(RandomReads, t.Dir));
+                Row("20,000 random 4 KiB reads (ms)", targets, random, 0, 0.6, higherIsBetter: false);
+                foreach (var t in targets) File.Delete(Path.Combine(t.Dir, "big"));
+            }
+            if (only is "all" or "small")
+            {
+                var small = Measure(targets, runs, t => Python(SmallFiles, t.Dir));
+                Row("10,000 x create+write+close+stat+unlink (ms)", targets, small, 0, 0.3, higherIsBetter: false);
+            }
+            if (only is "all" or "git")
+            {
+                // The same tree is made in each file system's own storage (how it got there is not what is measured).
+                foreach (var t in targets) Sh(MakeRepo, t.Backing);
+                // The first status through each file system refreshes the index (its stat data differs from the storage's).
+                foreach (var t in targets)
+                    try { Sh("cd \"$1/repo\" && git status --porcelain > /dev/null && git status --porcelain > /dev/null", t.Dir); }
+                    catch (InvalidOperationException) { } // reported by the measured runs
+                var status = Measure(targets, runs, t => Sh("cd \"$1/repo\" && out=$(git status --porcelain) && test -z \"$out\"", t.Dir));
+                Row("git status, 20,000 files (ms)", targets, status, 0, 0.3, higherIsBetter: false);
+            }
+        }
+        finally
+        {
+            foreach (var (process, mount) in hp)
+            {
+                _ = Native.Kill(process.Id, 15);
+                if (!process.WaitForExit(5000)) process.Kill();
+                await Proc.RunAsync("umount", ["-l", mount]);
+            }
+            await sandbox.DeleteAsync();
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private const string RandomReads = """
+import os, sys, random, time
+fd = os.open(os.path.join(sys.argv[1], 'big'), os.O_RDONLY); size = os.fstat(fd).st_size
+rnd = random.Random(42); offsets = [rnd.randrange(0, size // 4096) * 4096 for _ in range(20000)]
+for o in offsets[:2000]: os.pread(fd, 4096, o)
+t = time.perf_counter()
+for o in offsets: os.pread(fd, 4096, o)
+print((time.perf_counter() - t) * 1000)
+""";
+
+    private const string SmallFiles = """
+import os, sys, time
+os.chdir(sys.argv[1]); os.makedirs('small', exist_ok=True); os.chdir('small')
+data = b'x' * 100
+t = time.perf_counter()
+for i in range(10000):
+    n = 's%d' % i
+    fd = os.open(n, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644); os.write(fd, data); os.close(fd)
+    os.stat(n); os.unlink(n)
+print((time.perf_counter() - t) * 1000)
+""";
+
+    // 20,000 files in 200 directories, committed; the same tree under every target.
+    private const string MakeRepo = """
+set -e
+cd "$1"; rm -rf repo; mkdir repo; cd repo; git init -q; git config user.email b@example.test; git config user.name bench
+python3 -c '
+import os
+for d in range(200):
+    os.makedirs("src/d%03d" % d)
+    for f in range(100):
+        with open("src/d%03d/f%03d.txt" % (d, f), "w") as fh: fh.write("file %d %d\n" % (d, f))
+'
+git add -A; git commit -qm tree
+""";
+
+    /// <summary>Runs <paramref name="once"/> per target, interleaved; a target whose run fails gets NaN (and its error printed once).</summary>
+    private static List<double>[] Measure(List<Target> targets, int runs, Func<Target, double> once)
+    {
+        var results = targets.Select(_ => new List<double>()).ToArray();
+        var failed = new bool[targets.Count];
+        for (var i = 0; i < runs; i++)
+            for (var t = 0; t < targets.Count; t++)
+            {
+                if (failed[t]) continue;
+                try
+                {
+                    results[t].Add(once(targets[t]));
+                }
+                catch (InvalidOperationException e)
+                {
+                    failed[t] = true;
+                    results[t] = [double.NaN];
+                    Console.WriteLine($"  {targets[t].Name} failed: {e.Message.Split('\n').Last(l => l.Trim().Length > 0).Trim()}");
+                }
+            }
+        return results;
+    }
+
+    /// <summary>Prints medians; <paramref name="megabytes"/> &gt; 0 turns elapsed ms into MB/s.</summary>
+    private static void Row(string what, List<Target> targets, List<double>[] ms, double megabytes, double target, bool higherIsBetter)
+    {
+        var medians = ms.Select(m => m.Any(double.IsNaN) ? double.NaN : Stats.Percentile(m, 50)).Select(v => megabytes > 0 ? megabytes / (v / 1000) : v).ToArray();
+        var ratio = higherIsBetter ? medians[1] / medians[0] : medians[0] / medians[1];
+        var vsHp = higherIsBetter ? medians[1] / medians[2] : medians[2] / medians[1];
+        var versus = double.IsNaN(vsHp) ? "passthrough_hp failed" : $"{vsHp,8:F2}x {(vsHp >= 1 ? "ahead" : "BEHIND")}";
+        Console.WriteLine($"{what,-44} {string.Join(" ", medians.Select(v => double.IsNaN(v) ? $"{"failed",16}" : $"{v,16:F1}"))}   {ratio,11:P0}   {(ratio >= target ? "ok" : "MISSED"),6}   {versus}");
+    }
+
+    private static double Dd(string args) => Timed("/bin/sh", ["-c", $"dd {args} status=none"]);
+
+    private static double Python(string program, string dir)
+    {
+        var r = Run("python3", ["-c", program, dir]);
+        return double.Parse(r.Trim(), CultureInfo.InvariantCulture);
+    }
+
+    private static double Sh(string script, string dir) => Timed("/bin/sh", ["-c", script, "sh", dir]);
+
+    private static double Timed(string file, string[] args)
+    {
+        var clock = Stopwatch.StartNew();
+        Run(file, args);
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    private static string Run(string file, string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
+        psi.Environment["HOME"] = "/tmp";
+        psi.Environment["GIT_CONFIG_COUNT"] = "1";
+        psi.Environment["GIT_CONFIG_KEY_0"] = "safe.directory";
+        psi.Environment["GIT_CONFIG_VALUE_0"] = "*";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(10))) { p.Kill(true); throw new TimeoutException($"{file} {string.Join(' ', args)}"); }
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {p.ExitCode}: {stderr.Result}");
+        return stdout.Result;
+    }
+
+    private static void DropCaches()
+    {
+        Run("/bin/sh", ["-c", "sync; echo 3 > /proc/sys/vm/drop_caches"]);
+    }
+
+    private static Process StartPassthroughHp(string binary, string args, string source, string mount)
+    {
+        var psi = new ProcessStartInfo(binary) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("--foreground");
+        if (args.Length > 0) psi.ArgumentList.Add(args);
+        psi.ArgumentList.Add(source);
+        psi.ArgumentList.Add(mount);
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, _) => { };
+        // passthrough_hp keeps a descriptor per inode it knows and says so once per request when it runs out.
+        var said = new HashSet<string>();
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null && said.Add(e.Data)) Console.Error.WriteLine("passthrough_hp: " + e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    private static async Task WaitMountedAsync(IEnumerable<string> mounts)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        foreach (var m in mounts)
+            while (!File.ReadAllText("/proc/self/mountinfo").Contains($" {m} ", StringComparison.Ordinal))
+            {
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"passthrough_hp did not mount {m}");
+                await Task.Delay(50);
+            }
+    }
+}
