@@ -16,6 +16,7 @@ public sealed partial class HiveStore : IDisposable
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly Lock _writeLock = new();
+    private SqliteCommand? _insertEvent; // prepared once: batches are often a single event
 
     public HiveStore(string path)
     {
@@ -115,8 +116,9 @@ public sealed partial class HiveStore : IDisposable
         lock (_writeLock)
         {
             using var tx = _writer.BeginTransaction();
-            using var cmd = Command("INSERT INTO events(id, ts, sandbox, type, data) VALUES ($i, $t, $s, $y, $d)", tx,
+            var cmd = _insertEvent ??= Command("INSERT INTO events(id, ts, sandbox, type, data) VALUES ($i, $t, $s, $y, $d)", tx,
                 ("$i", 0L), ("$t", ""), ("$s", ""), ("$y", ""), ("$d", ""));
+            cmd.Transaction = tx;
             foreach (var e in batch)
             {
                 cmd.Parameters["$i"].Value = e.Id;
@@ -148,7 +150,11 @@ public sealed partial class HiveStore : IDisposable
         return list;
     }
 
-    public void Dispose() => _writer.Dispose();
+    public void Dispose()
+    {
+        _insertEvent?.Dispose();
+        _writer.Dispose();
+    }
 
     private SqliteConnection Open()
     {
