@@ -3,6 +3,7 @@ using Hive.Egress;
 using Hive.Egress.Tls;
 using Hive.Daemon.Events;
 using Hive.Daemon.HostSide;
+using Hive.Daemon.Ingress;
 using Hive.Daemon.Sandboxes;
 using Hive.Daemon.Settings;
 using Hive.Daemon.Store;
@@ -67,10 +68,13 @@ public static class DaemonProgram
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(events);
-        builder.Services.AddSingleton<ISandboxHost>(new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress, new SandboxFileSystems(paths, fsEvents), ca.CertificatePem));
+        var mcp = DefaultMcpServer.Locate();
+        builder.Services.AddSingleton<ISandboxHost>(new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress, new SandboxFileSystems(paths, fsEvents), ca.CertificatePem, mcp));
         builder.Services.AddSingleton(sp => new SandboxManager(store, events, sp.GetRequiredService<ISandboxHost>(), addressing.Capacity,
             sp.GetRequiredService<ILogger<SandboxManager>>()));
         builder.Services.AddSingleton(new SandboxJson($"http://{settings.Listen}"));
+        builder.Services.AddHttpForwarder();
+        builder.Services.AddSingleton<SandboxIngress>();
 
         await using var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("hive");
@@ -85,11 +89,15 @@ public static class DaemonProgram
         app.MapExec();
         app.MapFiles();
         app.MapEvents();
+        app.MapIngress();
 
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
         var ttl = ExpireLoopAsync(manager, log, stopping.Token);
         await app.StartAsync(ct);
         log.LogInformation("hive daemon {Version} listening on http://{Listen}, home {Home}", Version, settings.Listen, settings.Home);
+        if (mcp.Binary is null)
+            log.LogWarning("no hive-mcp next to the daemon ({Path}) and {Variable} unset: hive/base sandboxes start without their MCP server (run make build)",
+                Path.Combine(AppContext.BaseDirectory, "hive-mcp"), DefaultMcpServer.BinaryVariable);
         await app.WaitForShutdownAsync(ct);
         await ttl;
         log.LogInformation("stopping sandboxes");

@@ -19,6 +19,9 @@ public interface ISandboxHost
     Task StartAsync(SandboxRecord sandbox, CancellationToken ct);
     Task<bool> IsRunningAsync(SandboxRecord sandbox, CancellationToken ct);
     Task StopAsync(SandboxRecord sandbox, CancellationToken ct);
+
+    /// <summary>Where <c>sandbox.url</c> forwards to: port 8080 inside the (running) sandbox, as an absolute URI ending in '/'.</summary>
+    Uri IngressAddress(SandboxRecord sandbox);
     Task DestroyAsync(SandboxRecord sandbox, CancellationToken ct);
 
     /// <summary>Puts a new config into force on a running sandbox (only the mutable parts differ).</summary>

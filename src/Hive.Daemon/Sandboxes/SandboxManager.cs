@@ -194,6 +194,35 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
         }
     }
 
+    /// <summary>For sandbox.url: the sandbox, started if it was stopped (as exec does), and whether this call started it.</summary>
+    public async Task<(SandboxRecord Sandbox, bool Started)> StartForIngressAsync(string name, CancellationToken ct)
+    {
+        var s = Get(name);
+        Touch(name);
+        if (s.Status == SandboxStatus.Running && await host.IsRunningAsync(s, ct)) return (s, false);
+        return (await StartIfStoppedAsync(name, ct), true);
+    }
+
+    /// <summary>Marks the sandbox busy (the TTL does not stop it) until disposed; then it counts as just used.</summary>
+    public IDisposable Activity(string name)
+    {
+        _busy.AddOrUpdate(name, 1, (_, n) => n + 1);
+        Touch(name);
+        return new ActivityScope(this, name);
+    }
+
+    private sealed class ActivityScope(SandboxManager owner, string name) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            owner._busy.AddOrUpdate(name, 0, (_, n) => n - 1);
+            owner.Touch(name);
+        }
+    }
+
     /// <summary>Starts a stopped sandbox (exec on a sandbox that expired brings it back). Takes the lifecycle lock.</summary>
     private async Task<SandboxRecord> StartIfStoppedAsync(string name, CancellationToken ct)
     {
