@@ -20,6 +20,7 @@ public sealed class SandboxIngress(IHttpForwarder forwarder, SandboxManager mana
 {
     public const string Prefix = "/sandboxes";
     private const long MaxInspectedBody = 8 * 1024 * 1024;
+    private static readonly TimeSpan StartupGrace = TimeSpan.FromSeconds(10);
 
     private readonly HttpMessageInvoker _client = new(new SocketsHttpHandler
     {
@@ -38,9 +39,10 @@ public sealed class SandboxIngress(IHttpForwarder forwarder, SandboxManager mana
     public async Task ForwardAsync(HttpContext context, string name)
     {
         var ct = context.RequestAborted;
-        var (sandbox, started) = await manager.StartForIngressAsync(name, ct);
+        var (sandbox, uptime) = await manager.StartForIngressAsync(name, ct);
         var target = host.IngressAddress(sandbox);
-        if (started) await WaitForListenerAsync(target, TimeSpan.FromSeconds(10), ct);
+        // Just started (by this request or an API call a moment ago): give the server inside time to listen.
+        if (uptime < StartupGrace) await WaitForListenerAsync(target, StartupGrace - uptime, ct);
 
         context.Request.Path.StartsWithSegments(Prefix + "/" + name, out var matched, out var rest);
         using var activity = manager.Activity(name);

@@ -24,6 +24,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _apply = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _lastActive = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _busy = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _startedAt = new(StringComparer.Ordinal);
 
     public async Task StartupAsync(CancellationToken ct)
     {
@@ -194,13 +195,17 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
         }
     }
 
-    /// <summary>For sandbox.url: the sandbox, started if it was stopped (as exec does), and whether this call started it.</summary>
-    public async Task<(SandboxRecord Sandbox, bool Started)> StartForIngressAsync(string name, CancellationToken ct)
+    /// <summary>
+    /// For sandbox.url: the sandbox, started if it was stopped (as exec does), and how long ago it started (a server
+    /// inside may still be coming up).
+    /// </summary>
+    public async Task<(SandboxRecord Sandbox, TimeSpan Uptime)> StartForIngressAsync(string name, CancellationToken ct)
     {
         var s = Get(name);
         Touch(name);
-        if (s.Status == SandboxStatus.Running && await host.IsRunningAsync(s, ct)) return (s, false);
-        return (await StartIfStoppedAsync(name, ct), true);
+        if (!(s.Status == SandboxStatus.Running && await host.IsRunningAsync(s, ct))) s = await StartIfStoppedAsync(name, ct);
+        var uptime = _startedAt.TryGetValue(name, out var at) ? TimeSpan.FromMilliseconds(Environment.TickCount64 - at) : TimeSpan.MaxValue;
+        return (s, uptime);
     }
 
     /// <summary>Marks the sandbox busy (the TTL does not stop it) until disposed; then it counts as just used.</summary>
@@ -257,6 +262,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
             events.Append(s.Name, "sandbox.stopped", new JsonObject { ["image"] = s.Config.Image, ["reason"] = "failed to start", ["error"] = e.Message });
             throw new ApiProblem(500, "Sandbox failed to start", $"sandbox \"{s.Name}\" failed to start: {e.Message}");
         }
+        _startedAt[s.Name] = Environment.TickCount64;
         store.UpdateSandbox(s.Name, SandboxStatus.Running);
         events.Append(s.Name, "sandbox.started", new JsonObject { ["image"] = s.Config.Image });
         Touch(s.Name);
