@@ -51,6 +51,17 @@ public sealed class SandboxUrlTests(IngressDaemon fixture)
             Assert.Contains($"HTTP_X_FORWARDED_PREFIX=/sandboxes/{sb.Name}", env);
             Assert.DoesNotContain("HTTP_AUTHORIZATION", env);
             Assert.DoesNotContain(fixture.Daemon.Token, env);
+
+            // The host may open connections into the sandbox; the sandbox still may not open any to the host.
+            using var listener = new System.Net.Sockets.TcpListener(IPAddress.Any, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            using var open = await http.GetAsync(sb.Url + "index.html", HttpCompletionOption.ResponseHeadersRead);
+            var probe = await sb.ExecAsync(["/bin/busybox", "sh", "-c",
+                $"host=$(/bin/busybox awk '/nameserver/ {{print $2}}' /etc/resolv.conf); echo probe | /bin/busybox nc -w 2 $host {port}; " +
+                $"echo probe | /bin/busybox nc -w 2 $host {fixture.Daemon.Port}; echo done"]);
+            Assert.Contains("done", probe.Stdout);
+            Assert.False(listener.Pending(), "a connection from the sandbox reached a host listener");
         }
         finally
         {
