@@ -4,14 +4,19 @@ using Hive.EndToEnd.Infrastructure;
 using HiveClient;
 
 // Sandbox benchmarks of issue 2, each printed as a ratio to a baseline measured in the same run.
-// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress --runs 30 --sandboxes 20 --seconds 10"]
+// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|mcp --runs 30 --sandboxes 20 --seconds 10"]
 var runs = ArgValue("--runs", 30);
 var sandboxes = ArgValue("--sandboxes", 20);
 var suite = Array.IndexOf(args, "--suite") is var si and >= 0 && si + 1 < args.Length ? args[si + 1] : "all";
-if (suite is not ("all" or "sandbox" or "egress"))
+if (suite is not ("all" or "sandbox" or "egress" or "mcp"))
 {
-    Console.Error.WriteLine("--suite: must be all, sandbox or egress");
+    Console.Error.WriteLine("--suite: must be all, sandbox, egress or mcp");
     return 2;
+}
+if (suite == "mcp")
+{
+    await McpBench.RunAsync(ArgValue("--runs", 100));
+    return 0;
 }
 if (suite == "egress")
 {
@@ -74,7 +79,11 @@ var perSandbox = (loaded - idle) / sandboxes;
 Console.WriteLine($"{"daemon RSS idle",-34} {idle,8:F1} MiB");
 Console.WriteLine($"{$"daemon RSS with {sandboxes} sandboxes",-34} {loaded,8:F1} MiB   {perSandbox:F2} MiB per sandbox   target <= 2.00   {(perSandbox <= 2 ? "ok" : "MISSED")}");
 foreach (var s in running) await s.DeleteAsync();
-if (suite == "all") await EgressBench.RunAsync(ArgValue("--seconds", 10));
+if (suite == "all")
+{
+    await EgressBench.RunAsync(ArgValue("--seconds", 10));
+    await McpBench.RunAsync(ArgValue("--runs", 30) * 3);
+}
 return 0;
 
 static void Report(string what, double hiveMs, double baseMs, string baseline, double target)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace Hive.Core.Mcp;
@@ -8,8 +9,8 @@ namespace Hive.Core.Mcp;
 /// </summary>
 public sealed class SseDataReader(int maxEventBytes = 8 * 1024 * 1024)
 {
-    private readonly List<byte> _line = [];
-    private readonly List<byte> _data = [];
+    private readonly ArrayBufferWriter<byte> _line = new(256);
+    private readonly ArrayBufferWriter<byte> _data = new(1024);
     private bool _hasData;
     private bool _overflow;
     private bool _lastWasCr;
@@ -17,47 +18,64 @@ public sealed class SseDataReader(int maxEventBytes = 8 * 1024 * 1024)
     /// <summary>Feeds bytes; calls <paramref name="onEvent"/> with the data of every event they complete.</summary>
     public void Feed(ReadOnlySpan<byte> bytes, Action<ReadOnlyMemory<byte>> onEvent)
     {
-        foreach (var b in bytes)
+        while (!bytes.IsEmpty)
         {
-            if (b == '\n' && _lastWasCr)
+            if (_lastWasCr && bytes[0] == '\n')
             {
-                _lastWasCr = false; // the \n of a \r\n pair: the line already ended
+                bytes = bytes[1..]; // the \n of a \r\n pair: the line already ended
+                _lastWasCr = false;
                 continue;
             }
-            _lastWasCr = b == '\r';
-            if (b is (byte)'\n' or (byte)'\r')
+            var end = bytes.IndexOfAny((byte)'\r', (byte)'\n');
+            if (end < 0)
             {
-                EndLine(onEvent);
-                continue;
+                Append(_line, bytes);
+                _lastWasCr = false;
+                return;
             }
-            if (_line.Count < maxEventBytes) _line.Add(b);
-            else _overflow = true;
+            Append(_line, bytes[..end]);
+            _lastWasCr = bytes[end] == '\r';
+            bytes = bytes[(end + 1)..];
+            EndLine(onEvent);
         }
+    }
+
+    private void Append(ArrayBufferWriter<byte> buffer, ReadOnlySpan<byte> bytes)
+    {
+        if (buffer.WrittenCount + bytes.Length > maxEventBytes)
+        {
+            _overflow = true;
+            return;
+        }
+        buffer.Write(bytes);
     }
 
     private void EndLine(Action<ReadOnlyMemory<byte>> onEvent)
     {
-        if (_line.Count == 0)
+        var line = _line.WrittenSpan;
+        if (line.IsEmpty)
         {
             // A blank line dispatches the event.
-            if (_hasData && !_overflow) onEvent(_data.ToArray());
+            if (_hasData && !_overflow) onEvent(_data.WrittenMemory);
             _data.Clear();
             _hasData = false;
             _overflow = false;
             return;
         }
-        var line = _line.ToArray();
+        if (line.StartsWith("data"u8))
+        {
+            var value = line[4..];
+            if (value.IsEmpty || value[0] == ':') // not a field named "dataX"
+            {
+                if (!value.IsEmpty) value = value[1..];
+                if (!value.IsEmpty && value[0] == ' ') value = value[1..];
+                if (_hasData) Append(_data, "\n"u8);
+                Append(_data, value);
+                _hasData = true;
+            }
+        }
+        // event:, id:, retry: and comments do not matter here.
         _line.Clear();
-        var span = line.AsSpan();
-        if (!span.StartsWith("data"u8)) return; // event:, id:, retry: and comments do not matter here
-        var value = span[4..];
-        if (value.Length > 0 && value[0] != ':') return; // a field named "dataX"
-        if (value.Length > 0) value = value[1..];
-        if (value.Length > 0 && value[0] == ' ') value = value[1..];
-        if (_hasData) _data.Add((byte)'\n');
-        if (_data.Count + value.Length > maxEventBytes) _overflow = true;
-        else foreach (var b in value) _data.Add(b);
-        _hasData = true;
     }
 
     public static string Text(ReadOnlyMemory<byte> data) => Encoding.UTF8.GetString(data.Span);

@@ -13,7 +13,6 @@ internal sealed class IngressTransformer(PathString prefix, PathString rest) : H
     {
         await base.TransformRequestAsync(context, proxyRequest, destinationPrefix, ct);
         proxyRequest.Headers.Authorization = null;
-        proxyRequest.Headers.Remove("Cookie");
         proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Prefix", prefix.ToUriComponent());
         proxyRequest.RequestUri = RequestUtilities.MakeDestinationAddress(destinationPrefix, rest.HasValue ? rest : "/", context.Request.QueryString);
         proxyRequest.Headers.Host = null; // the sandbox's own address

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Hive.Core.Events;
@@ -20,7 +21,8 @@ public sealed class SandboxIngress(IHttpForwarder forwarder, SandboxManager mana
 {
     public const string Prefix = "/sandboxes";
     private const long MaxInspectedBody = 8 * 1024 * 1024;
-    private static readonly TimeSpan StartupGrace = TimeSpan.FromSeconds(10);
+    private const long StartupGrace = 10_000; // ms
+    private readonly ConcurrentDictionary<string, long> _listening = new(StringComparer.Ordinal);
 
     private readonly HttpMessageInvoker _client = new(new SocketsHttpHandler
     {
@@ -39,10 +41,15 @@ public sealed class SandboxIngress(IHttpForwarder forwarder, SandboxManager mana
     public async Task ForwardAsync(HttpContext context, string name)
     {
         var ct = context.RequestAborted;
-        var (sandbox, uptime) = await manager.StartForIngressAsync(name, ct);
+        var (sandbox, startedAt) = await manager.StartForIngressAsync(name, ct);
         var target = host.IngressAddress(sandbox);
         // Just started (by this request or an API call a moment ago): give the server inside time to listen.
-        if (uptime < StartupGrace) await WaitForListenerAsync(target, StartupGrace - uptime, ct);
+        // Once it has accepted a connection after this start, later requests go straight through.
+        var uptime = Environment.TickCount64 - startedAt;
+        if (startedAt != 0 && uptime < StartupGrace && _listening.GetValueOrDefault(name) != startedAt)
+        {
+            if (await WaitForListenerAsync(target, TimeSpan.FromMilliseconds(StartupGrace - uptime), ct)) _listening[name] = startedAt;
+        }
 
         context.Request.Path.StartsWithSegments(Prefix + "/" + name, out var matched, out var rest);
         using var activity = manager.Activity(name);
@@ -97,7 +104,7 @@ public sealed class SandboxIngress(IHttpForwarder forwarder, SandboxManager mana
     }
 
     /// <summary>Right after a start the server inside may not listen yet: wait for it (bounded) rather than answer 502.</summary>
-    private static async Task WaitForListenerAsync(Uri target, TimeSpan limit, CancellationToken ct)
+    private static async Task<bool> WaitForListenerAsync(Uri target, TimeSpan limit, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + limit;
         while (DateTime.UtcNow < deadline)
@@ -108,13 +115,14 @@ public sealed class SandboxIngress(IHttpForwarder forwarder, SandboxManager mana
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 attempt.CancelAfter(TimeSpan.FromSeconds(1));
                 await socket.ConnectAsync(target.Host, target.Port, attempt.Token);
-                return;
+                return true;
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested)
             {
                 await Task.Delay(50, ct);
             }
         }
+        return false;
     }
 
     private static string Describe(string name, ForwarderError error, Exception? cause)

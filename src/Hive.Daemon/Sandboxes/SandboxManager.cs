@@ -196,16 +196,15 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
     }
 
     /// <summary>
-    /// For sandbox.url: the sandbox, started if it was stopped (as exec does), and how long ago it started (a server
-    /// inside may still be coming up).
+    /// For sandbox.url: the sandbox, started if it was stopped (as exec does), and when it was started by this daemon
+    /// (<see cref="Environment.TickCount64"/>; 0 when it was adopted): a server inside may still be coming up.
     /// </summary>
-    public async Task<(SandboxRecord Sandbox, TimeSpan Uptime)> StartForIngressAsync(string name, CancellationToken ct)
+    public async Task<(SandboxRecord Sandbox, long StartedAt)> StartForIngressAsync(string name, CancellationToken ct)
     {
         var s = Get(name);
         Touch(name);
         if (!(s.Status == SandboxStatus.Running && await host.IsRunningAsync(s, ct))) s = await StartIfStoppedAsync(name, ct);
-        var uptime = _startedAt.TryGetValue(name, out var at) ? TimeSpan.FromMilliseconds(Environment.TickCount64 - at) : TimeSpan.MaxValue;
-        return (s, uptime);
+        return (s, _startedAt.GetValueOrDefault(name));
     }
 
     /// <summary>Marks the sandbox busy (the TTL does not stop it) until disposed; then it counts as just used.</summary>
