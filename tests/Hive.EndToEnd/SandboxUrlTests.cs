@@ -108,6 +108,7 @@ public sealed class SandboxUrlTests(IngressDaemon fixture)
             Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
             Assert.Contains("does not exist", await missing.Content.ReadAsStringAsync());
             Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync($"{fixture.Daemon.Url}/sandboxes/-bad/")).StatusCode);
+            Assert.Contains("/sandboxes/{name}/{path}", await http.GetStringAsync($"{fixture.Daemon.Url}/openapi/v1.json"));
         }
         finally
         {
