@@ -70,6 +70,31 @@ public sealed class SandboxUrlTests(IngressDaemon fixture)
     }
 
     [Fact]
+    public async Task Tool_calls_to_an_imported_images_own_server_answering_in_json_are_evented_too()
+    {
+        var image = await ImportHttpdAsync();
+        var sb = await fixture.Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("json"), new SandboxConfig { Image = image });
+        try
+        {
+            using var http = fixture.Authorized();
+            const string call = """{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{"name":"deploy","arguments":{"target":"prod"}}}""";
+            using var r = await http.PostAsync(sb.Url + "cgi-bin/mcp", new StringContent(call, Encoding.UTF8, "application/json"));
+            Assert.Equal("application/json", r.Content.Headers.ContentType?.MediaType);
+            var events = await WaitForAsync(sb, e => e.Any(x => x.Type == "exec.response"));
+            var request = Assert.Single(events, e => e.Type == "exec.request");
+            Assert.Equal("deploy", request.Get<string>("tool"));
+            Assert.Equal("prod", (string?)request["arguments"]?["target"]);
+            var response = Assert.Single(events, e => e.Type == "exec.response");
+            Assert.Equal(request.Id, response.Get<long>("requestId"));
+            Assert.True(response.Get<bool>("isError"));
+        }
+        finally
+        {
+            await sb.DeleteAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_stopped_sandbox_is_started_by_a_request_to_its_url()
     {
         var image = await ImportHttpdAsync();

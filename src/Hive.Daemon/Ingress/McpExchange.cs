@@ -16,6 +16,9 @@ public sealed class McpExchange
 {
     private sealed record Pending(ToolCall Call, long RequestId, long StartedAt);
 
+    /// <summary>A JSON (not SSE) response larger than this is passed on without being read for outcomes.</summary>
+    private const int MaxJsonResponse = 8 * 1024 * 1024;
+
     private readonly string _sandbox;
     private readonly EventBus _events;
     private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
@@ -70,11 +73,9 @@ public sealed class McpExchange
             }
             if (_ignored || _pending.Count == 0) return;
             if (_sse is not null) _sse.Feed(bytes, data => Resolve(ToolCalls.FromResponse(data.Span)));
-            else if (_json is not null && _json.Length + bytes.Length <= SseLimit) _json.Write(bytes);
+            else if (_json is not null && _json.Length + bytes.Length <= MaxJsonResponse) _json.Write(bytes);
         }
     }
-
-    private const int SseLimit = 8 * 1024 * 1024;
 
     /// <summary>The exchange is over: a JSON body is read now; calls still unanswered get an exec.response that says why.</summary>
     public void Finish(string? failure)

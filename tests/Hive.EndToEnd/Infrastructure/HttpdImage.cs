@@ -24,6 +24,9 @@ public static class HttpdImage
             File(w, "www/index.html", Text(Index), "644");
             Dir(w, "www/cgi-bin/");
             File(w, "www/cgi-bin/env", Text("#!/bin/sh\necho 'Content-Type: text/plain'\necho\n/bin/busybox env\n"), "755");
+            // A stand-in for an image's own MCP server that answers in plain JSON rather than SSE.
+            File(w, "www/cgi-bin/mcp", Text("#!/bin/sh\necho 'Content-Type: application/json'\necho\n" +
+                "echo '{\"jsonrpc\":\"2.0\",\"id\":41,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"no\"}],\"isError\":true}}'\n"), "755");
         }
         var config = new JsonObject
         {
