@@ -187,6 +187,41 @@ public sealed class SandboxUrlTests(IngressDaemon fixture)
         }
     }
 
+    [Fact]
+    public async Task The_mcp_server_runs_as_the_agent_and_comes_back_when_it_dies()
+    {
+        var sb = await fixture.Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("respawn"), new SandboxConfig { Image = "hive/base" });
+        try
+        {
+            using var http = fixture.Authorized();
+            await McpSession.StartAsync(http, sb.Url);
+            var ps = await sb.ExecAsync("ps -o user=,args= -C hive-mcp");
+            Assert.StartsWith("agent ", ps.Stdout.Trim());
+            Assert.Contains("/opt/hive/bin/hive-mcp --listen 0.0.0.0:8080 --cwd /workspace", ps.Stdout);
+            Assert.Equal(0, (await sb.ExecAsync("pkill -x hive-mcp")).ExitCode);
+            // The supervisor starts it again a second later; meanwhile sandbox.url answers 502.
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            McpSession? again = null;
+            while (again is null)
+            {
+                try
+                {
+                    again = await McpSession.StartAsync(http, sb.Url);
+                }
+                catch (Exception) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(250);
+                }
+            }
+            var r = await again.CallAsync("bash", new JsonObject { ["command"] = "echo back" });
+            Assert.Equal("back\n[exit code 0]", (string?)r["result"]?["content"]?[0]?["text"]);
+        }
+        finally
+        {
+            await sb.DeleteAsync();
+        }
+    }
+
     private static async Task<IReadOnlyList<SandboxEvent>> WaitForAsync(Sandbox sb, Func<IReadOnlyList<SandboxEvent>, bool> done)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);

@@ -37,7 +37,7 @@ public sealed class DefaultMcpServerTests : IDisposable
         var script = image.Cmd[2];
         Assert.Contains("/opt/hive/bin/hive-mcp --version", script); // skipped where the libc cannot run it
         Assert.Contains("--listen 0.0.0.0:8080 --cwd '/work dir/it'\\''s'", script);
-        Assert.Contains("sleep 1; done) &", script); // restarted when it exits
+        Assert.Contains("sleep $d; [ $d -lt 32 ] && d=$((d * 2)); done) &", script); // restarted, with backoff, when it exits
         Assert.Contains("trap 'exit 0' TERM INT", script);
         Assert.Equal("1000:1000", image.User); // runs as the agent
     }

@@ -24,7 +24,7 @@ public sealed class DefaultMcpServer(string? binary)
 
     /// <summary>
     /// The image as the sandbox starts it and the mount that brings the server in. The image's entrypoint (tini)
-    /// runs a small supervisor: the server, restarted if it dies, beside the usual sleeper. An image whose libc
+    /// runs a small supervisor: the server, restarted with backoff if it exits, beside the usual sleeper. An image whose libc
     /// cannot run the binary (a look-alike without glibc) starts as before, without the server.
     /// </summary>
     public (ImageInfo Image, MountPlan Mount) Apply(ImageInfo image)
@@ -34,7 +34,8 @@ public sealed class DefaultMcpServer(string? binary)
         var script =
             "trap 'exit 0' TERM INT\n" +
             $"if {SandboxPath} --version >/dev/null 2>&1; then\n" +
-            $"  (while :; do {SandboxPath} --listen 0.0.0.0:{Port} --cwd {Quote(cwd)}; sleep 1; done) &\n" +
+            // Restarted when it exits, after 1 s, doubling to 32 s while it keeps failing (e.g. the agent took the port).
+            $"  (d=1; while :; do {SandboxPath} --listen 0.0.0.0:{Port} --cwd {Quote(cwd)}; sleep $d; [ $d -lt 32 ] && d=$((d * 2)); done) &\n" +
             "fi\n" +
             "while :; do sleep 3600 & wait $!; done";
         return (image with { Cmd = ["/bin/sh", "-c", script] }, new MountPlan(SandboxPath, Binary, ReadOnly: true));
