@@ -2,6 +2,7 @@ using Hive.Mcp;
 using Hive.Mcp.Tools;
 using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
 
 // hive-mcp: the default MCP server of hive/base sandboxes, on 0.0.0.0:8080 (streamable HTTP, stateful sessions).
 // Usage: hive-mcp [--listen ADDRESS:PORT] [--cwd DIR] | --version
@@ -29,12 +30,32 @@ builder.Services.AddMcpServer(o => o.ServerInfo = new Implementation { Name = "h
         // Stateful: bash keeps a working directory per Mcp-Session-Id (sessions idle for 2 h, the default, end).
         o.SessionMode = HttpServerSessionMode.Stateful;
     })
-    .WithTools<McpTools>();
+    .WithTools<McpTools>()
+    .WithRequestFilters(f => f.AddCallToolFilter(next => async (request, ct) =>
+    {
+        // A missing or mistyped argument: say which, instead of the SDK's bare "an error occurred invoking".
+        if (request.MatchedPrimitive is McpServerTool tool &&
+            ArgumentCheck.Problem(tool.ProtocolTool.InputSchema, request.Params?.Arguments) is { } problem)
+        {
+            return Invalid(request.Params?.Name, problem);
+        }
+        try
+        {
+            return await next(request, ct);
+        }
+        catch (Exception e) when (e is ArgumentException or System.Text.Json.JsonException or FormatException or InvalidCastException)
+        {
+            return Invalid(request.Params?.Name, (e.InnerException ?? e).Message);
+        }
+    }));
 
 var app = builder.Build();
 app.MapMcp("/");
 await app.RunAsync();
 return 0;
+
+static CallToolResult Invalid(string? tool, string message) =>
+    new() { Content = [new TextContentBlock { Text = $"invalid arguments for {tool}: {message}" }], IsError = true };
 
 string? Arg(string name)
 {
