@@ -12,6 +12,9 @@ deps:
 
 build: deps
 	dotnet publish src/Hive.Cli -c Release -o out/hive --nologo -v quiet
+	@# The sandboxes' MCP server: Native AOT (no .NET runtime in the image), next to the CLI, which mounts it into hive/base.
+	dotnet publish src/Hive.Mcp -c Release -r linux-x64 -o out/mcp --nologo -v quiet
+	@install -m 0755 out/mcp/hive-mcp out/hive/hive-mcp
 	@mkdir -p bin && ln -sfn ../out/hive/hive $(HIVE)
 	@echo "built $(HIVE)"
 

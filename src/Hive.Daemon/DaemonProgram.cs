@@ -3,6 +3,7 @@ using Hive.Egress;
 using Hive.Egress.Tls;
 using Hive.Daemon.Events;
 using Hive.Daemon.HostSide;
+using Hive.Daemon.Ingress;
 using Hive.Daemon.Sandboxes;
 using Hive.Daemon.Secrets;
 using Hive.Daemon.Settings;
@@ -53,6 +54,7 @@ public static class DaemonProgram
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; });
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(k => k.Listen(settings.Listen));
         builder.Services.AddOpenApi();
 
@@ -71,11 +73,14 @@ public static class DaemonProgram
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(events);
-        builder.Services.AddSingleton<ISandboxHost>(new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress, new SandboxFileSystems(paths, fsEvents), ca.CertificatePem));
+        var mcp = DefaultMcpServer.Locate();
+        builder.Services.AddSingleton<ISandboxHost>(new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress, new SandboxFileSystems(paths, fsEvents), ca.CertificatePem, mcp));
         builder.Services.AddSingleton(sp => new SecretService(store, masterKey, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<ILogger<SecretService>>()));
         builder.Services.AddSingleton(sp => new SandboxManager(store, events, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<SecretService>(), addressing.Capacity,
             sp.GetRequiredService<ILogger<SandboxManager>>()));
         builder.Services.AddSingleton(new SandboxJson($"http://{settings.Listen}"));
+        builder.Services.AddHttpForwarder();
+        builder.Services.AddSingleton<SandboxIngress>();
 
         await using var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("hive");
@@ -91,11 +96,15 @@ public static class DaemonProgram
         app.MapFiles();
         app.MapEvents();
         app.MapSecrets();
+        app.MapIngress();
 
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
         var ttl = ExpireLoopAsync(manager, log, stopping.Token);
         await app.StartAsync(ct);
         log.LogInformation("hive daemon {Version} listening on http://{Listen}, home {Home}", Version, settings.Listen, settings.Home);
+        if (mcp.Binary is null)
+            log.LogWarning("no hive-mcp next to the daemon ({Path}) and {Variable} unset: hive/base sandboxes start without their MCP server (run make build)",
+                Path.Combine(AppContext.BaseDirectory, "hive-mcp"), DefaultMcpServer.BinaryVariable);
         await app.WaitForShutdownAsync(ct);
         await ttl;
         log.LogInformation("stopping sandboxes");

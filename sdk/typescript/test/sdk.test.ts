@@ -72,10 +72,12 @@ test("exec streams stdout and stderr to the callbacks in the order they were wri
 });
 
 test("exec with timeoutMs reports timedOut", async () => {
-  const r = await sandbox.exec("echo start; sleep 5", { timeoutMs: 300, onStdout: () => {} });
+  // The timeout covers starting the command (a runc exec: a few hundred ms on a loaded 2-core machine), so it must
+  // leave room for `echo start` to run before it strikes.
+  const r = await sandbox.exec("echo start; sleep 30", { timeoutMs: 2500, onStdout: () => {} });
   assert.equal(r.timedOut, true);
   assert.equal(r.stdout, "start\n");
-  const plain = await sandbox.exec(["sleep", "5"], { timeoutMs: 300 });
+  const plain = await sandbox.exec(["sleep", "30"], { timeoutMs: 300 });
   assert.equal(plain.timedOut, true);
 });
 

@@ -64,6 +64,9 @@ public sealed class SecretSubstitution
 
     public IReadOnlyList<SecretBinding> Bindings => _bindings;
 
+    /// <summary>The real values, for redactors that must hide them elsewhere (tool-call events); never to be shown.</summary>
+    public IEnumerable<string> ValuesToRedact => _bindings.Select(b => b.Value);
+
     /// <param name="host">The request's canonical destination host (no port).</param>
     /// <param name="headers">The request headers, in order.</param>
     /// <param name="query">The raw query without <c>?</c>; null or empty for none.</param>

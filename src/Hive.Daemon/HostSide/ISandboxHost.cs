@@ -20,6 +20,9 @@ public interface ISandboxHost
     Task StartAsync(SandboxRecord sandbox, CancellationToken ct);
     Task<bool> IsRunningAsync(SandboxRecord sandbox, CancellationToken ct);
     Task StopAsync(SandboxRecord sandbox, CancellationToken ct);
+
+    /// <summary>Where <c>sandbox.url</c> forwards to: port 8080 inside the (running) sandbox, as an absolute URI ending in '/'.</summary>
+    Uri IngressAddress(SandboxRecord sandbox);
     Task DestroyAsync(SandboxRecord sandbox, CancellationToken ct);
 
     /// <summary>Puts a new config into force on a running sandbox (only the mutable parts differ).</summary>
@@ -36,6 +39,9 @@ public interface ISandboxHost
     /// and the proxy's substitution table, swapped so that the next request uses it. Called before start and on every change.
     /// </summary>
     void SetSecrets(string sandbox, SandboxSecrets? secrets);
+
+    /// <summary>The real values of the secrets bound to the sandbox: what redaction must hide (never to be shown).</summary>
+    IReadOnlyList<string> SecretValues(string sandbox);
 
     /// <summary>Stops every sandbox's container and releases host resources (daemon shutdown).</summary>
     Task ShutdownAsync(IReadOnlyList<SandboxRecord> sandboxes, CancellationToken ct);

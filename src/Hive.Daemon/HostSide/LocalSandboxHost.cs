@@ -10,7 +10,8 @@ using Hive.Runtime.Images;
 namespace Hive.Daemon.HostSide;
 
 /// <summary>Runs sandboxes on this machine with runc, their traffic steered through the egress service.</summary>
-public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, EgressService egress, SandboxFileSystems files, string caPem) : ISandboxHost
+public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, EgressService egress, SandboxFileSystems files, string caPem,
+    DefaultMcpServer mcp) : ISandboxHost
 {
     public const string CaPath = "/etc/hive/ca.pem";
     public const string TrustBundlePath = "/etc/ssl/certs/ca-certificates.crt";
@@ -33,6 +34,9 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         else _secrets[sandbox] = secrets;
         egress.Registry.SetSecrets(sandbox, secrets?.Substitution);
     }
+
+    public IReadOnlyList<string> SecretValues(string sandbox) =>
+        _secrets.TryGetValue(sandbox, out var s) ? [.. s.Substitution.ValuesToRedact] : [];
 
     private IReadOnlyDictionary<string, string> SecretEnv(string sandbox) =>
         _secrets.TryGetValue(sandbox, out var s) ? s.Env : SandboxSecrets.Empty.Env;
@@ -83,7 +87,13 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         Register(sandbox, c);
         try
         {
-            var launch = new SandboxLaunch(sandbox.Name, sandbox.Slot, image, env, files.Anchors(sandbox.Name, c), c.Resources.Cpus, c.Resources.MemoryMb,
+            var mounts = files.Anchors(sandbox.Name, c).ToList();
+            if (mcp.AppliesTo(image))
+            {
+                (image, var server) = mcp.Apply(image);
+                mounts.Add(server);
+            }
+            var launch = new SandboxLaunch(sandbox.Name, sandbox.Slot, image, env, mounts, c.Resources.Cpus, c.Resources.MemoryMb,
                 c.Resources.Pids, RootFiles(runtime.Network.Addressing.For(sandbox.Slot).HostAddress.ToString()));
             // Mounted between create and start: the container's binds are slaves of the bare anchors, so
             // this mount, and any later one after a daemon crash, propagates into it.
@@ -114,6 +124,10 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
     ];
 
     public Task<bool> IsRunningAsync(SandboxRecord sandbox, CancellationToken ct) => runtime.IsRunningAsync(sandbox.Name, ct);
+
+    /// <summary>Port 8080 on the sandbox's side of its veth pair: the host reaches it directly (nft lets only the replies back in).</summary>
+    public Uri IngressAddress(SandboxRecord sandbox) =>
+        new($"http://{runtime.Network.Addressing.For(sandbox.Slot).SandboxAddress}:{DefaultMcpServer.Port}/");
 
     public async Task StopAsync(SandboxRecord sandbox, CancellationToken ct)
     {

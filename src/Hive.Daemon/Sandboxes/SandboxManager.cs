@@ -25,6 +25,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _apply = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _lastActive = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _busy = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _startedAt = new(StringComparer.Ordinal);
 
     public async Task StartupAsync(CancellationToken ct)
     {
@@ -201,6 +202,38 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
         }
     }
 
+    /// <summary>
+    /// For sandbox.url: the sandbox, started if it was stopped (as exec does), and when it was started by this daemon
+    /// (<see cref="Environment.TickCount64"/>; 0 when it was adopted): a server inside may still be coming up.
+    /// </summary>
+    public async Task<(SandboxRecord Sandbox, long StartedAt)> StartForIngressAsync(string name, CancellationToken ct)
+    {
+        var s = Get(name);
+        Touch(name);
+        if (!(s.Status == SandboxStatus.Running && await host.IsRunningAsync(s, ct))) s = await StartIfStoppedAsync(name, ct);
+        return (s, _startedAt.GetValueOrDefault(name));
+    }
+
+    /// <summary>Marks the sandbox busy (the TTL does not stop it) until disposed; then it counts as just used.</summary>
+    public IDisposable Activity(string name)
+    {
+        _busy.AddOrUpdate(name, 1, (_, n) => n + 1);
+        Touch(name);
+        return new ActivityScope(this, name);
+    }
+
+    private sealed class ActivityScope(SandboxManager owner, string name) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            owner._busy.AddOrUpdate(name, 0, (_, n) => n - 1);
+            owner.Touch(name);
+        }
+    }
+
     /// <summary>Starts a stopped sandbox (exec on a sandbox that expired brings it back). Takes the lifecycle lock.</summary>
     private async Task<SandboxRecord> StartIfStoppedAsync(string name, CancellationToken ct)
     {
@@ -236,6 +269,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
             events.Append(s.Name, "sandbox.stopped", new JsonObject { ["image"] = s.Config.Image, ["reason"] = "failed to start", ["error"] = e.Message });
             throw new ApiProblem(500, "Sandbox failed to start", $"sandbox \"{s.Name}\" failed to start: {e.Message}");
         }
+        _startedAt[s.Name] = Environment.TickCount64;
         store.UpdateSandbox(s.Name, SandboxStatus.Running);
         events.Append(s.Name, "sandbox.started", new JsonObject { ["image"] = s.Config.Image });
         Touch(s.Name);

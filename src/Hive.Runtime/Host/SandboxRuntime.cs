@@ -33,7 +33,9 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
         {
             var rootFs = paths.RootFs(name);
             Mounts.MountOverlay(launch.Image.RootFs, paths.Upper(name), paths.Work(name), rootFs);
-            foreach (var m in launch.Mounts) Directory.CreateDirectory(Path.Combine(rootFs, m.Destination.TrimStart('/')));
+            // Directory anchors are made here; a file bind's mount point is left to runc, which creates it inside the root safely.
+            foreach (var m in launch.Mounts)
+                if (!File.Exists(m.Source)) Directory.CreateDirectory(Path.Combine(rootFs, m.Destination.TrimStart('/')));
             foreach (var f in launch.Files) WriteRootFile(rootFs, f);
             var net = network.Addressing.For(launch.Slot);
             await network.CreateAsync(net, ct);

@@ -44,7 +44,8 @@ public sealed class NetworkSetup(SlotAddressing addressing, string daemonTag)
     /// Steering and deny by default. Every TCP connection a sandbox opens is redirected to the egress
     /// proxy and every DNS query to the daemon's resolver; only such redirected traffic is accepted.
     /// Anything else from a sandbox (UDP, QUIC, ICMP, the host's own services, other sandboxes) is
-    /// refused, and nobody but a sandbox may reach the proxy or resolver ports.
+    /// refused, and nobody but a sandbox may reach the proxy or resolver ports. The host may open connections into a
+    /// sandbox (sandbox.url ingress to its port 8080): only the replies of those are let back in.
     /// </summary>
     public async Task InstallTableAsync(int proxyPort, int dnsPort, CancellationToken ct)
     {
@@ -61,6 +62,7 @@ public sealed class NetworkSetup(SlotAddressing addressing, string daemonTag)
               }
               chain input {
                 type filter hook input priority -10; policy accept;
+                iifname "{{v}}*" ct state established,related ct direction reply accept
                 iifname "{{v}}*" tcp dport {{proxyPort}} ct status dnat accept
                 iifname "{{v}}*" udp dport {{dnsPort}} ct status dnat accept
                 iifname "{{v}}*" tcp dport {{dnsPort}} ct status dnat accept

@@ -2,7 +2,7 @@
 // tests/Hive.EndToEnd/Infrastructure/DaemonProcess.cs, with the same HostCleanup safety net.
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, readdirSync, rmdirSync, statSync, accessSync, constants, realpathSync } from "node:fs";
+import { existsSync, symlinkSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, readdirSync, rmdirSync, statSync, accessSync, constants, realpathSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -70,7 +70,15 @@ export function imageDirName(name: string): string {
 export interface StartOptions {
   /** Image names to provide as copies of hive/minimal (e.g. "hive/base", "hive/claude-code:latest"). */
   images?: string[];
+  /**
+   * The real hive/base (Debian, bash, the MCP server): built once per machine into {@link sharedImageHome} (as the C#
+   * end-to-end tests do; debootstrap takes minutes the first time) and linked into this daemon's images.
+   */
+  baseImage?: boolean;
 }
+
+/** Where hive/base is built once per machine and shared, read-only, by test daemons (same as DaemonProcess.cs). */
+export const sharedImageHome = "/var/cache/hive-test";
 
 export class TestDaemon {
   readonly home: string;
@@ -114,6 +122,7 @@ export class TestDaemon {
       daemon.#writeSettings();
       await run(hiveCli, ["image", "build", "hive/minimal"], { env: daemon.#env() });
       for (const name of options.images ?? []) await daemon.copyImage("hive/minimal", name);
+      if (options.baseImage) await daemon.#linkBaseImage();
       // The free port was only free when we looked: if something took it meanwhile, take another.
       for (let attempt = 0; ; attempt++) {
         try {
@@ -140,6 +149,18 @@ export class TestDaemon {
     const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
     manifest.name = name.replace(/:latest$/, "");
     writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
+  }
+
+  async #linkBaseImage(): Promise<void> {
+    const env = { ...this.#env(), HIVE_HOME: sharedImageHome };
+    try {
+      await run(hiveCli, ["image", "build", "hive/base"], { env, timeout: 15 * 60_000, maxBuffer: 64 * 1024 * 1024 });
+    } catch (e) {
+      throw new Error(`hive image build hive/base (into ${sharedImageHome}) failed: ${String((e as { stderr?: string }).stderr ?? e)}`);
+    }
+    const link = join(this.home, "images", imageDirName("hive/base"));
+    await run("rm", ["-rf", link]);
+    symlinkSync(join(sharedImageHome, "images", imageDirName("hive/base")), link);
   }
 
   #env(): NodeJS.ProcessEnv {

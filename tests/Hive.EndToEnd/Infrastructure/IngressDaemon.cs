@@ -1,0 +1,33 @@
+using HiveClient;
+
+namespace Hive.EndToEnd.Infrastructure;
+
+/// <summary>A daemon with the real hive/base (its MCP server) for the sandbox.url tests.</summary>
+public sealed class IngressDaemon : IAsyncLifetime
+{
+    public DaemonProcess Daemon { get; private set; } = null!;
+    public HiveConnection Hive { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Daemon = await DaemonProcess.StartAsync(withBaseImage: true);
+        Hive = Daemon.Connect();
+    }
+
+    public async Task DisposeAsync()
+    {
+        Hive.Dispose();
+        await Daemon.DisposeAsync();
+    }
+
+    /// <summary>An HTTP client that sends the daemon's bearer token, as an MCP client configured for sandbox.url would.</summary>
+    public HttpClient Authorized()
+    {
+        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", Daemon.Token);
+        return http;
+    }
+}
+
+[CollectionDefinition("ingress")]
+public sealed class IngressCollection : ICollectionFixture<IngressDaemon>;
