@@ -148,12 +148,12 @@ public sealed class SandboxUrlTests(IngressDaemon fixture)
         // A value from the vault, bound to the sandbox: its real value is redacted from tool-call events too.
         var name = SharedDaemon.NewName("mcp");
         var vaulted = "vk-" + Guid.NewGuid().ToString("N");
-        await fixture.Hive.Secrets.CreateAsync(new SecretCreateOptions
-            { Name = "mcp-key", Value = vaulted, Hosts = ["api.example.test"], Auth = SecretAuth.Header("X-Key"), Sandbox = name });
         var sb = await fixture.Hive.GetOrCreateSandboxAsync(name,
             new SandboxConfig { Image = "hive/base", Env = new() { ["OPENAI_API_KEY"] = secret }, Secrets = new() { ["MCP_KEY"] = "mcp-key" } });
         try
         {
+            await fixture.Hive.Secrets.CreateAsync(new SecretCreateOptions
+                { Name = "mcp-key", Value = vaulted, Hosts = ["api.example.test"], Auth = SecretAuth.Header("X-Key"), Sandbox = name });
             using var http = fixture.Authorized();
             var mcp = await McpSession.StartAsync(http, sb.Url);
             var result = await mcp.CallAsync("bash", new JsonObject { ["command"] = $"echo -n {secret} | wc -c; exit 4" });
@@ -191,8 +191,8 @@ public sealed class SandboxUrlTests(IngressDaemon fixture)
         }
         finally
         {
-            await sb.DeleteAsync();
             await fixture.Hive.Secrets.DeleteAsync("mcp-key", name);
+            await sb.DeleteAsync();
         }
     }
 
