@@ -16,12 +16,21 @@ public sealed class EgressDaemon : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Upstream = await TestUpstream.StartAsync();
-        var caFile = Path.Combine(Path.GetTempPath(), $"hive-upstream-ca-{Guid.NewGuid():N}.pem");
-        await File.WriteAllTextAsync(caFile, Upstream.CaPem);
-        Daemon = await DaemonProcess.StartAsync(upstream: Upstream.UpstreamSettings(caFile), withBaseImage: true);
-        Hive = Daemon.Connect();
-        Sandbox = await Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("egress"), new SandboxConfig { Image = "hive/base" });
+        // xunit does not dispose a fixture whose start failed: clean up here, or a daemon and its sandbox outlive the run.
+        try
+        {
+            Upstream = await TestUpstream.StartAsync();
+            var caFile = Path.Combine(Path.GetTempPath(), $"hive-upstream-ca-{Guid.NewGuid():N}.pem");
+            await File.WriteAllTextAsync(caFile, Upstream.CaPem);
+            Daemon = await DaemonProcess.StartAsync(upstream: Upstream.UpstreamSettings(caFile), withBaseImage: true);
+            Hive = Daemon.Connect();
+            Sandbox = await Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("egress"), new SandboxConfig { Image = "hive/base" });
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Puts exactly these rules in force (JSON array of rules).</summary>
@@ -52,10 +61,10 @@ public sealed class EgressDaemon : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        try { await Sandbox.DeleteAsync(); } catch (HiveException) { }
-        Hive.Dispose();
-        await Daemon.DisposeAsync();
-        await Upstream.DisposeAsync();
+        if (Sandbox is not null) try { await Sandbox.DeleteAsync(); } catch (HiveException) { }
+        Hive?.Dispose();
+        if (Daemon is not null) await Daemon.DisposeAsync();
+        if (Upstream is not null) await Upstream.DisposeAsync();
     }
 
     public static JsonNode Json(string text) => JsonNode.Parse(text)!;

@@ -30,28 +30,37 @@ public sealed class SecretDaemon : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Upstream = await TestUpstream.StartAsync("git.example.test", "api.openai.com");
-        var caFile = Path.Combine(Path.GetTempPath(), $"hive-upstream-ca-{Guid.NewGuid():N}.pem");
-        await File.WriteAllTextAsync(caFile, Upstream.CaPem);
-        Daemon = await DaemonProcess.StartAsync(upstream: Upstream.UpstreamSettings(caFile), withBaseImage: true);
-        Hive = Daemon.Connect();
-        await Hive.Secrets.CreateAsync(new SecretCreateOptions { Name = "openai", Value = OpenAiKey, Provider = "openai", Global = true });
-        await Hive.Secrets.CreateAsync(new SecretCreateOptions
+        // xunit does not dispose a fixture whose start failed: clean up here, or a daemon and its sandbox outlive the run.
+        try
         {
-            Name = "api-key", Value = ApiKey, Hosts = ["api.example.test"], Auth = SecretAuth.Header("X-Api-Key"),
-        });
-        await Hive.Secrets.CreateAsync(new SecretCreateOptions
+            Upstream = await TestUpstream.StartAsync("git.example.test", "api.openai.com");
+            var caFile = Path.Combine(Path.GetTempPath(), $"hive-upstream-ca-{Guid.NewGuid():N}.pem");
+            await File.WriteAllTextAsync(caFile, Upstream.CaPem);
+            Daemon = await DaemonProcess.StartAsync(upstream: Upstream.UpstreamSettings(caFile), withBaseImage: true);
+            Hive = Daemon.Connect();
+            await Hive.Secrets.CreateAsync(new SecretCreateOptions { Name = "openai", Value = OpenAiKey, Provider = "openai", Global = true });
+            await Hive.Secrets.CreateAsync(new SecretCreateOptions
+            {
+                Name = "api-key", Value = ApiKey, Hosts = ["api.example.test"], Auth = SecretAuth.Header("X-Api-Key"),
+            });
+            await Hive.Secrets.CreateAsync(new SecretCreateOptions
+            {
+                Name = "git-token", Value = GitToken, Hosts = ["git.example.test"], Auth = SecretAuth.Basic("x-access-token"),
+            });
+            Upstream.Git.CreateBareRepository("repo.git");
+            Upstream.Git.RequiredAuthorization = GitAuthorization;
+            Sandbox = await Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("secrets"), new SandboxConfig
+            {
+                Image = "hive/base",
+                Secrets = new() { ["API_KEY"] = "api-key", ["GIT_TOKEN"] = "git-token" },
+                Egress = [.. new[] { "api.example.test", "other.example.test", "git.example.test", "api.openai.com" }.Select(h => EgressRule.Allow(h))],
+            });
+        }
+        catch
         {
-            Name = "git-token", Value = GitToken, Hosts = ["git.example.test"], Auth = SecretAuth.Basic("x-access-token"),
-        });
-        Upstream.Git.CreateBareRepository("repo.git");
-        Upstream.Git.RequiredAuthorization = GitAuthorization;
-        Sandbox = await Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("secrets"), new SandboxConfig
-        {
-            Image = "hive/base",
-            Secrets = new() { ["API_KEY"] = "api-key", ["GIT_TOKEN"] = "git-token" },
-            Egress = [.. new[] { "api.example.test", "other.example.test", "git.example.test", "api.openai.com" }.Select(h => EgressRule.Allow(h))],
-        });
+            await DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Runs a shell line in the sandbox, with $HTTPS and $HTTP standing for the upstream's ports.</summary>
@@ -104,10 +113,10 @@ public sealed class SecretDaemon : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        try { await Sandbox.DeleteAsync(); } catch (HiveException) { }
-        Hive.Dispose();
-        await Daemon.DisposeAsync();
-        await Upstream.DisposeAsync();
+        if (Sandbox is not null) try { await Sandbox.DeleteAsync(); } catch (HiveException) { }
+        Hive?.Dispose();
+        if (Daemon is not null) await Daemon.DisposeAsync();
+        if (Upstream is not null) await Upstream.DisposeAsync();
     }
 
     private static string RandomText(int length) => RandomNumberGenerator.GetString(Alnum, length);
