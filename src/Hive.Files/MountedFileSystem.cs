@@ -69,6 +69,9 @@ public sealed class MountedFileSystem : IDisposable
     /// <summary>Applies new rules to every new operation and drops what the kernel cached under the old ones.</summary>
     public void UpdateAcls(IReadOnlyList<AclRule> acls) => _fs.UpdateAcls(AclMatcher.Compile(acls));
 
+    /// <summary>Drops the kernel's cached view of <paramref name="sandboxPath"/> after a change made on the storage directly.</summary>
+    public void Invalidate(string sandboxPath) => _fs.Invalidate(sandboxPath);
+
     private int _disposed;
 
     public void Dispose()

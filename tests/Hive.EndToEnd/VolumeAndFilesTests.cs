@@ -62,6 +62,36 @@ public sealed class VolumeAndFilesTests(SharedDaemon fixture)
     }
 
     [Fact]
+    public async Task Files_api_changes_are_seen_at_once_by_every_sandbox_on_the_volume_not_after_the_kernel_cache_expires()
+    {
+        var volume = SharedDaemon.NewName("vol");
+        SandboxConfig Config() => SharedDaemon.Minimal(c => c.Fs = [new FsMount { Backend = "local", Mount = "/workspace", Volume = volume }]);
+        var writer = await Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("api-w"), Config());
+        var reader = await Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("api-r"), Config());
+        try
+        {
+            await writer.Files.WriteAsync("/workspace/doc.txt", "first version\n");
+            // Both kernels now cache the name, attributes and pages (1 s timeouts, keep_cache), and the missing name.
+            foreach (var sb in new[] { writer, reader })
+                Assert.Equal("14 first version\n|absent", (await sb.ExecAsync("stat -c '%s ' /workspace/doc.txt | tr -d '\\n'; cat /workspace/doc.txt; printf '|'; cat /workspace/new.txt 2>/dev/null || echo absent")).Stdout.Trim());
+
+            await writer.Files.WriteAsync("/workspace/doc.txt", "second, longer version\n");
+            await writer.Files.WriteAsync("/workspace/new.txt", "created\n");
+            foreach (var sb in new[] { writer, reader })
+                Assert.Equal("23 second, longer version\n|created", (await sb.ExecAsync("stat -c '%s ' /workspace/doc.txt | tr -d '\\n'; cat /workspace/doc.txt; printf '|'; cat /workspace/new.txt")).Stdout.Trim());
+
+            await writer.Files.DeleteAsync("/workspace/doc.txt");
+            foreach (var sb in new[] { writer, reader })
+                Assert.Equal("gone", (await sb.ExecAsync("stat /workspace/doc.txt >/dev/null 2>&1 && echo still there || echo gone")).Stdout.Trim());
+        }
+        finally
+        {
+            await writer.DeleteAsync();
+            await reader.DeleteAsync();
+        }
+    }
+
+    [Fact]
     public async Task Files_api_never_follows_an_agent_planted_symlink_out_of_the_mount()
     {
         var sb = await Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("link"), SharedDaemon.Minimal());

@@ -38,6 +38,7 @@ public static class FileEndpoints
             {
                 throw new ApiProblem(e.Status, "File operation failed", $"/{path}: {e.Message}");
             }
+            m.FileChanged(name, "/" + path);
             Record(events, name, "/" + path, "write");
             return Results.NoContent();
         }).WithSummary("Write a file (body: its bytes); parent directories are created");
@@ -46,6 +47,7 @@ public static class FileEndpoints
         {
             var (storage, segments, _, _) = m.ResolveFile(name, "/" + path);
             Run(() => { storage.Delete(segments); return 0; });
+            m.FileChanged(name, "/" + path);
             Record(events, name, "/" + path, "unlink");
             return Results.NoContent();
         }).WithSummary("Delete a file or an empty directory");

@@ -34,6 +34,9 @@ public interface ISandboxHost
     /// <summary>The storage behind the mount that holds <paramref name="sandboxPath"/>, and the path's segments inside it.</summary>
     (SafeDirectory Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath);
 
+    /// <summary>After the files API changed <paramref name="sandboxPath"/>: sandboxes that mount its storage stop serving a cached view of it.</summary>
+    void FileChanged(SandboxRecord sandbox, string sandboxPath);
+
     /// <summary>
     /// Puts a sandbox's secret bindings into force (null: none): stand-ins for the env of processes started from now on,
     /// and the proxy's substitution table, swapped so that the next request uses it. Called before start and on every change.

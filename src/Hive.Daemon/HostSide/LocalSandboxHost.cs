@@ -187,6 +187,18 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         throw new ApiProblem(404, "Not in a mount", $"{sandboxPath} is not inside a mount of sandbox {sandbox.Name} (mounts: {(mounts.Length == 0 ? "none" : mounts)})");
     }
 
+    public void FileChanged(SandboxRecord sandbox, string sandboxPath)
+    {
+        var segments = SandboxPath.Split(sandboxPath);
+        foreach (var m in sandbox.Config.Fs.Where(m => m.Backend == FsBackend.Local))
+        {
+            var mountSegments = SandboxPath.Split(m.Mount);
+            if (segments.Count <= mountSegments.Count || !segments.Take(mountSegments.Count).SequenceEqual(mountSegments)) continue;
+            files.Invalidate(Storage(m), [.. segments.Skip(mountSegments.Count)]);
+            return;
+        }
+    }
+
     public async Task ShutdownAsync(IReadOnlyList<SandboxRecord> sandboxes, CancellationToken ct)
     {
         foreach (var s in sandboxes) await StopAsync(s, ct);

@@ -14,6 +14,7 @@ namespace Hive.Daemon.HostSide;
 public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit)
 {
     private readonly ConcurrentDictionary<string, List<MountedFileSystem>> _mounted = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<MountedFileSystem, string> _storageOf = new();
 
     /// <summary>The anchors to bind into the container (created and made shared once).</summary>
     public IReadOnlyList<MountPlan> Anchors(string sandbox, SandboxConfig config)
@@ -40,7 +41,10 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit)
             {
                 var m = config.Fs[i];
                 if (m.Backend != FsBackend.Local) continue;
-                mounted.Add(MountedFileSystem.Mount(Anchor(sandbox, i), m.Mount, new LocalBackend(storage(m)), m.Acls, audit.For(sandbox)));
+                var dir = storage(m);
+                var fs = MountedFileSystem.Mount(Anchor(sandbox, i), m.Mount, new LocalBackend(dir), m.Acls, audit.For(sandbox));
+                mounted.Add(fs);
+                _storageOf[fs] = Path.GetFullPath(dir);
             }
         }
         catch
@@ -62,11 +66,26 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit)
                 fs.UpdateAcls(m.Acls);
     }
 
+    /// <summary>
+    /// A file under <paramref name="storage"/> changed outside FUSE (the files API): every sandbox that mounts that
+    /// storage (a shared volume may be mounted by several) drops its kernel's cached view of the file.
+    /// </summary>
+    public void Invalidate(string storage, IReadOnlyList<string> segments)
+    {
+        storage = Path.GetFullPath(storage);
+        foreach (var (fs, dir) in _storageOf)
+            if (dir == storage) fs.Invalidate(fs.SandboxPath + "/" + string.Join('/', segments));
+    }
+
     /// <summary>Unmounts the sandbox's file systems (after its container is gone) and, unless kept, their anchors.</summary>
     public void Unmount(string sandbox, bool keepAnchors = false)
     {
         if (_mounted.TryRemove(sandbox, out var mounted))
-            foreach (var fs in mounted) fs.Dispose();
+            foreach (var fs in mounted)
+            {
+                _storageOf.TryRemove(fs, out _);
+                fs.Dispose();
+            }
         if (!keepAnchors) Mounts.UnmountAll(paths.MountAnchors(sandbox));
     }
 }

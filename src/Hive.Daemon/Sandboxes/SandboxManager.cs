@@ -166,6 +166,8 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
         return host.ResolveFile(Get(name), path);
     }
 
+    public void FileChanged(string name, string path) => host.FileChanged(Get(name), path);
+
     /// <summary>Stops running sandboxes idle for longer than their TTL. Called once a second.</summary>
     public async Task ExpireIdleAsync(CancellationToken ct)
     {

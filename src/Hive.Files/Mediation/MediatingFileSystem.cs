@@ -85,6 +85,32 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
         }
     }
 
+    /// <summary>
+    /// Someone changed <paramref name="sandboxPath"/> behind the kernel's back (the owner's files API, on the storage
+    /// itself): drop what the kernel cached for that name, for the file's data and attributes and for its directory's
+    /// listing, so the agent's next operation sees the change instead of a cached answer.
+    /// </summary>
+    public void Invalidate(string sandboxPath)
+    {
+        var kernel = _kernel;
+        if (kernel is null) return;
+        var target = Encoding.UTF8.GetBytes(sandboxPath.TrimEnd('/'));
+        var slash = target.AsSpan().LastIndexOf((byte)'/');
+        if (slash < 0) return;
+        var parentPath = target.AsSpan(0, slash);
+        var name = target.AsSpan(slash + 1);
+        foreach (var node in _nodes.All())
+        {
+            if (node.Detached) continue;
+            if (node.Path.AsSpan().SequenceEqual(target)) kernel.NotifyInvalInode(node.Id, data: true);
+            else if (node.IsDirectory && node.Path.AsSpan().SequenceEqual(parentPath))
+            {
+                kernel.NotifyInvalEntry(node.Id, name);
+                kernel.NotifyInvalInode(node.Id, data: true);
+            }
+        }
+    }
+
     // ---- lookups and attributes ----------------------------------------------------------------------------------------
 
     public int Lookup(in FuseContext c, ReadOnlySpan<byte> name, out FuseEntryOut entry)
