@@ -14,15 +14,17 @@ public sealed class EgressDaemon : IAsyncLifetime
     public HiveConnection Hive { get; private set; } = null!;
     public Sandbox Sandbox { get; private set; } = null!;
 
+    private string? _caFile;
+
     public async Task InitializeAsync()
     {
         // xunit does not dispose a fixture whose start failed: clean up here, or a daemon and its sandbox outlive the run.
         try
         {
             Upstream = await TestUpstream.StartAsync();
-            var caFile = Path.Combine(Path.GetTempPath(), $"hive-upstream-ca-{Guid.NewGuid():N}.pem");
-            await File.WriteAllTextAsync(caFile, Upstream.CaPem);
-            Daemon = await DaemonProcess.StartAsync(upstream: Upstream.UpstreamSettings(caFile), withBaseImage: true);
+            _caFile = Path.Combine(Path.GetTempPath(), $"hive-upstream-ca-{Guid.NewGuid():N}.pem");
+            await File.WriteAllTextAsync(_caFile, Upstream.CaPem);
+            Daemon = await DaemonProcess.StartAsync(upstream: Upstream.UpstreamSettings(_caFile), withBaseImage: true);
             Hive = Daemon.Connect();
             Sandbox = await Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("egress"), new SandboxConfig { Image = "hive/base" });
         }
@@ -65,6 +67,7 @@ public sealed class EgressDaemon : IAsyncLifetime
         Hive?.Dispose();
         if (Daemon is not null) await Daemon.DisposeAsync();
         if (Upstream is not null) await Upstream.DisposeAsync();
+        if (_caFile is not null) File.Delete(_caFile);
     }
 
     public static JsonNode Json(string text) => JsonNode.Parse(text)!;

@@ -28,15 +28,17 @@ public sealed class SecretDaemon : IAsyncLifetime
 
     public string GitAuthorization => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("x-access-token:" + GitToken));
 
+    private string? _caFile;
+
     public async Task InitializeAsync()
     {
         // xunit does not dispose a fixture whose start failed: clean up here, or a daemon and its sandbox outlive the run.
         try
         {
             Upstream = await TestUpstream.StartAsync("git.example.test", "api.openai.com");
-            var caFile = Path.Combine(Path.GetTempPath(), $"hive-upstream-ca-{Guid.NewGuid():N}.pem");
-            await File.WriteAllTextAsync(caFile, Upstream.CaPem);
-            Daemon = await DaemonProcess.StartAsync(upstream: Upstream.UpstreamSettings(caFile), withBaseImage: true);
+            _caFile = Path.Combine(Path.GetTempPath(), $"hive-upstream-ca-{Guid.NewGuid():N}.pem");
+            await File.WriteAllTextAsync(_caFile, Upstream.CaPem);
+            Daemon = await DaemonProcess.StartAsync(upstream: Upstream.UpstreamSettings(_caFile), withBaseImage: true);
             Hive = Daemon.Connect();
             await Hive.Secrets.CreateAsync(new SecretCreateOptions { Name = "openai", Value = OpenAiKey, Provider = "openai", Global = true });
             await Hive.Secrets.CreateAsync(new SecretCreateOptions
@@ -117,6 +119,7 @@ public sealed class SecretDaemon : IAsyncLifetime
         Hive?.Dispose();
         if (Daemon is not null) await Daemon.DisposeAsync();
         if (Upstream is not null) await Upstream.DisposeAsync();
+        if (_caFile is not null) File.Delete(_caFile);
     }
 
     private static string RandomText(int length) => RandomNumberGenerator.GetString(Alnum, length);
