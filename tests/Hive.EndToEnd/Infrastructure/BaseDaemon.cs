@@ -3,7 +3,7 @@ using HiveClient;
 namespace Hive.EndToEnd.Infrastructure;
 
 /// <summary>A daemon with hive/base (sh, coreutils, python3, git) for the tests that drive real tools in /workspace.</summary>
-public sealed class BaseDaemon : IAsyncLifetime
+public class BaseDaemon : IAsyncLifetime
 {
     public DaemonProcess Daemon { get; private set; } = null!;
     public HiveConnection Hive { get; private set; } = null!;

@@ -1,39 +1,12 @@
-using System.Text.Json.Nodes;
 using HiveClient;
 
 namespace Hive.EndToEnd.Infrastructure;
 
-/// <summary>
-/// A daemon whose upstream names point at a loopback <see cref="TestUpstream"/>, and one hive/base
-/// sandbox (curl, python3, git) whose egress rules each test applies.
-/// </summary>
-public sealed class EgressDaemon : IAsyncLifetime
+/// <summary>One hive/base sandbox (curl, python3, git) behind the egress proxy, whose rules each test applies.</summary>
+public sealed class EgressDaemon : UpstreamDaemon
 {
-    public TestUpstream Upstream { get; private set; } = null!;
-    public DaemonProcess Daemon { get; private set; } = null!;
-    public HiveConnection Hive { get; private set; } = null!;
-    public Sandbox Sandbox { get; private set; } = null!;
-
-    private string? _caFile;
-
-    public async Task InitializeAsync()
-    {
-        // xunit does not dispose a fixture whose start failed: clean up here, or a daemon and its sandbox outlive the run.
-        try
-        {
-            Upstream = await TestUpstream.StartAsync();
-            _caFile = Path.Combine(Path.GetTempPath(), $"hive-upstream-ca-{Guid.NewGuid():N}.pem");
-            await File.WriteAllTextAsync(_caFile, Upstream.CaPem);
-            Daemon = await DaemonProcess.StartAsync(upstream: Upstream.UpstreamSettings(_caFile), withBaseImage: true);
-            Hive = Daemon.Connect();
-            Sandbox = await Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("egress"), new SandboxConfig { Image = "hive/base" });
-        }
-        catch
-        {
-            await DisposeAsync();
-            throw;
-        }
-    }
+    protected override Task<Sandbox> CreateSandboxAsync() =>
+        Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("egress"), new SandboxConfig { Image = "hive/base" });
 
     /// <summary>Puts exactly these rules in force (JSON array of rules).</summary>
     public async Task RulesAsync(string rulesJson)
@@ -42,35 +15,6 @@ public sealed class EgressDaemon : IAsyncLifetime
         config.Egress = SandboxConfig.FromJson($$"""{ "egress": {{rulesJson.Replace("$HTTPS", Upstream.HttpsPort.ToString()).Replace("$HTTP", Upstream.HttpPort.ToString())}} }""").Egress;
         await Sandbox.ApplyConfigAsync(config);
     }
-
-    /// <summary>Runs a shell line in the sandbox, with $HTTPS and $HTTP standing for the upstream's ports.</summary>
-    public Task<ExecResult> ShAsync(string line, int timeoutMs = 60_000) =>
-        Sandbox.ExecAsync(new ExecRequest
-        {
-            Command = new ExecCommand(["bash", "-c", line]),
-            Env = new() { ["HTTPS"] = Upstream.HttpsPort.ToString(), ["HTTP"] = Upstream.HttpPort.ToString() },
-            TimeoutMs = timeoutMs,
-        });
-
-    public async Task<IReadOnlyList<SandboxEvent>> EventsAfterAsync(long after, string types = "egress.*,dns.*") =>
-        await Sandbox.GetEventsAsync(types: types, after: after);
-
-    public async Task<long> LastEventIdAsync()
-    {
-        var all = await Hive.GetEventsAsync(limit: 10_000);
-        return all.Count == 0 ? 0 : all[^1].Id;
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (Sandbox is not null) try { await Sandbox.DeleteAsync(); } catch (HiveException) { }
-        Hive?.Dispose();
-        if (Daemon is not null) await Daemon.DisposeAsync();
-        if (Upstream is not null) await Upstream.DisposeAsync();
-        if (_caFile is not null) File.Delete(_caFile);
-    }
-
-    public static JsonNode Json(string text) => JsonNode.Parse(text)!;
 }
 
 [CollectionDefinition("egress")]

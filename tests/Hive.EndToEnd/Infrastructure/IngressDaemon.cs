@@ -1,25 +1,8 @@
-using HiveClient;
-
 namespace Hive.EndToEnd.Infrastructure;
 
-/// <summary>A daemon with the real hive/base (its MCP server) for the sandbox.url tests.</summary>
-public sealed class IngressDaemon : IAsyncLifetime
+/// <summary>A daemon of its own with the real hive/base (its MCP server) for the sandbox.url tests.</summary>
+public sealed class IngressDaemon : BaseDaemon
 {
-    public DaemonProcess Daemon { get; private set; } = null!;
-    public HiveConnection Hive { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Daemon = await DaemonProcess.StartAsync(withBaseImage: true);
-        Hive = Daemon.Connect();
-    }
-
-    public async Task DisposeAsync()
-    {
-        Hive.Dispose();
-        await Daemon.DisposeAsync();
-    }
-
     /// <summary>An HTTP client that sends the daemon's bearer token, as an MCP client configured for sandbox.url would.</summary>
     public HttpClient Authorized()
     {
