@@ -29,8 +29,9 @@ public sealed partial class HiveStore : IDisposable
             CREATE TABLE IF NOT EXISTS sandboxes (
               name TEXT PRIMARY KEY, config TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
               slot INTEGER NOT NULL UNIQUE, error TEXT);
+            -- Event ids are assigned in order by the event writer and events are never deleted: no AUTOINCREMENT bookkeeping per insert.
             CREATE TABLE IF NOT EXISTS events (
-              id INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL, sandbox TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL);
+              id INTEGER PRIMARY KEY, ts TEXT NOT NULL, sandbox TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS events_sandbox ON events(sandbox, id);
             """);
         CreateSecretTables();
