@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Hive.Core.Http;
 
 namespace Hive.Core.Llm;
 
@@ -17,27 +18,11 @@ public sealed record LlmUsage(string? Model, long? InputTokens, long? OutputToke
     {
         var usage = Unknown;
         if (!eventStream) return Merge(usage, body);
-        var data = new List<byte>();
-        while (!body.IsEmpty)
-        {
-            var end = body.IndexOfAny((byte)'\n', (byte)'\r');
-            var line = end < 0 ? body : body[..end];
-            var crlf = end >= 0 && body[end] == (byte)'\r' && end + 1 < body.Length && body[end + 1] == (byte)'\n';
-            body = end < 0 ? [] : body[(end + (crlf ? 2 : 1))..];
-            if (line.IsEmpty)
-            {
-                if (data.Count > 0) usage = Merge(usage, data.ToArray());
-                data.Clear();
-            }
-            else if (line.StartsWith("data:"u8))
-            {
-                var value = line[5..];
-                if (!value.IsEmpty && value[0] == (byte)' ') value = value[1..];
-                if (data.Count > 0) data.Add((byte)'\n');
-                data.AddRange(value);
-            }
-        }
-        return data.Count > 0 ? Merge(usage, data.ToArray()) : usage;
+        var events = new SseDataReader();
+        Action<ReadOnlyMemory<byte>> onEvent = data => usage = Merge(usage, data.Span);
+        events.Feed(body, onEvent);
+        events.Feed("\n\n"u8, onEvent); // the body is whole: a last event missing its closing blank line still counts
+        return usage;
     }
 
     private static LlmUsage Merge(LlmUsage usage, ReadOnlySpan<byte> json)

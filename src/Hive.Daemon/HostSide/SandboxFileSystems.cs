@@ -13,8 +13,10 @@ namespace Hive.Daemon.HostSide;
 /// </summary>
 public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit)
 {
-    private readonly ConcurrentDictionary<string, List<MountedFileSystem>> _mounted = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<MountedFileSystem, string> _storageOf = new();
+    private readonly ConcurrentDictionary<string, List<Mounted>> _mounted = new(StringComparer.Ordinal);
+
+    /// <summary>One mounted file system and the host directory that holds its data.</summary>
+    private sealed record Mounted(MountedFileSystem Fs, string Storage);
 
     /// <summary>The anchors to bind into the container (created and made shared once).</summary>
     public IReadOnlyList<MountPlan> Anchors(string sandbox, SandboxConfig config)
@@ -34,22 +36,20 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit)
     public void Mount(string sandbox, SandboxConfig config, Func<FsMount, string> storage)
     {
         Unmount(sandbox, keepAnchors: true);
-        var mounted = new List<MountedFileSystem>();
+        var mounted = new List<Mounted>();
         try
         {
             for (var i = 0; i < config.Fs.Count; i++)
             {
                 var m = config.Fs[i];
                 if (m.Backend != FsBackend.Local) continue;
-                var dir = storage(m);
-                var fs = MountedFileSystem.Mount(Anchor(sandbox, i), m.Mount, new LocalBackend(dir), m.Acls, audit.For(sandbox));
-                mounted.Add(fs);
-                _storageOf[fs] = Path.GetFullPath(dir);
+                var dir = Path.GetFullPath(storage(m));
+                mounted.Add(new Mounted(MountedFileSystem.Mount(Anchor(sandbox, i), m.Mount, new LocalBackend(dir), m.Acls, audit.For(sandbox)), dir));
             }
         }
         catch
         {
-            foreach (var fs in mounted) fs.Dispose();
+            foreach (var x in mounted) x.Fs.Dispose();
             throw;
         }
         _mounted[sandbox] = mounted;
@@ -61,7 +61,7 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit)
     public void UpdateAcls(string sandbox, SandboxConfig config)
     {
         if (!_mounted.TryGetValue(sandbox, out var mounted)) return;
-        foreach (var fs in mounted)
+        foreach (var (fs, _) in mounted)
             if (config.Fs.FirstOrDefault(m => m.Mount == fs.SandboxPath) is { } m && !m.Acls.SequenceEqual(fs.Acls))
                 fs.UpdateAcls(m.Acls);
     }
@@ -73,19 +73,16 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit)
     public void Invalidate(string storage, IReadOnlyList<string> segments)
     {
         storage = Path.GetFullPath(storage);
-        foreach (var (fs, dir) in _storageOf)
-            if (dir == storage) fs.Invalidate(fs.SandboxPath + "/" + string.Join('/', segments));
+        foreach (var mounted in _mounted.Values)
+            foreach (var (fs, dir) in mounted)
+                if (dir == storage) fs.Invalidate(fs.SandboxPath + "/" + string.Join('/', segments));
     }
 
     /// <summary>Unmounts the sandbox's file systems (after its container is gone) and, unless kept, their anchors.</summary>
     public void Unmount(string sandbox, bool keepAnchors = false)
     {
         if (_mounted.TryRemove(sandbox, out var mounted))
-            foreach (var fs in mounted)
-            {
-                _storageOf.TryRemove(fs, out _);
-                fs.Dispose();
-            }
+            foreach (var x in mounted) x.Fs.Dispose();
         if (!keepAnchors) Mounts.UnmountAll(paths.MountAnchors(sandbox));
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Hive.Core.Events;
+using Hive.Core.Http;
 using Hive.Core.Mcp;
 using Hive.Daemon.Events;
 

@@ -201,7 +201,7 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
             Cpus = launch.Cpus,
             MemoryMb = launch.MemoryMb,
             Pids = launch.Pids,
-            OpenFilesHard = Math.Min(524288UL, Libc.OpenFilesHardLimit()),
+            OpenFilesHard = Math.Min(ContainerSpec.DefaultOpenFilesHard, Libc.OpenFilesHardLimit()),
         };
     }
 

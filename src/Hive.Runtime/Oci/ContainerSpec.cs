@@ -19,6 +19,9 @@ public sealed record ContainerSpec
     public required double Cpus { get; init; }
     public required int MemoryMb { get; init; }
     public required int Pids { get; init; }
+    /// <summary>The usual hard RLIMIT_NOFILE of Linux distributions.</summary>
+    public const ulong DefaultOpenFilesHard = 524288;
+
     /// <summary>The hard RLIMIT_NOFILE; runc cannot raise it above the daemon's own (EPERM), so it is at most that.</summary>
-    public ulong OpenFilesHard { get; init; } = 524288;
+    public ulong OpenFilesHard { get; init; } = DefaultOpenFilesHard;
 }

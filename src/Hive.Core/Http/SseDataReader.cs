@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace Hive.Core.Mcp;
+namespace Hive.Core.Http;
 
 /// <summary>
 /// Splits a server-sent-events byte stream, fed in arbitrary chunks, into the data of each event (its <c>data:</c>

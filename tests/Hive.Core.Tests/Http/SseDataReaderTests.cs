@@ -1,7 +1,7 @@
 using System.Text;
-using Hive.Core.Mcp;
+using Hive.Core.Http;
 
-namespace Hive.Core.Tests.Mcp;
+namespace Hive.Core.Tests.Http;
 
 public sealed class SseDataReaderTests
 {
