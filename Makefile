@@ -15,6 +15,8 @@ build: deps
 	@# The sandboxes' MCP server: Native AOT (no .NET runtime in the image), next to the CLI, which mounts it into hive/base.
 	dotnet publish src/Hive.Mcp -c Release -r linux-x64 -o out/mcp --nologo -v quiet
 	@install -m 0755 out/mcp/hive-mcp out/hive/hive-mcp
+	@# The sandboxes' PID 1, which also starts exec'd commands: one static C binary that runs in any image.
+	clang -static -O2 -Wall -Wextra -Werror -o out/hive/hive-init src/Hive.Init/hive-init.c
 	@mkdir -p bin && ln -sfn ../out/hive/hive $(HIVE)
 	@echo "built $(HIVE)"
 

@@ -13,6 +13,8 @@ command -v curl >/dev/null || need+=(curl)
 # Native AOT (hive-mcp, the sandboxes' MCP server) links with clang against zlib.
 command -v clang >/dev/null || need+=(clang)
 [ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
+# hive-init, the sandboxes' PID 1, is linked statically against glibc.
+[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e "/usr/lib/$(uname -m)-linux-gnu/libc.a" ] || need+=(libc6-dev)
 # `install-deps.sh bench`: what the benchmarks drive as load generator and peer proxy.
 if [ "${1:-}" = bench ]; then
   command -v wrk >/dev/null || need+=(wrk)

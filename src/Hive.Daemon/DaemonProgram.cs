@@ -60,7 +60,7 @@ public static class DaemonProgram
 
         var paths = new HostPaths(settings.Home);
         var addressing = new SlotAddressing(settings.Subnet, settings.Tag);
-        var runtime = new SandboxRuntime(paths, new Runc(paths.RuncRoot), new NetworkSetup(addressing, settings.Tag));
+        var runtime = new SandboxRuntime(paths, new Runc(paths.RuncRoot), new NetworkSetup(addressing, settings.Tag), SandboxInit.Locate());
         var store = new HiveStore(settings.DatabasePath);
         var events = new EventBus(store);
         using var bootLoggers = LoggerFactory.Create(l => l
@@ -102,6 +102,9 @@ public static class DaemonProgram
         var ttl = ExpireLoopAsync(manager, log, stopping.Token);
         await app.StartAsync(ct);
         log.LogInformation("hive daemon {Version} listening on http://{Listen}, home {Home}", Version, settings.Listen, settings.Home);
+        if (runtime.Init.Binary is null)
+            log.LogWarning("no hive-init next to the daemon ({Path}) and {Variable} unset: sandboxes start their image's entrypoint as PID 1 and every exec costs a runc exec (run make build)",
+                Path.Combine(AppContext.BaseDirectory, "hive-init"), SandboxInit.BinaryVariable);
         if (mcp.Binary is null)
             log.LogWarning("no hive-mcp next to the daemon ({Path}) and {Variable} unset: hive/base sandboxes start without their MCP server (run make build)",
                 Path.Combine(AppContext.BaseDirectory, "hive-mcp"), DefaultMcpServer.BinaryVariable);

@@ -38,6 +38,40 @@ public sealed class IsolationTests(SharedDaemon fixture)
     }
 
     [Fact]
+    public async Task The_agent_cannot_reach_signal_or_inspect_the_init_that_starts_its_commands()
+    {
+        var sb = await Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("init"), SharedDaemon.Minimal());
+        try
+        {
+            // PID 1 is hive-init, as root; the image's command runs as the agent.
+            var ps = (await sb.ExecAsync(["ps", "-o", "pid,user,args"])).Stdout;
+            Assert.Matches(@"(?m)^\s*1 root\s+/opt/hive/bin/hive-init --socket /run/hive-init/ctl.sock --uid 1000 --gid 1000 -- ", ps);
+            Assert.Matches(@"(?m)^\s*\d+ agent\s+/bin/sh -c", ps);
+            // Its socket's directory is root's alone: no listing, no connecting (by path or through /proc/1/root).
+            var probe = await sb.ExecAsync(
+                "ls /run/hive-init; echo x | nc -U /run/hive-init/ctl.sock; ls /proc/1/root/run/hive-init; cat /proc/1/environ; echo probed");
+            Assert.Equal("probed\n", probe.Stdout);
+            Assert.Contains("Permission denied", probe.Stderr);
+            // No signal reaches it, nor its capabilities the agent.
+            var kill = await sb.ExecAsync("kill -KILL 1; echo rc=$?; kill -TERM 1; echo rc=$?; kill -STOP 1; echo rc=$?");
+            Assert.Equal("rc=1\nrc=1\nrc=1\n", kill.Stdout);
+            var init = (await sb.ExecAsync(["cat", "/proc/1/status"])).Stdout;
+            Assert.Contains("CapEff:\t00000000000001e0", init); // setgid, setuid, kill, setpcap: nothing else
+            Assert.Contains("NoNewPrivs:\t1", init);
+            Assert.Matches(@"Seccomp:\t2", init);
+            Assert.Equal(0, (await sb.ExecAsync(["true"])).ExitCode);
+            // A command that cannot start is reported as a shell would.
+            var missing = await sb.ExecAsync(["no-such-command"]);
+            Assert.Equal(127, missing.ExitCode);
+            Assert.Contains("cannot run no-such-command", missing.Stderr);
+        }
+        finally
+        {
+            await sb.DeleteAsync();
+        }
+    }
+
+    [Fact]
     public async Task Without_egress_rules_nothing_reaches_the_host_the_daemon_or_beyond()
     {
         // A listener on every host address: if the sandbox could reach the host at all, bytes would land here.

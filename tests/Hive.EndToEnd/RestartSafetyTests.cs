@@ -51,6 +51,44 @@ public sealed class RestartSafetyTests
         }
     }
 
+    [Fact]
+    public async Task A_sandbox_started_without_hive_init_keeps_working_through_runc_exec_after_the_upgrade()
+    {
+        // An older daemon: no hive-init, so the image's command is PID 1 and every exec is a runc exec.
+        await using var daemon = await DaemonProcess.StartAsync(env: new Dictionary<string, string> { ["HIVE_INIT_BINARY"] = "/nonexistent/hive-init" });
+        var name = SharedDaemon.NewName("legacy");
+        using (var hive = daemon.Connect())
+        {
+            var sb = await hive.GetOrCreateSandboxAsync(name, SharedDaemon.Minimal());
+            await AssertRuncExecAsync(sb);
+        }
+        await daemon.KillAsync();
+        daemon.ProcessEnv.Clear();
+        await daemon.RestartAsync();
+        using (var hive = daemon.Connect())
+        {
+            // Adopted as it runs: still no init in it, still runc exec.
+            var adopted = await hive.GetSandboxAsync(name);
+            await AssertRuncExecAsync(adopted);
+            await adopted.DeleteAsync();
+            // A new sandbox gets hive-init.
+            var fresh = await hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("fresh"), SharedDaemon.Minimal());
+            Assert.Contains("hive-init", (await fresh.ExecAsync(["cat", "/proc/1/cmdline"])).Stdout);
+            await fresh.DeleteAsync();
+        }
+    }
+
+    private static async Task AssertRuncExecAsync(Sandbox sb)
+    {
+        Assert.DoesNotContain("hive-init", (await sb.ExecAsync(["cat", "/proc/1/cmdline"])).Stdout);
+        var r = await sb.ExecAsync("id -u; grep -E '^Cap(Eff|Bnd)' /proc/self/status; echo err >&2; exit 7");
+        Assert.Equal(7, r.ExitCode);
+        Assert.Equal("1000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\n", r.Stdout);
+        Assert.Equal("err\n", r.Stderr);
+        var timedOut = await sb.ExecAsync(new ExecRequest { Command = new ExecCommand(["sleep", "30"]), TimeoutMs = 300 });
+        Assert.True(timedOut.TimedOut);
+    }
+
     private static string Tag(string home) =>
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(home))))[..6];
 }

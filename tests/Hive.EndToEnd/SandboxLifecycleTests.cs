@@ -62,13 +62,44 @@ public sealed class SandboxLifecycleTests(SharedDaemon fixture)
         }
     }
 
+    [Theory]
+    [InlineData("""{"command":[]}""", "command", "non-empty")]
+    [InlineData("""{"command":["echo","a\u0000b"]}""", "command", "NUL")]
+    [InlineData("""{"command":"true","cwd":"/tmp\u0000x"}""", "cwd", "NUL")]
+    [InlineData("""{"command":"true","env":{"A":"x\u0000y"}}""", "env.A", "NUL")]
+    [InlineData("""{"command":"true","env":{"A=B":"x"}}""", "env.A=B", "not a valid variable name")]
+    [InlineData("""{"command":"true","cwd":"relative"}""", "cwd", "absolute")]
+    [InlineData("""{"command":"true","timeoutMs":0}""", "timeoutMs", "between 1 and")]
+    [InlineData("""{"command":"true","user":"root"}""", "user", "unknown field")]
+    public async Task Invalid_exec_requests_get_400_naming_the_field_and_run_nothing(string body, string field, string message)
+    {
+        var name = SharedDaemon.NewName("badexec");
+        var sb = await Hive.GetOrCreateSandboxAsync(name, SharedDaemon.Minimal());
+        try
+        {
+            using var http = new HttpClient();
+            http.DefaultRequestHeaders.Authorization = new("Bearer", fixture.Daemon.Token);
+            var response = await http.PostAsync($"{fixture.Daemon.Url}/v1/sandboxes/{name}/exec", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(400, (int)response.StatusCode);
+            var problem = await response.Content.ReadAsStringAsync();
+            Assert.Contains($"\"{field}\"", problem);
+            Assert.Contains(message, problem);
+            Assert.Empty(await sb.GetEventsAsync(types: "exec.*"));
+        }
+        finally
+        {
+            await sb.DeleteAsync();
+        }
+    }
+
     [Fact]
     public async Task Exec_timeout_and_client_cancellation_kill_the_command()
     {
         var sb = await Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("kill"), SharedDaemon.Minimal());
         try
         {
-            var timedOut = await sb.ExecAsync(new ExecRequest { Command = new ExecCommand(["sleep", "30"]), TimeoutMs = 500 });
+            // A background child too: the whole process group goes, not only the command's first process.
+            var timedOut = await sb.ExecAsync(new ExecRequest { Command = new ExecCommand(["sh", "-c", "sleep 30 & sleep 34"]), TimeoutMs = 500 });
             Assert.True(timedOut.TimedOut);
             Assert.Equal(124, timedOut.ExitCode);
 
@@ -86,6 +117,7 @@ public sealed class SandboxLifecycleTests(SharedDaemon fixture)
                 ps = (await sb.ExecAsync(["ps", "-o", "args"])).Stdout;
             } while (ps.Contains("sleep 3") && DateTime.UtcNow < deadline);
             Assert.DoesNotContain("sleep 30", ps);
+            Assert.DoesNotContain("sleep 34", ps);
             Assert.DoesNotContain("sleep 31", ps);
         }
         finally

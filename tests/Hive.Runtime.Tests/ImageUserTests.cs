@@ -32,5 +32,12 @@ public sealed class ImageUserTests : IDisposable
         Assert.Contains("ghost", e.Message);
     }
 
+    [Theory]
+    [InlineData(0, "/root")]
+    [InlineData(1000, "/home/agent")]
+    [InlineData(4242, "/")]
+    public void Home_comes_from_passwd_else_root_directory(int uid, string home) =>
+        Assert.Equal(home, ImageUser.Home(uid, _root));
+
     public void Dispose() => Directory.Delete(_root, true);
 }

@@ -69,7 +69,13 @@ public static class ExecRequest
             }
         }
         if (command is null && !errors.Any(e => e.Path == "command")) errors.Add(new ConfigError("command", "is required"));
+        // A process's arguments, directory and environment are C strings: a NUL cannot be passed, only cut them short.
+        if (command is not null && command.Any(HasNul)) errors.Add(new ConfigError("command", "must not contain NUL characters"));
+        if (cwd is not null && HasNul(cwd)) errors.Add(new ConfigError("cwd", "must not contain NUL characters"));
+        foreach (var (k, v) in env ?? []) if (HasNul(v)) errors.Add(new ConfigError($"env.{k}", "must not contain NUL characters"));
         if (errors.Count > 0) throw ApiProblem.Invalid(errors);
         return new ExecSpec(command!, cwd, env, stdin, timeout, 0, 0);
     }
+
+    private static bool HasNul(string s) => s.Contains('\0');
 }

@@ -15,6 +15,8 @@ public sealed class HostPaths(string home)
     public string Upper(string name) => Path.Combine(SandboxDir(name), "upper");
     public string Work(string name) => Path.Combine(SandboxDir(name), "work");
     public string Log(string name) => Path.Combine(SandboxDir(name), "container.log");
+    /// <summary>Where hive-init listens for the daemon (bound into the container, root-only).</summary>
+    public string InitDir(string name) => Path.Combine(SandboxDir(name), "init");
     /// <summary>Anchor directories of a sandbox's FUSE mounts (bound into the container).</summary>
     public string MountAnchors(string name) => Path.Combine(SandboxDir(name), "mnt");
 

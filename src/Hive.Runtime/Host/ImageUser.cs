@@ -14,6 +14,15 @@ public static class ImageUser
         return (uid, gid);
     }
 
+    /// <summary>The home directory /etc/passwd gives the uid, else "/" (what runc uses when HOME is unset).</summary>
+    public static string Home(int uid, string rootFs)
+    {
+        var id = uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var f in Entries(Path.Combine(rootFs, "etc/passwd")))
+            if (f.Length > 5 && f[2] == id && f[5].StartsWith('/')) return f[5];
+        return "/";
+    }
+
     private static (int Uid, int Gid) ResolveUser(string name, string rootFs)
     {
         foreach (var f in Entries(Path.Combine(rootFs, "etc/passwd")))

@@ -33,5 +33,18 @@ internal static partial class Libc
     /// <summary>This process's hard limit on open files (what a child of ours can be given at most).</summary>
     public static ulong OpenFilesHardLimit() => GetRlimit(RLIMIT_NOFILE, out var l) == 0 ? l.Hard : 1024;
 
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    private const int O_PATH = 0x200000, O_DIRECTORY = 0x10000, O_CLOEXEC = 0x80000;
+
+    /// <summary>A descriptor that names a directory without opening it for reading (O_PATH).</summary>
+    public static Microsoft.Win32.SafeHandles.SafeFileHandle OpenPath(string directory)
+    {
+        var fd = Open(directory, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) throw new IOException($"open {directory}: {LastError()}");
+        return new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+    }
+
     public static string LastError() => Marshal.GetLastPInvokeErrorMessage();
 }

@@ -34,9 +34,23 @@ public sealed class Runc(string stateRoot, string binary = "runc")
             throw new HostCommandException($"runc create {id} failed (exit {p.ExitCode}): {ReadFrom(logPath, offset)}");
     }
 
-    /// <summary>Lets a created container's init run.</summary>
-    public async Task StartAsync(string id, CancellationToken ct) =>
-        await Command.RunCheckedAsync(binary, Args("start", id), ct: ct);
+    /// <summary>
+    /// Lets a created container's init run. This is what `runc start` does, without a Go process start (a fifth
+    /// of creating a sandbox): the created init blocks writing one byte to the container's exec.fifo; reading
+    /// it releases the init and removing the fifo marks the container running. Without a fifo (another runtime,
+    /// another layout) `runc start` does it.
+    /// </summary>
+    public async Task StartAsync(string id, CancellationToken ct)
+    {
+        var fifo = Path.Combine(stateRoot, id, "exec.fifo");
+        if (!File.Exists(fifo))
+        {
+            await Command.RunCheckedAsync(binary, Args("start", id), ct: ct);
+            return;
+        }
+        await ExecFifo.ReleaseAsync(fifo, TimeSpan.FromSeconds(10), ct);
+        File.Delete(fifo);
+    }
 
     private static string ReadFrom(string path, long offset)
     {

@@ -8,8 +8,10 @@ namespace Hive.Runtime.Host;
 /// Runs sandboxes on this host: overlay root, network namespace, OCI bundle, runc. Every step is
 /// idempotent so that starting a half-created sandbox, or cleaning one after a crash, just works.
 /// </summary>
-public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup network)
+public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup network, SandboxInit init)
 {
+    public SandboxInit Init => init;
+
     public HostPaths Paths => paths;
     public NetworkSetup Network => network;
 
@@ -38,11 +40,20 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
                 if (!File.Exists(m.Source)) Directory.CreateDirectory(Path.Combine(rootFs, m.Destination.TrimStart('/')));
             foreach (var f in launch.Files) WriteRootFile(rootFs, f);
             var net = network.Addressing.For(launch.Slot);
-            await network.CreateAsync(net, ct);
+            await network.CreateLinksAsync(net, ct);
             var spec = BuildSpec(launch, net);
+            if (init.Binary is not null)
+            {
+                // Root-only: the daemon reaches hive-init's socket here, the agent (inside, another uid) cannot.
+                var control = paths.InitDir(name);
+                Directory.CreateDirectory(control);
+                File.SetUnixFileMode(control, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                spec = init.Wrap(spec, control);
+            }
             await File.WriteAllTextAsync(Path.Combine(paths.Bundle(name), "config.json"),
                 OciSpecBuilder.Build(spec).ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
-            await runc.CreateAsync(name, paths.Bundle(name), paths.Log(name), ct);
+            // Nothing in the container runs before start: its addresses and route are set while runc creates it.
+            await Task.WhenAll(runc.CreateAsync(name, paths.Bundle(name), paths.Log(name), ct), network.ConfigureInsideAsync(net, ct));
             if (beforeStart is not null) await beforeStart();
             await runc.StartAsync(name, ct);
         }
@@ -94,9 +105,12 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
         return dir;
     }
 
+    /// <summary>Through the sandbox's hive-init; a container started without it (by an older daemon, adopted) gets <c>runc exec</c>.</summary>
     public Task<ExecOutcome> ExecAsync(string name, ExecSpec spec,
         Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct) =>
-        ExecRunner.RunAsync(runc, name, spec, onOutput, ct);
+        Directory.Exists(paths.InitDir(name))
+            ? InitExec.RunAsync(Path.Combine(paths.InitDir(name), SandboxInit.SocketName), spec, onOutput, ct)
+            : ExecRunner.RunAsync(runc, name, spec, onOutput, ct);
 
     public Task UpdateResourcesAsync(string name, double cpus, int memoryMb, int pids, CancellationToken ct) =>
         runc.UpdateAsync(name, OciSpecBuilder.Resources(cpus, memoryMb, pids).ToJsonString(), ct);
@@ -181,6 +195,8 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
             if (i > 0) env[kv[..i]] = kv[(i + 1)..];
         }
         env["HIVE_SANDBOX"] = launch.Name;
+        // What runc would set for the image's user; set here because the container's process may be hive-init, as root.
+        if (!env.ContainsKey("HOME")) env["HOME"] = ImageUser.Home(uid, image.RootFs);
         foreach (var (k, v) in launch.Env) env[k] = v;
         var args = image.Entrypoint.Concat(image.Cmd).ToList();
         if (args.Count == 0) throw new InvalidOperationException($"image {image.Name} has neither Entrypoint nor Cmd");

@@ -12,6 +12,13 @@ public sealed class NetworkSetup(SlotAddressing addressing, string daemonTag)
 
     public async Task CreateAsync(SandboxNetwork n, CancellationToken ct)
     {
+        await CreateLinksAsync(n, ct);
+        await ConfigureInsideAsync(n, ct);
+    }
+
+    /// <summary>The namespace and the veth pair, addressed on the host's side: enough for a container to join the namespace.</summary>
+    public async Task CreateLinksAsync(SandboxNetwork n, CancellationToken ct)
+    {
         if (Exists(n)) await RemoveAsync(n, ct); // a half-created leftover of the same slot must not make creation fail
         var host = $"""
             netns add {n.Namespace}
@@ -20,6 +27,11 @@ public sealed class NetworkSetup(SlotAddressing addressing, string daemonTag)
             link set {n.HostVeth} up
             """;
         await Command.RunCheckedAsync("ip", ["-batch", "-"], host + "\n", ct);
+    }
+
+    /// <summary>Loopback, the sandbox's address and its default route, inside the namespace.</summary>
+    public async Task ConfigureInsideAsync(SandboxNetwork n, CancellationToken ct)
+    {
         var inside = $"""
             link set lo up
             addr add {n.SandboxAddress}/{SandboxNetwork.PrefixLength} dev eth0

@@ -19,6 +19,9 @@ public sealed record ContainerSpec
     public required double Cpus { get; init; }
     public required int MemoryMb { get; init; }
     public required int Pids { get; init; }
+    /// <summary>Capabilities of the container's process (bounding, effective and permitted); none by default.</summary>
+    public IReadOnlyList<string> Capabilities { get; init; } = [];
+
     /// <summary>The usual hard RLIMIT_NOFILE of Linux distributions.</summary>
     public const ulong DefaultOpenFilesHard = 524288;
 

@@ -43,8 +43,8 @@ public static class OciSpecBuilder
                 ["cwd"] = spec.Cwd,
                 ["capabilities"] = new JsonObject
                 {
-                    ["bounding"] = new JsonArray(), ["effective"] = new JsonArray(), ["inheritable"] = new JsonArray(),
-                    ["permitted"] = new JsonArray(), ["ambient"] = new JsonArray(),
+                    ["bounding"] = Strings(spec.Capabilities), ["effective"] = Strings(spec.Capabilities), ["inheritable"] = new JsonArray(),
+                    ["permitted"] = Strings(spec.Capabilities), ["ambient"] = new JsonArray(),
                 },
                 ["noNewPrivileges"] = true,
                 // The common Linux default (soft 1024, a high hard limit): programs that want more descriptors raise their own soft limit.

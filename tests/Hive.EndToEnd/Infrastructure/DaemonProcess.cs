@@ -35,7 +35,9 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     /// <param name="upstream">The daemon.json "upstream" object (JSON), pointing test names at loopback servers.</param>
     /// <param name="withBaseImage">Also give the daemon hive/base (curl, python3, git), built once into <see cref="SharedImageHome"/>.</param>
-    public static async Task<DaemonProcess> StartAsync(string? reuseHome = null, string? upstream = null, bool withBaseImage = false)
+    /// <param name="env">Extra environment of the daemon process (until <see cref="ProcessEnv"/> is changed).</param>
+    public static async Task<DaemonProcess> StartAsync(string? reuseHome = null, string? upstream = null, bool withBaseImage = false,
+        IReadOnlyDictionary<string, string>? env = null)
     {
         Prerequisites.Check();
         var home = reuseHome ?? Path.Combine(Path.GetTempPath(), $"hive-e2e-{Guid.NewGuid():N}"[..22]);
@@ -44,6 +46,7 @@ public sealed class DaemonProcess : IAsyncDisposable
         var subnet = reuseHome is not null && File.Exists(Path.Combine(home, "subnet")) ? File.ReadAllText(Path.Combine(home, "subnet")) : RandomSubnet();
         File.WriteAllText(Path.Combine(home, "subnet"), subnet);
         var d = new DaemonProcess(home, port, subnet) { _upstream = upstream ?? "{}" };
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) d.ProcessEnv[k] = v;
         d.WriteSettings();
         if (reuseHome is null)
         {
@@ -68,6 +71,9 @@ public sealed class DaemonProcess : IAsyncDisposable
     }
 
     public HiveConnection Connect() => new(new Uri(Url), Token);
+
+    /// <summary>Extra environment given to the daemon at its next launch.</summary>
+    public Dictionary<string, string> ProcessEnv { get; } = new();
 
     private string _upstream = "{}";
 
@@ -113,6 +119,7 @@ public sealed class DaemonProcess : IAsyncDisposable
         var psi = new ProcessStartInfo(Repo.Hive) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add("daemon");
         psi.Environment["HIVE_HOME"] = Home;
+        foreach (var (k, v) in ProcessEnv) psi.Environment[k] = v;
         _process = Process.Start(psi)!;
         var log = new StreamWriter(File.Open(Log, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };

@@ -1,0 +1,430 @@
+/*
+ * hive-init: PID 1 of every Hive sandbox, and the daemon's way to start commands in it.
+ *
+ *   hive-init --socket PATH --uid UID --gid GID -- COMMAND [ARG...]
+ *
+ * runc starts it as root with only CAP_SETUID, CAP_SETGID, CAP_SETPCAP and CAP_KILL, under the sandbox's
+ * seccomp filter and no_new_privs. It runs COMMAND (the image's entrypoint) as UID:GID, reaps orphans, passes
+ * termination signals on to COMMAND and exits with its status. Each connection to the socket (in a
+ * directory only root can enter: the daemon reaches it from the host, the agent not at all) runs one
+ * command: a forked session starts it as the requested user, without any capability, and relays its
+ * standard streams and exit status over the connection. Starting a command this way costs a fork and an
+ * exec instead of a `runc exec` (two Go process starts).
+ *
+ * This is C, not C#, for the reason libfuse's high-level API is avoided in the daemon: between fork and
+ * exec only async-signal-safe work is allowed, which a .NET runtime cannot promise, and an init that
+ * must fit every image (busybox, glibc, none) has to be one static binary with no runtime.
+ *
+ * Frames, both ways: 1 byte type, 4 bytes little-endian length, payload.
+ *   daemon -> init   'R' request: NUL-terminated strings uid, gid, cwd, argc, argv..., then KEY=VALUE env
+ *                    'I' standard input bytes     'E' end of standard input
+ *                    (closing the connection kills the command's process group)
+ *   init -> daemon   '1' stdout bytes   '2' stderr bytes   'X' exit: 4-byte little-endian status
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_REQUEST (4 << 20)
+#define MAX_STDIN_PENDING (1 << 20)
+#define CHUNK 65536
+
+extern char **environ;
+
+static void die(const char *what) {
+    fprintf(stderr, "hive-init: %s: %s\n", what, strerror(errno));
+    exit(125);
+}
+
+static int exit_status(int status) {
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* In a forked child, before exec: no capability survives, not even in the bounding set. */
+static int become(uid_t uid, gid_t gid) {
+    for (int cap = 0; cap < 64; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL) break;
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    if (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0) return -1;
+    /* Leaving uid 0 clears the capability sets already; staying uid 0 (an image whose user is root) must not keep ours. */
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct none[2] = {{0, 0, 0}, {0, 0, 0}};
+    return (int)syscall(SYS_capset, &header, none);
+}
+
+/* ---------- frames ---------- */
+
+static int write_all(int fd, const void *buf, size_t len) {
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len) {
+    char *p = buf;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n == 0) return -1;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int send_frame(int fd, char type, const void *payload, uint32_t len) {
+    unsigned char head[5] = {(unsigned char)type, len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, (len >> 24) & 0xff};
+    if (write_all(fd, head, 5) != 0) return -1;
+    return len == 0 ? 0 : write_all(fd, payload, len);
+}
+
+static int read_head(int fd, char *type, uint32_t *len) {
+    unsigned char head[5];
+    if (read_all(fd, head, 5) != 0) return -1;
+    *type = (char)head[0];
+    *len = head[1] | (head[2] << 8) | (head[3] << 16) | ((uint32_t)head[4] << 24);
+    return 0;
+}
+
+/* ---------- one command, in a session process ---------- */
+
+struct request {
+    uid_t uid;
+    gid_t gid;
+    char *cwd;
+    char **argv;
+    char **env;
+};
+
+static int parse_number(const char *s, long max, long *out) {
+    if (*s == '\0') return -1;
+    long v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') return -1;
+        v = v * 10 + (*s - '0');
+        if (v > max) return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Splits the request's NUL-terminated strings; the payload must end with a NUL. */
+static int parse_request(char *payload, uint32_t len, struct request *r) {
+    if (len == 0 || payload[len - 1] != '\0') return -1;
+    size_t count = 0;
+    for (uint32_t i = 0; i < len; i++) if (payload[i] == '\0') count++;
+    char **fields = calloc(count + 1, sizeof(char *));
+    if (fields == NULL) return -1;
+    char *p = payload;
+    for (size_t i = 0; i < count; i++) {
+        fields[i] = p;
+        p += strlen(p) + 1;
+    }
+    long uid, gid, argc;
+    if (count < 5 || parse_number(fields[0], 0x7fffffff, &uid) != 0 || parse_number(fields[1], 0x7fffffff, &gid) != 0 ||
+        parse_number(fields[3], (long)count, &argc) != 0 || argc < 1 || (size_t)argc > count - 4)
+        return -1;
+    r->uid = (uid_t)uid;
+    r->gid = (gid_t)gid;
+    r->cwd = fields[2];
+    size_t envc = count - 4 - (size_t)argc;
+    r->argv = calloc((size_t)argc + 1, sizeof(char *));
+    r->env = calloc(envc + 1, sizeof(char *));
+    if (r->argv == NULL || r->env == NULL) return -1;
+    for (long i = 0; i < argc; i++) r->argv[i] = fields[4 + i];
+    for (size_t i = 0; i < envc; i++) {
+        r->env[i] = fields[4 + argc + i];
+        if (strchr(r->env[i], '=') == NULL || r->env[i][0] == '=') return -1;
+    }
+    return 0;
+}
+
+/* The init's own environment (the sandbox's) with the request's variables on top. */
+static char **merge_env(char **overrides) {
+    size_t n = 0, m = 0;
+    while (environ[n]) n++;
+    while (overrides[m]) m++;
+    char **env = calloc(n + m + 1, sizeof(char *));
+    if (env == NULL) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t key = strcspn(environ[i], "=");
+        int replaced = 0;
+        for (size_t j = 0; j < m && !replaced; j++)
+            replaced = strncmp(overrides[j], environ[i], key + 1) == 0;
+        if (!replaced) env[k++] = environ[i];
+    }
+    for (size_t j = 0; j < m; j++) env[k++] = overrides[j];
+    return env;
+}
+
+enum stage { SETUP, CWD, EXEC };
+
+/* Runs in the forked command: never returns. A failure before the command runs is reported on the status pipe. */
+__attribute__((noreturn)) static void start_command(struct request *r, char **env, int in, int out, int err, int status_pipe) {
+    int stage = SETUP;
+    setsid();
+    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) goto fail;
+    if (become(r->uid, r->gid) != 0) goto fail;
+    stage = CWD;
+    if (r->cwd[0] != '\0' && chdir(r->cwd) != 0) goto fail;
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    environ = env; /* execvp searches the command's own PATH, as runc exec does */
+    stage = EXEC;
+    execvp(r->argv[0], r->argv);
+fail:;
+    int report[2] = {stage, errno};
+    (void)!write(status_pipe, report, sizeof report);
+    _exit(127);
+}
+
+__attribute__((noreturn)) static void session(int conn) {
+    char type;
+    uint32_t len;
+    if (read_head(conn, &type, &len) != 0 || type != 'R' || len > MAX_REQUEST) _exit(1);
+    char *payload = malloc(len + 1);
+    if (payload == NULL || read_all(conn, payload, len) != 0) _exit(1);
+    struct request r;
+    if (parse_request(payload, len, &r) != 0) {
+        const char msg[] = "hive-init: malformed request\n";
+        send_frame(conn, '2', msg, sizeof msg - 1);
+        int code = 125;
+        send_frame(conn, 'X', &code, 4);
+        _exit(1);
+    }
+    char **env = merge_env(r.env);
+    int in[2], out[2], err[2], st[2];
+    if (env == NULL || pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(st, O_CLOEXEC)) _exit(1);
+
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sigfd < 0) _exit(1);
+
+    pid_t child = fork();
+    if (child < 0) _exit(1);
+    if (child == 0) start_command(&r, env, in[0], out[1], err[1], st[1]);
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    close(st[1]);
+
+    int failure[2] = {0, 0};
+    if (read(st[0], failure, sizeof failure) == (ssize_t)sizeof failure) {
+        char msg[512];
+        int n = failure[0] == CWD ? snprintf(msg, sizeof msg, "hive-init: cannot enter %s: %s\n", r.cwd, strerror(failure[1]))
+              : failure[0] == EXEC ? snprintf(msg, sizeof msg, "hive-init: cannot run %s: %s\n", r.argv[0], strerror(failure[1]))
+              : snprintf(msg, sizeof msg, "hive-init: cannot set up the command: %s\n", strerror(failure[1]));
+        send_frame(conn, '2', msg, (uint32_t)(n < (int)sizeof msg ? n : (int)sizeof msg - 1));
+    } else {
+        failure[1] = 0;
+    }
+    close(st[0]);
+
+    int stdin_fd = in[1];
+    fcntl(stdin_fd, F_SETFL, O_NONBLOCK);
+    char *pending = malloc(MAX_STDIN_PENDING);
+    size_t pending_len = 0;
+    int stdin_ended = 0, out_open = 1, err_open = 1, exited = 0, status = 0;
+    char *buf = malloc(CHUNK);
+    if (pending == NULL || buf == NULL) _exit(1);
+
+    while (out_open || err_open || !exited) {
+        struct pollfd fds[5];
+        int nfds = 0, i_conn = -1, i_out = -1, i_err = -1, i_in = -1, i_sig;
+        /* Stop reading the connection while a megabyte of input waits for the command. */
+        if (pending_len < MAX_STDIN_PENDING - CHUNK) { i_conn = nfds; fds[nfds++] = (struct pollfd){conn, POLLIN, 0}; }
+        else { i_conn = nfds; fds[nfds++] = (struct pollfd){conn, POLLRDHUP, 0}; }
+        if (out_open) { i_out = nfds; fds[nfds++] = (struct pollfd){out[0], POLLIN, 0}; }
+        if (err_open) { i_err = nfds; fds[nfds++] = (struct pollfd){err[0], POLLIN, 0}; }
+        if (stdin_fd >= 0 && pending_len > 0) { i_in = nfds; fds[nfds++] = (struct pollfd){stdin_fd, POLLOUT, 0}; }
+        i_sig = nfds;
+        fds[nfds++] = (struct pollfd){sigfd, POLLIN, 0};
+        if (poll(fds, (nfds_t)nfds, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (fds[i_conn].revents & (POLLIN | POLLHUP | POLLERR | POLLRDHUP)) {
+            if (!(fds[i_conn].events & POLLIN) || read_head(conn, &type, &len) != 0 || len > MAX_STDIN_PENDING) break;
+            if (type == 'I') {
+                if (len > MAX_STDIN_PENDING - pending_len || read_all(conn, pending + pending_len, len) != 0) break;
+                if (stdin_fd >= 0) pending_len += len;
+            } else if (type == 'E') {
+                stdin_ended = 1;
+            } else {
+                break;
+            }
+        }
+        if (i_in >= 0 && (fds[i_in].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            ssize_t n = write(stdin_fd, pending, pending_len);
+            if (n > 0) {
+                memmove(pending, pending + n, pending_len - (size_t)n);
+                pending_len -= (size_t)n;
+            } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                /* The command closed its input: drop the rest, as a pipe would. */
+                close(stdin_fd);
+                stdin_fd = -1;
+                pending_len = 0;
+            }
+        }
+        if (stdin_fd >= 0 && stdin_ended && pending_len == 0) {
+            close(stdin_fd);
+            stdin_fd = -1;
+        }
+        int *open_flags[2] = {&out_open, &err_open};
+        int idx[2] = {i_out, i_err}, pipes[2] = {out[0], err[0]};
+        for (int s = 0; s < 2; s++) {
+            if (idx[s] < 0 || !(fds[idx[s]].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t n = read(pipes[s], buf, CHUNK);
+            if (n > 0) {
+                if (send_frame(conn, s == 0 ? '1' : '2', buf, (uint32_t)n) != 0) goto abandon;
+            } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+                *open_flags[s] = 0;
+                close(pipes[s]);
+            }
+        }
+        if (fds[i_sig].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {}
+            int ws;
+            if (!exited && waitpid(child, &ws, WNOHANG) == child) {
+                exited = 1;
+                status = exit_status(ws);
+                /* As a shell reports them: 127 not found, 126 found but not runnable. */
+                if (failure[1] != 0) status = failure[0] == EXEC && failure[1] == ENOENT ? 127 : 126;
+            }
+        }
+    }
+    if (out_open || err_open || !exited) goto abandon;
+    send_frame(conn, 'X', &status, 4);
+    _exit(0);
+abandon:
+    /* The daemon hung up (timeout, cancelled request, restart): the command goes with it. */
+    kill(-child, SIGKILL);
+    kill(child, SIGKILL);
+    _exit(1);
+}
+
+/* ---------- PID 1 ---------- */
+
+static int listen_on(const char *path) {
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof addr.sun_path) {
+        errno = ENAMETOOLONG;
+        die("socket path");
+    }
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) die("socket");
+    unlink(path);
+    mode_t old = umask(0077);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0) die("bind");
+    umask(old);
+    if (listen(fd, 128) != 0) die("listen");
+    return fd;
+}
+
+static void usage(void) {
+    fprintf(stderr, "usage: hive-init --socket PATH --uid UID --gid GID -- COMMAND [ARG...]\n");
+    exit(125);
+}
+
+int main(int argc, char **argv) {
+    const char *socket_path = NULL;
+    long uid = -1, gid = -1;
+    int i = 1;
+    for (; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) { i++; break; }
+        if (i + 1 >= argc) usage();
+        if (strcmp(argv[i], "--socket") == 0) socket_path = argv[++i];
+        else if (strcmp(argv[i], "--uid") == 0) { if (parse_number(argv[++i], 0x7fffffff, &uid) != 0) usage(); }
+        else if (strcmp(argv[i], "--gid") == 0) { if (parse_number(argv[++i], 0x7fffffff, &gid) != 0) usage(); }
+        else usage();
+    }
+    if (socket_path == NULL || uid < 0 || gid < 0 || i >= argc) usage();
+    char **command = argv + i;
+
+    sigset_t handled, previous;
+    sigemptyset(&handled);
+    int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+    for (size_t s = 0; s < sizeof forwarded / sizeof forwarded[0]; s++) sigaddset(&handled, forwarded[s]);
+    sigaddset(&handled, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &handled, &previous);
+    signal(SIGPIPE, SIG_IGN);
+    int sigfd = signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sigfd < 0) die("signalfd");
+    int listener = listen_on(socket_path);
+
+    pid_t main_pid = fork();
+    if (main_pid < 0) die("fork");
+    if (main_pid == 0) {
+        setsid();
+        sigprocmask(SIG_SETMASK, &previous, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        if (become((uid_t)uid, (gid_t)gid) != 0) die("set user");
+        execvp(command[0], command);
+        fprintf(stderr, "hive-init: cannot run %s: %s\n", command[0], strerror(errno));
+        _exit(127);
+    }
+
+    for (;;) {
+        struct pollfd fds[2] = {{listener, POLLIN, 0}, {sigfd, POLLIN, 0}};
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            die("poll");
+        }
+        if (fds[0].revents & POLLIN) {
+            int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+            if (conn >= 0) {
+                pid_t s = fork();
+                if (s == 0) {
+                    close(listener);
+                    close(sigfd);
+                    session(conn);
+                }
+                close(conn);
+            }
+        }
+        if (fds[1].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
+                if (si.ssi_signo != SIGCHLD) kill(main_pid, (int)si.ssi_signo);
+            int ws;
+            pid_t p;
+            while ((p = waitpid(-1, &ws, WNOHANG)) > 0)
+                if (p == main_pid) return exit_status(ws);
+        }
+    }
+}
