@@ -34,9 +34,16 @@ internal static partial class Libc
     public static ulong OpenFilesHardLimit() => GetRlimit(RLIMIT_NOFILE, out var l) == 0 ? l.Hard : 1024;
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
+    public static partial int Open(string path, int flags);
 
-    private const int O_PATH = 0x200000, O_DIRECTORY = 0x10000, O_CLOEXEC = 0x80000;
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    public static unsafe partial nint Read(int fd, byte* buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    public static partial int Close(int fd);
+
+    public const int O_RDONLY = 0, O_NONBLOCK = 0x800, O_PATH = 0x200000, O_DIRECTORY = 0x10000, O_CLOEXEC = 0x80000;
+    public const int EINTR = 4, EAGAIN = 11;
 
     /// <summary>A descriptor that names a directory without opening it for reading (O_PATH).</summary>
     public static Microsoft.Win32.SafeHandles.SafeFileHandle OpenPath(string directory)
