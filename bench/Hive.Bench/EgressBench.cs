@@ -44,13 +44,21 @@ public static class EgressBench
             // Warm both paths up first (JIT tiering, TLS session caches, pools): the figures are for a proxy in steady state.
             await Wrk.RunAsync($"https://api.example.test:{port}/echo", 64, 3, netns: netns);
             await Wrk.RunAsync($"https://127.0.0.1:{port}/echo", 64, 3, host: host);
+            var upstreamCpu = Cpu(Environment.ProcessId);
             var direct64 = await Wrk.RunAsync($"https://127.0.0.1:{port}/echo", 64, seconds, host: host);
+            upstreamCpu = Cpu(Environment.ProcessId) - upstreamCpu;
+            var daemonCpu = Cpu(daemon.Pid);
             var hive64 = await Wrk.RunAsync($"https://api.example.test:{port}/echo", 64, seconds, netns: netns);
+            daemonCpu = Cpu(daemon.Pid) - daemonCpu;
             var mitm64 = await Wrk.RunAsync($"https://127.0.0.1:{mitmPort}/echo", 64, seconds, host: host);
             Row("keep-alive req/s, 64 connections", hive64.RequestsPerSecond, direct64.RequestsPerSecond, mitm64.RequestsPerSecond, "req/s");
             Check("  Hive / direct", hive64.RequestsPerSecond / direct64.RequestsPerSecond, ">= 0.50", hive64.RequestsPerSecond / direct64.RequestsPerSecond >= 0.5);
             Check("  Hive / mitmproxy", hive64.RequestsPerSecond / mitm64.RequestsPerSecond, ">= 20", hive64.RequestsPerSecond / mitm64.RequestsPerSecond >= 20);
             Console.WriteLine($"  p99 latency at 64 connections: direct {direct64.P99Ms:F2} ms, Hive {hive64.P99Ms:F2} ms, mitmproxy {mitm64.P99Ms:F2} ms");
+            // CPU time per request moves far less with the machine's load than req/s does: the figure to compare builds by.
+            var proxyUs = daemonCpu.TotalMicroseconds / (hive64.RequestsPerSecond * seconds);
+            var upstreamUs = upstreamCpu.TotalMicroseconds / (direct64.RequestsPerSecond * seconds);
+            Console.WriteLine($"  CPU per request: Hive daemon {proxyUs:F1} us, upstream server (direct run) {upstreamUs:F1} us, ratio {proxyUs / upstreamUs:F2}");
 
             var direct1 = await Wrk.RunAsync($"https://127.0.0.1:{port}/echo", 1, seconds, host: host);
             var hive1 = await Wrk.RunAsync($"https://api.example.test:{port}/echo", 1, seconds, netns: netns);
@@ -112,6 +120,13 @@ public static class EgressBench
 
     private static void Check(string what, double value, string target, bool ok) =>
         Console.WriteLine($"{what,-40} {value,10:F2}   target {target}   {(ok ? "ok" : "MISSED")}");
+
+    /// <summary>User + system CPU time the process has used so far (the bench process hosts the upstream).</summary>
+    private static TimeSpan Cpu(int pid)
+    {
+        using var p = Process.GetProcessById(pid);
+        return p.TotalProcessorTime;
+    }
 
     private static double Rss(int pid) =>
         File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:")).Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024).First();
