@@ -14,7 +14,7 @@ namespace Hive.Bench;
 /// </summary>
 public static class EgressBench
 {
-    public static async Task RunAsync(int seconds)
+    public static async Task RunAsync(int seconds, int warmup)
     {
         await using var upstream = await TestUpstream.StartAsync();
         var caFile = Path.Combine(Path.GetTempPath(), $"hive-bench-ca-{Guid.NewGuid():N}.pem");
@@ -39,16 +39,24 @@ public static class EgressBench
         Console.CancelKeyPress += (_, _) => mitm.Kill();
         try
         {
-            Console.WriteLine($"egress: {seconds} s per run, upstream https on 127.0.0.1:{port}, sandbox sees api.example.test as {synthetic}");
+            Console.WriteLine($"egress: {seconds} s per run after {warmup} s of warm-up, upstream https on 127.0.0.1:{port}, sandbox sees api.example.test as {synthetic}");
             await Task.Delay(1500);
             // Warm both paths up first (JIT tiering, TLS session caches, pools): the figures are for a proxy in steady state.
-            await Wrk.RunAsync($"https://api.example.test:{port}/echo", 64, 3, netns: netns);
-            await Wrk.RunAsync($"https://127.0.0.1:{port}/echo", 64, 3, host: host);
+            await Wrk.RunAsync($"https://api.example.test:{port}/echo", 64, warmup, netns: netns);
+            await Wrk.RunAsync($"https://127.0.0.1:{port}/echo", 64, warmup, host: host);
             var upstreamCpu = Cpu(Environment.ProcessId);
             var direct64 = await Wrk.RunAsync($"https://127.0.0.1:{port}/echo", 64, seconds, host: host);
             upstreamCpu = Cpu(Environment.ProcessId) - upstreamCpu;
             var daemonCpu = Cpu(daemon.Pid);
+            // HIVE_BENCH_PROFILE='perf record -g -p {pid} -o FILE -- sleep {seconds}': a profiler attached to the daemon for
+            // this run ({seconds} is one less than the run, so it ends inside it). Set DOTNET_PerfMapEnabled=1 and
+            // DOTNET_EnableWriteXorExecute=0 in the environment for perf to name JIT-compiled methods.
+            var profile = Environment.GetEnvironmentVariable("HIVE_BENCH_PROFILE") is { Length: > 0 } command
+                ? Proc.RunAsync("bash", ["-c", command.Replace("{pid}", daemon.Pid.ToString(CultureInfo.InvariantCulture)).Replace("{seconds}", $"{seconds - 1}")],
+                    timeout: TimeSpan.FromSeconds(seconds + 60))
+                : null;
             var hive64 = await Wrk.RunAsync($"https://api.example.test:{port}/echo", 64, seconds, netns: netns);
+            if (profile is not null) Console.WriteLine((await profile).Stdout);
             daemonCpu = Cpu(daemon.Pid) - daemonCpu;
             var mitm64 = await Wrk.RunAsync($"https://127.0.0.1:{mitmPort}/echo", 64, seconds, host: host);
             Row("keep-alive req/s, 64 connections", hive64.RequestsPerSecond, direct64.RequestsPerSecond, mitm64.RequestsPerSecond, "req/s");
