@@ -42,6 +42,8 @@ public static class EgressBench
             Console.WriteLine($"egress: {seconds} s per run after {warmup} s of warm-up, upstream https on 127.0.0.1:{port}, sandbox sees api.example.test as {synthetic}");
             await Task.Delay(1500);
             // Warm both paths up first (JIT tiering, TLS session caches, pools): the figures are for a proxy in steady state.
+            // 15 s by default: after 3 s under load the daemon still spent a fifth of its CPU samples in the tiering JIT
+            // thread (4.7% after 15 s, `perf record`, 2026-11-22), which no long-running daemon pays per request.
             await Wrk.RunAsync($"https://api.example.test:{port}/echo", 64, warmup, netns: netns);
             await Wrk.RunAsync($"https://127.0.0.1:{port}/echo", 64, warmup, host: host);
             var upstreamCpu = Cpu(Environment.ProcessId);
