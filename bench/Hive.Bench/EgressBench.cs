@@ -14,7 +14,7 @@ namespace Hive.Bench;
 /// </summary>
 public static class EgressBench
 {
-    public static async Task RunAsync(int seconds)
+    public static async Task RunAsync(int seconds, int warmup)
     {
         await using var upstream = await TestUpstream.StartAsync();
         var caFile = Path.Combine(Path.GetTempPath(), $"hive-bench-ca-{Guid.NewGuid():N}.pem");
@@ -39,18 +39,36 @@ public static class EgressBench
         Console.CancelKeyPress += (_, _) => mitm.Kill();
         try
         {
-            Console.WriteLine($"egress: {seconds} s per run, upstream https on 127.0.0.1:{port}, sandbox sees api.example.test as {synthetic}");
+            Console.WriteLine($"egress: {seconds} s per run after {warmup} s of warm-up, upstream https on 127.0.0.1:{port}, sandbox sees api.example.test as {synthetic}");
             await Task.Delay(1500);
             // Warm both paths up first (JIT tiering, TLS session caches, pools): the figures are for a proxy in steady state.
-            await Wrk.RunAsync($"https://api.example.test:{port}/echo", 64, 3, netns: netns);
-            await Wrk.RunAsync($"https://127.0.0.1:{port}/echo", 64, 3, host: host);
+            // 15 s by default: after 3 s under load the daemon still spent a fifth of its CPU samples in the tiering JIT
+            // thread (4.7% after 15 s, `perf record`, 2026-11-22), which no long-running daemon pays per request.
+            await Wrk.RunAsync($"https://api.example.test:{port}/echo", 64, warmup, netns: netns);
+            await Wrk.RunAsync($"https://127.0.0.1:{port}/echo", 64, warmup, host: host);
+            var upstreamCpu = Cpu(Environment.ProcessId);
             var direct64 = await Wrk.RunAsync($"https://127.0.0.1:{port}/echo", 64, seconds, host: host);
+            upstreamCpu = Cpu(Environment.ProcessId) - upstreamCpu;
+            var daemonCpu = Cpu(daemon.Pid);
+            // HIVE_BENCH_PROFILE='perf record -g -p {pid} -o FILE -- sleep {seconds}': a profiler attached to the daemon for
+            // this run ({seconds} is one less than the run, so it ends inside it). Set DOTNET_PerfMapEnabled=1 and
+            // DOTNET_EnableWriteXorExecute=0 in the environment for perf to name JIT-compiled methods.
+            var profile = Environment.GetEnvironmentVariable("HIVE_BENCH_PROFILE") is { Length: > 0 } command
+                ? Proc.RunAsync("bash", ["-c", command.Replace("{pid}", daemon.Pid.ToString(CultureInfo.InvariantCulture)).Replace("{seconds}", $"{seconds - 1}")],
+                    timeout: TimeSpan.FromSeconds(seconds + 60))
+                : null;
             var hive64 = await Wrk.RunAsync($"https://api.example.test:{port}/echo", 64, seconds, netns: netns);
+            if (profile is not null) Console.WriteLine((await profile).Stdout);
+            daemonCpu = Cpu(daemon.Pid) - daemonCpu;
             var mitm64 = await Wrk.RunAsync($"https://127.0.0.1:{mitmPort}/echo", 64, seconds, host: host);
             Row("keep-alive req/s, 64 connections", hive64.RequestsPerSecond, direct64.RequestsPerSecond, mitm64.RequestsPerSecond, "req/s");
             Check("  Hive / direct", hive64.RequestsPerSecond / direct64.RequestsPerSecond, ">= 0.50", hive64.RequestsPerSecond / direct64.RequestsPerSecond >= 0.5);
             Check("  Hive / mitmproxy", hive64.RequestsPerSecond / mitm64.RequestsPerSecond, ">= 20", hive64.RequestsPerSecond / mitm64.RequestsPerSecond >= 20);
             Console.WriteLine($"  p99 latency at 64 connections: direct {direct64.P99Ms:F2} ms, Hive {hive64.P99Ms:F2} ms, mitmproxy {mitm64.P99Ms:F2} ms");
+            // CPU time per request moves far less with the machine's load than req/s does: the figure to compare builds by.
+            var proxyUs = daemonCpu.TotalMicroseconds / (hive64.RequestsPerSecond * seconds);
+            var upstreamUs = upstreamCpu.TotalMicroseconds / (direct64.RequestsPerSecond * seconds);
+            Console.WriteLine($"  CPU per request: Hive daemon {proxyUs:F1} us, upstream server (direct run) {upstreamUs:F1} us, ratio {proxyUs / upstreamUs:F2}");
 
             var direct1 = await Wrk.RunAsync($"https://127.0.0.1:{port}/echo", 1, seconds, host: host);
             var hive1 = await Wrk.RunAsync($"https://api.example.test:{port}/echo", 1, seconds, netns: netns);
@@ -112,6 +130,13 @@ public static class EgressBench
 
     private static void Check(string what, double value, string target, bool ok) =>
         Console.WriteLine($"{what,-40} {value,10:F2}   target {target}   {(ok ? "ok" : "MISSED")}");
+
+    /// <summary>User + system CPU time the process has used so far (the bench process hosts the upstream).</summary>
+    private static TimeSpan Cpu(int pid)
+    {
+        using var p = Process.GetProcessById(pid);
+        return p.TotalProcessorTime;
+    }
 
     private static double Rss(int pid) =>
         File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:")).Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024).First();

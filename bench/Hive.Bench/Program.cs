@@ -4,7 +4,7 @@ using Hive.EndToEnd.Infrastructure;
 using HiveClient;
 
 // Sandbox benchmarks of issue 2, each printed as a ratio to a baseline measured in the same run.
-// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|secrets|files|mcp --runs 30 --sandboxes 20 --seconds 10 --file-runs 5 --only all|seq|small|git"]
+// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|secrets|files|mcp --runs 30 --sandboxes 20 --seconds 10 --warmup 15 --file-runs 5 --only all|seq|small|git"]
 var runs = ArgValue("--runs", 30);
 var sandboxes = ArgValue("--sandboxes", 20);
 var suite = Array.IndexOf(args, "--suite") is var si and >= 0 && si + 1 < args.Length ? args[si + 1] : "all";
@@ -36,7 +36,7 @@ if (suite == "files")
 }
 if (suite == "egress")
 {
-    await EgressBench.RunAsync(ArgValue("--seconds", 10));
+    await EgressBench.RunAsync(ArgValue("--seconds", 10), ArgValue("--warmup", 15));
     return 0;
 }
 
@@ -97,7 +97,7 @@ Console.WriteLine($"{$"daemon RSS with {sandboxes} sandboxes",-34} {loaded,8:F1}
 foreach (var s in running) await s.DeleteAsync();
 if (suite == "all")
 {
-    await EgressBench.RunAsync(ArgValue("--seconds", 10));
+    await EgressBench.RunAsync(ArgValue("--seconds", 10), ArgValue("--warmup", 15));
     await SecretBench.RunAsync(ArgValue("--seconds", 5));
     await FilesBench.RunAsync(ArgValue("--file-runs", 5), only);
     await McpBench.RunAsync(ArgValue("--runs", 30) * 3);

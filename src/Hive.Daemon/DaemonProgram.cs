@@ -120,7 +120,7 @@ public static class DaemonProgram
     private sealed class EventSink(EventBus bus) : IEgressEventSink
     {
         // The proxy and DNS do not wait for the commit: their events are durable within milliseconds.
-        public long Append(string sandbox, string type, System.Text.Json.Nodes.JsonObject data) => bus.Enqueue(sandbox, type, data).Id;
+        public long Append(string sandbox, string type, string data) => bus.EnqueueJson(sandbox, type, data).Id;
     }
 
     private static async Task ExpireLoopAsync(SandboxManager manager, ILogger log, CancellationToken ct)

@@ -9,5 +9,6 @@ public sealed record EgressOptions(
 /// <summary>Where egress events go: the daemon's store. Returns the stored event's id.</summary>
 public interface IEgressEventSink
 {
-    long Append(string sandbox, string type, System.Text.Json.Nodes.JsonObject data);
+    /// <param name="data">The event's data object as JSON text (see <see cref="Hive.Core.Events.EventJson"/>).</param>
+    long Append(string sandbox, string type, string data);
 }

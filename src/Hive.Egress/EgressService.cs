@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Hive.Egress.Dns;
 using Hive.Egress.Proxy;
@@ -9,6 +10,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Hive.Egress;
@@ -54,11 +56,13 @@ public sealed class EgressService : IAsyncDisposable
             ConnectCallback = async (context, token) =>
                 new System.Net.Sockets.NetworkStream(await dialer.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, token), ownsSocket: true),
             SslOptions = new System.Net.Security.SslClientAuthenticationOptions { RemoteCertificateValidationCallback = UpstreamTrust.Create(options.CaBundle) },
+            // A transparent proxy adds no trace context of its own (traceparent…); the sandbox's own headers pass as sent.
+            ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator(),
         });
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggers);
+        builder.Services.AddSingleton<ILoggerFactory>(new WithoutRequestLogging(loggers));
         builder.Services.AddHttpForwarder();
         var log = loggers.CreateLogger("hive.egress");
         var middleware = new EgressConnectionMiddleware(registry, ca, dialer, events, log);
@@ -87,6 +91,21 @@ public sealed class EgressService : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         service.ProxyPort = new Uri(address.Replace("0.0.0.0", "127.0.0.1")).Port;
         return service;
+    }
+
+    /// <summary>
+    /// The daemon's loggers minus ASP.NET Core's per-request log: while that logger is enabled at any level, hosting
+    /// starts an Activity for every request (and its context flows into the forwarded request), which costs the proxy
+    /// allocations and CPU on every request for a log line nobody reads.
+    /// </summary>
+    private sealed class WithoutRequestLogging(ILoggerFactory inner) : ILoggerFactory
+    {
+        public ILogger CreateLogger(string categoryName) =>
+            categoryName == "Microsoft.AspNetCore.Hosting.Diagnostics" ? NullLogger.Instance : inner.CreateLogger(categoryName);
+
+        public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+        public void Dispose() { } // the daemon's factory, disposed by the daemon
     }
 
     public async ValueTask DisposeAsync()

@@ -30,6 +30,24 @@ public sealed class EgressTrafficTests(EgressDaemon fx)
     }
 
     [Fact]
+    public async Task The_proxy_adds_no_trace_context_and_passes_the_sandboxs_own_unchanged()
+    {
+        await fx.RulesAsync("""[{ "access": "allow", "host": "api.example.test" }]""");
+        foreach (var http in new[] { "--http1.1", "--http2" })
+        {
+            var plain = EgressDaemon.Json((await fx.ShAsync($"curl -sS -m 10 {http} https://api.example.test:$HTTPS/echo")).Stdout);
+            Assert.Equal($"api.example.test:{fx.Upstream.HttpsPort}", (string?)plain["headers"]!["host"]); // the connection's authority
+            Assert.Null(plain["headers"]!["traceparent"]);
+            Assert.Null(plain["headers"]!["tracestate"]);
+            Assert.Null(plain["headers"]!["request-id"]);
+
+            const string own = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+            var traced = EgressDaemon.Json((await fx.ShAsync($"curl -sS -m 10 {http} -H 'traceparent: {own}' https://api.example.test:$HTTPS/echo")).Stdout);
+            Assert.Equal(own, (string?)traced["headers"]!["traceparent"]);
+        }
+    }
+
+    [Fact]
     public async Task Http2_websocket_and_python_urllib_work_through_the_proxy()
     {
         await fx.RulesAsync("""[{ "access": "allow", "host": "api.example.test" }]""");

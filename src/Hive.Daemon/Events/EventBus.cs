@@ -42,14 +42,20 @@ public sealed class EventBus : IDisposable
     /// <summary>Appends and waits until the event is stored and published.</summary>
     public StoredEvent Append(string sandbox, string type, JsonObject? data = null)
     {
-        var (e, committed) = Add(sandbox, type, data);
+        var (e, committed) = Add(sandbox, type, (data ?? []).ToJsonString());
         _hurry.Set();
         committed.Wait();
         return e;
     }
 
     /// <summary>Appends without waiting for the commit; the id is final at once.</summary>
-    public StoredEvent Enqueue(string sandbox, string type, JsonObject? data = null) => Add(sandbox, type, data).Event;
+    public StoredEvent Enqueue(string sandbox, string type, JsonObject? data = null) => Add(sandbox, type, (data ?? []).ToJsonString()).Event;
+
+    /// <summary>
+    /// <see cref="Enqueue"/> for a data object already written as JSON text (hot paths build it with
+    /// <see cref="Hive.Core.Events.EventJson"/> instead of a JsonObject).
+    /// </summary>
+    public StoredEvent EnqueueJson(string sandbox, string type, string data) => Add(sandbox, type, data).Event;
 
     public IReadOnlyList<StoredEvent> Read(string? sandbox, long after, int limit)
     {
@@ -77,9 +83,8 @@ public sealed class EventBus : IDisposable
         return s;
     }
 
-    private (StoredEvent Event, Task Committed) Add(string sandbox, string type, JsonObject? data)
+    private (StoredEvent Event, Task Committed) Add(string sandbox, string type, string json)
     {
-        var json = (data ?? []).ToJsonString();
         lock (_queueGate)
         {
             var e = new StoredEvent(++_lastId, DateTimeOffset.UtcNow, sandbox, type, json);

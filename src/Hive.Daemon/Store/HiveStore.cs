@@ -1,6 +1,7 @@
 using System.Globalization;
 using Hive.Core.Config;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Hive.Daemon.Store;
 
@@ -16,7 +17,7 @@ public sealed partial class HiveStore : IDisposable
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly Lock _writeLock = new();
-    private SqliteCommand? _insertEvent; // prepared once: batches are often a single event
+    private sqlite3_stmt? _insertEvent; // prepared once on the writer connection: batches are often a single event
 
     public HiveStore(string path)
     {
@@ -117,17 +118,21 @@ public sealed partial class HiveStore : IDisposable
         lock (_writeLock)
         {
             using var tx = _writer.BeginTransaction();
-            var cmd = _insertEvent ??= Command("INSERT INTO events(id, ts, sandbox, type, data) VALUES ($i, $t, $s, $y, $d)", tx,
-                ("$i", 0L), ("$t", ""), ("$s", ""), ("$y", ""), ("$d", ""));
-            cmd.Transaction = tx;
+            // Bound straight through SQLite's C API (same connection, so inside the transaction): the ADO.NET command
+            // allocates binders, a reader and boxed values per row, and the proxy writes two rows per request.
+            var insert = _insertEvent ??= Prepare("INSERT INTO events(id, ts, sandbox, type, data) VALUES (?1, ?2, ?3, ?4, ?5)");
+            Span<byte> ts = stackalloc byte[48];
             foreach (var e in batch)
             {
-                cmd.Parameters["$i"].Value = e.Id;
-                cmd.Parameters["$t"].Value = e.Ts.ToString("O", CultureInfo.InvariantCulture);
-                cmd.Parameters["$s"].Value = e.Sandbox;
-                cmd.Parameters["$y"].Value = e.Type;
-                cmd.Parameters["$d"].Value = e.Data;
-                cmd.ExecuteNonQuery();
+                if (!e.Ts.TryFormat(ts, out var tsLength, "O", CultureInfo.InvariantCulture)) throw new InvalidOperationException($"event {e.Id}: timestamp does not format");
+                Check(raw.sqlite3_bind_int64(insert, 1, e.Id));
+                Check(raw.sqlite3_bind_text(insert, 2, ts[..tsLength]));
+                Check(raw.sqlite3_bind_text16(insert, 3, e.Sandbox));
+                Check(raw.sqlite3_bind_text16(insert, 4, e.Type));
+                Check(raw.sqlite3_bind_text16(insert, 5, e.Data));
+                var rc = raw.sqlite3_step(insert);
+                raw.sqlite3_reset(insert);
+                if (rc != raw.SQLITE_DONE) Check(rc);
                 if (e.Type.StartsWith("secret.", StringComparison.Ordinal)) InsertActivity(tx, e);
             }
             tx.Commit();
@@ -178,6 +183,17 @@ public sealed partial class HiveStore : IDisposable
         using var cmd = _writer.CreateCommand();
         cmd.CommandText = sql;
         cmd.ExecuteNonQuery();
+    }
+
+    private sqlite3_stmt Prepare(string sql)
+    {
+        Check(raw.sqlite3_prepare_v2(_writer.Handle, sql, out var stmt));
+        return stmt;
+    }
+
+    private void Check(int rc)
+    {
+        if (rc != raw.SQLITE_OK) throw new SqliteException($"SQLite Error {rc}: '{raw.sqlite3_errmsg(_writer.Handle).utf8_to_string()}'.", rc);
     }
 
     private SqliteCommand Command(string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)

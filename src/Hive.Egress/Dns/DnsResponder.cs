@@ -1,5 +1,5 @@
-using System.Text.Json.Nodes;
 using Hive.Core.Egress;
+using Hive.Core.Events;
 
 namespace Hive.Egress.Dns;
 
@@ -36,9 +36,24 @@ public sealed class DnsResponder(IEgressEventSink events)
             length = DnsMessage.WriteResponse(response, query, q, DnsMessage.RcodeNoError, []);
             answer = "allowed";
         }
-        var data = new JsonObject { ["name"] = q.Name, ["qtype"] = DnsMessage.TypeName(q.Type), ["answer"] = answer };
-        if (answer == "allowed" && q.Type == DnsMessage.TypeA) data["address"] = $"{address[0]}.{address[1]}.{address[2]}.{address[3]}";
-        events.Append(sandbox.Name, "dns.query", data);
+        events.Append(sandbox.Name, "dns.query", QueryData(q.Name, DnsMessage.TypeName(q.Type), answer,
+            answer == "allowed" && q.Type == DnsMessage.TypeA ? address : default));
         return length;
+    }
+
+    /// <summary>The dns.query data object; <paramref name="address"/> is the A answer, empty for none.</summary>
+    public static string QueryData(string name, string qtype, string answer, ReadOnlySpan<byte> address)
+    {
+        var w = EventJson.Begin();
+        w.WriteString("name", name);
+        w.WriteString("qtype", qtype);
+        w.WriteString("answer", answer);
+        if (!address.IsEmpty)
+        {
+            Span<char> text = stackalloc char[15];
+            text.TryWrite(System.Globalization.CultureInfo.InvariantCulture, $"{address[0]}.{address[1]}.{address[2]}.{address[3]}", out var n);
+            w.WriteString("address", text[..n]);
+        }
+        return EventJson.End(w);
     }
 }

@@ -23,7 +23,9 @@ public sealed class EgressConnectionMiddleware(EgressRegistry registry, Certific
 {
     public const string ItemKey = "hive.egress";
     private static readonly byte[] AccessDeniedAlert = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31]; // fatal access_denied(49)
-    private static readonly SslApplicationProtocol[] HttpProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
+    private static readonly List<SslApplicationProtocol> Http2And11 = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11];
+    private static readonly List<SslApplicationProtocol> Http2Only = [SslApplicationProtocol.Http2];
+    private static readonly List<SslApplicationProtocol> Http11Only = [SslApplicationProtocol.Http11];
 
     private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(15);
 
@@ -83,8 +85,8 @@ public sealed class EgressConnectionMiddleware(EgressRegistry registry, Certific
             await c.Transport.Output.CompleteAsync();
             return;
         }
-        var speaksHttp = hello.Alpn.Count == 0 || hello.Alpn.Any(p => p is "h2" or "http/1.1");
-        if (!speaksHttp)
+        var offered = HttpProtocolsOffered(hello.Alpn);
+        if (offered is null)
         {
             // Not HTTP inside TLS (a database, IMAPS…): pass it through if a host/port rule allows it.
             await TunnelAsync(c, conn, "TLS");
@@ -94,7 +96,6 @@ public sealed class EgressConnectionMiddleware(EgressRegistry registry, Certific
         await using var ssl = new SslStream(new DuplexPipeStream(original), leaveInnerStreamOpen: true);
         try
         {
-            var offered = HttpProtocols.Where(p => hello.Alpn.Count == 0 ? p == SslApplicationProtocol.Http11 : hello.Alpn.Contains(p.ToString())).ToList();
             await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
             {
                 ServerCertificate = ca.LeafFor(conn.Host),
@@ -120,6 +121,19 @@ public sealed class EgressConnectionMiddleware(EgressRegistry registry, Certific
         {
             c.Transport = original;
         }
+    }
+
+    /// <summary>The HTTP versions to offer for the client's ALPN list (HTTP/1.1 when it sent none); null when it offered only other protocols.</summary>
+    public static List<SslApplicationProtocol>? HttpProtocolsOffered(IReadOnlyList<string> alpn)
+    {
+        if (alpn.Count == 0) return Http11Only;
+        bool h2 = false, h11 = false;
+        foreach (var p in alpn)
+        {
+            h2 |= p == "h2";
+            h11 |= p == "http/1.1";
+        }
+        return h2 ? (h11 ? Http2And11 : Http2Only) : h11 ? Http11Only : null;
     }
 
     private async Task TunnelAsync(ConnectionContext c, EgressConnection conn, string method)

@@ -6,6 +6,7 @@ using Hive.Core.Secrets;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.ObjectPool;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Hive.Egress.Proxy;
@@ -45,66 +46,89 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
         var decision = policy.Decide(EgressRequest.Http(conn.Host, conn.Ip, conn.Port, method, target));
         var overrides = decision is { IsAllowed: true, RuleIndex: { } rule } ? policy.GetOverride(rule) : null;
         var secrets = conn.Sandbox.Secrets; // one secret table for the whole request, like the policy
-        var substitution = secrets.IsEmpty ? null : secrets.Apply(conn.Host, Headers(context.Request.Headers), target.Query, target.Path);
-        var query = OverrideApplier.RedactQuery(target.Query, overrides);
-        if (!decision.IsAllowed)
+        var headers = secrets.IsEmpty ? null : HeaderLists.Get();
+        try
         {
-            var requestId = EgressEvents.Request(events, conn, method, target.Path, query, decision);
-            // The rules refused it anyway; a stand-in aimed at the wrong host is still worth recording.
-            if (substitution is SubstitutionResult.Misuse or SubstitutionResult.Revoked) SecretDenied(conn, substitution, requestId, method, target.Path);
-            await RefuseAsync(context, conn, requestId, StatusCodes.Status403Forbidden, DeniedMessage(conn, method, target, decision));
-            return;
-        }
-        if (substitution is { Denied: true })
-        {
-            var secretWhy = substitution.ToString()!;
-            var requestId = EgressEvents.Request(events, conn, method, target.Path, query, decision, secretWhy, denied: true);
-            SecretDenied(conn, substitution, requestId, method, target.Path);
-            await RefuseAsync(context, conn, requestId, StatusCodes.Status403Forbidden, SecretDeniedMessage(conn, method, target, substitution));
-            return;
-        }
-        var forward = substitution as SubstitutionResult.Forward;
-        var used = forward?.UsedSecrets;
-        var forwardedId = EgressEvents.Request(events, conn, method, target.Path, query, decision, secrets: used);
-
-        var clock = Stopwatch.StartNew();
-        using var llm = LlmEndpoints.Provider(conn.Host, method, target.Path) is { } provider ? new LlmCallRecorder(provider) : null;
-        var counting = new CountingStreams(context, llm);
-        var transformer = new EgressTransformer(conn, target, overrides, forward is { Changed: true } ? forward : null);
-        var error = await forwarder.SendAsync(context, $"{conn.Scheme}://{conn.Authority}", upstream, RequestConfig, transformer);
-        string? failure = null;
-        if (error != ForwarderError.None)
-        {
-            var reason = context.Features.Get<IForwarderErrorFeature>()?.Exception is { } e ? Reason(e) : error.ToString();
-            failure = $"upstream {conn.Host}:{conn.Port} failed: {reason}";
-            // An exception may quote the request as it was sent, real values included.
-            if (used is { Count: > 0 }) failure = secrets.Scrub(failure);
-            if (!context.Response.HasStarted)
+            var substitution = headers is null ? null : secrets.Apply(conn.Host, Flatten(context.Request.Headers, headers), target.Query, target.Path);
+            var query = OverrideApplier.RedactQuery(target.Query, overrides);
+            if (!decision.IsAllowed)
             {
-                context.Response.Clear();
-                context.Response.StatusCode = StatusCodes.Status502BadGateway;
-                context.Response.ContentType = "text/plain; charset=utf-8";
-                await context.Response.WriteAsync($"Hive egress proxy: {failure}\n");
+                var requestId = EgressEvents.Request(events, conn, method, target.Path, query, decision);
+                // The rules refused it anyway; a stand-in aimed at the wrong host is still worth recording.
+                if (substitution is SubstitutionResult.Misuse or SubstitutionResult.Revoked) SecretDenied(conn, substitution, requestId, method, target.Path);
+                await RefuseAsync(context, conn, requestId, StatusCodes.Status403Forbidden, DeniedMessage(conn, method, target, decision));
+                return;
             }
+            if (substitution is { Denied: true })
+            {
+                var secretWhy = substitution.ToString()!;
+                var requestId = EgressEvents.Request(events, conn, method, target.Path, query, decision, secretWhy, denied: true);
+                SecretDenied(conn, substitution, requestId, method, target.Path);
+                await RefuseAsync(context, conn, requestId, StatusCodes.Status403Forbidden, SecretDeniedMessage(conn, method, target, substitution));
+                return;
+            }
+            var forward = substitution as SubstitutionResult.Forward;
+            var used = forward?.UsedSecrets;
+            var forwardedId = EgressEvents.Request(events, conn, method, target.Path, query, decision, secrets: used);
+
+            var started = Stopwatch.GetTimestamp();
+            using var llm = LlmEndpoints.Provider(conn.Host, method, target.Path) is { } provider ? new LlmCallRecorder(provider) : null;
+            var counting = new CountingStreams(context, llm);
+            var transformer = new EgressTransformer(conn, target, overrides, forward is { Changed: true } ? forward : null);
+            var error = await forwarder.SendAsync(context, conn.Origin, upstream, RequestConfig, transformer);
+            string? failure = null;
+            if (error != ForwarderError.None)
+            {
+                var reason = context.Features.Get<IForwarderErrorFeature>()?.Exception is { } e ? Reason(e) : error.ToString();
+                failure = $"upstream {conn.Host}:{conn.Port} failed: {reason}";
+                // An exception may quote the request as it was sent, real values included.
+                if (used is { Count: > 0 }) failure = secrets.Scrub(failure);
+                if (!context.Response.HasStarted)
+                {
+                    context.Response.Clear();
+                    context.Response.StatusCode = StatusCodes.Status502BadGateway;
+                    context.Response.ContentType = "text/plain; charset=utf-8";
+                    await context.Response.WriteAsync($"Hive egress proxy: {failure}\n");
+                }
+            }
+            var elapsed = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            EgressEvents.Response(events, conn, forwardedId, context.Response.StatusCode, elapsed, counting.BytesOut, counting.BytesIn, failure);
+            llm?.Record(events, conn, forwardedId, context.Response.StatusCode, elapsed,
+                context.Response.ContentType, context.Response.Headers.ContentEncoding.ToString());
+            if (used is { Count: > 0 })
+                foreach (var name in used)
+                    EgressEvents.Secret(events, conn, "secret.used", name, forwardedId, method, target.Path, context.Response.StatusCode, transformer.UpstreamStatus, elapsed,
+                        failure, forward!.InjectedSecrets.Contains(name));
         }
-        var elapsed = clock.ElapsedMilliseconds;
-        EgressEvents.Response(events, conn, forwardedId, context.Response.StatusCode, elapsed, counting.BytesOut, counting.BytesIn, failure);
-        llm?.Record(events, conn, forwardedId, context.Response.StatusCode, elapsed,
-            context.Response.ContentType, context.Response.Headers.ContentEncoding.ToString());
-        if (used is { Count: > 0 })
-            foreach (var name in used)
-                EgressEvents.Secret(events, conn, "secret.used", name, forwardedId, method, target.Path, context.Response.StatusCode, transformer.UpstreamStatus, elapsed,
-                    failure, forward!.InjectedSecrets.Contains(name));
+        finally
+        {
+            // The substitution result may hand the list on to the transformer: it goes back only once the request is done.
+            if (headers is not null) HeaderLists.Return(headers);
+        }
     }
 
-    /// <summary>The request's headers as a list, one entry per value: built only when the sandbox has secrets.</summary>
-    private static List<KeyValuePair<string, string>> Headers(IHeaderDictionary headers)
+    /// <summary>Lists for the request's headers, reused: only a sandbox with secrets needs one per request.</summary>
+    private static readonly ObjectPool<List<KeyValuePair<string, string>>> HeaderLists =
+        new DefaultObjectPool<List<KeyValuePair<string, string>>>(new HeaderListPolicy());
+
+    /// <summary>The request's headers into <paramref name="list"/>, one entry per value, in order.</summary>
+    private static List<KeyValuePair<string, string>> Flatten(IHeaderDictionary headers, List<KeyValuePair<string, string>> list)
     {
-        var list = new List<KeyValuePair<string, string>>(headers.Count);
         foreach (var (name, values) in headers)
             foreach (var value in values)
                 if (value is not null) list.Add(new(name, value));
         return list;
+    }
+
+    private sealed class HeaderListPolicy : PooledObjectPolicy<List<KeyValuePair<string, string>>>
+    {
+        public override List<KeyValuePair<string, string>> Create() => new(32);
+
+        public override bool Return(List<KeyValuePair<string, string>> list)
+        {
+            list.Clear(); // no header value (stand-ins, credentials) stays reachable from the pool
+            return list.Capacity <= 256;
+        }
     }
 
     private void SecretDenied(EgressConnection conn, SubstitutionResult result, long requestId, string method, string path)
@@ -121,7 +145,7 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
 
     private static string SecretDeniedMessage(EgressConnection conn, string method, UrlTarget target, SubstitutionResult result)
     {
-        var what = $"{method} {conn.Scheme}://{conn.Authority}{target.Path}";
+        var what = $"{method} {conn.Origin}{target.Path}";
         return result switch
         {
             SubstitutionResult.Misuse m =>
@@ -139,8 +163,10 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
     {
         var authority = context.Request.Host.Value;
         if (string.IsNullOrEmpty(authority)) return "the request has no Host header";
-        if (!EgressHost.TrySplitHostPort(authority, out var host, out var port) || !EgressHost.TryCanonicalize(host, out var canonical, out _)
-            || canonical != conn.Host || (port is { } p && p != conn.Port))
+        // Spelled exactly as the proxy sends it upstream (the usual case): the canonical host and port, nothing to parse.
+        var asSent = string.Equals(authority, conn.Authority, StringComparison.Ordinal);
+        if (!asSent && (!EgressHost.TrySplitHostPort(authority, out var host, out var port) || !EgressHost.TryCanonicalize(host, out var canonical, out _)
+            || canonical != conn.Host || (port is { } p && p != conn.Port)))
             return $"Host {authority} does not match the destination {conn.Host}:{conn.Port} of this connection";
         if (target.AuthorityHost is { } absolute
             && (!EgressHost.TryCanonicalize(absolute, out var abs, out _) || abs != conn.Host || (target.AuthorityPort is { } ap && ap != conn.Port)))
@@ -150,7 +176,7 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
 
     private static string DeniedMessage(EgressConnection conn, string method, UrlTarget target, EgressDecision decision)
     {
-        var what = $"{method} {conn.Scheme}://{conn.Authority}{target.Path}";
+        var what = $"{method} {conn.Origin}{target.Path}";
         var why = decision.RuleIndex is { } i ? $"egress rule {i} denies it ({decision.Reason})" : decision.Reason;
         return $"Hive denied {what}: {why}.\n" +
                $"To allow it, add an egress rule to the sandbox config, e.g. {{ \"access\": \"allow\", \"host\": \"{conn.Host}\", \"ports\": [{conn.Port}] }}" +

@@ -21,8 +21,10 @@ internal sealed class EgressTransformer(EgressConnection connection, UrlTarget t
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
         var query = secrets is null ? target.Query : secrets.Query;
         if (overrides is not null) query = overrides.RewriteQuery(query);
-        proxyRequest.RequestUri = new Uri($"{connection.Scheme}://{connection.Authority}{target.Path}{(string.IsNullOrEmpty(query) ? "" : "?" + query)}");
-        proxyRequest.Headers.Host = connection.Authority;
+        proxyRequest.RequestUri = connection.UpstreamUriFor(target.Path, query);
+        // No Host header of our own: HttpClient then sends the URI's authority (connection.Authority) as Host / :authority
+        // from what its connection pool prepared once, where setting one would parse and validate it on every request.
+        proxyRequest.Headers.Remove("Host");
         proxyRequest.Headers.Remove("Via");
         if (secrets is not null) ApplySecretHeaders(httpContext, proxyRequest, secrets.Headers);
         if (overrides is null) return;

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.IO.Compression;
-using System.Text.Json.Nodes;
+using Hive.Core.Events;
 using Hive.Core.Llm;
 
 namespace Hive.Egress.Proxy;
@@ -38,18 +38,21 @@ internal sealed class LlmCallRecorder(string provider) : IDisposable
     {
         var stream = contentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;
         var usage = _truncated ? LlmUsage.Unknown : LlmUsage.Read(Decode(contentEncoding), stream);
-        sink.Append(conn.Sandbox.Name, "llm.call", new JsonObject
-        {
-            ["requestId"] = requestId,
-            ["provider"] = provider,
-            ["model"] = usage.Model,
-            ["inputTokens"] = usage.InputTokens,
-            ["outputTokens"] = usage.OutputTokens,
-            ["stream"] = stream,
-            ["status"] = status,
-            ["durationMs"] = durationMs,
-        });
+        var w = EventJson.Begin();
+        w.WriteNumber("requestId", requestId);
+        w.WriteString("provider", provider);
+        w.StringOrNull(ModelField, usage.Model);
+        w.NumberOrNull(InputTokensField, usage.InputTokens);
+        w.NumberOrNull(OutputTokensField, usage.OutputTokens);
+        w.WriteBoolean("stream", stream);
+        w.WriteNumber("status", status);
+        w.WriteNumber("durationMs", durationMs);
+        sink.Append(conn.Sandbox.Name, "llm.call", EventJson.End(w));
     }
+
+    private static readonly System.Text.Json.JsonEncodedText ModelField = System.Text.Json.JsonEncodedText.Encode("model");
+    private static readonly System.Text.Json.JsonEncodedText InputTokensField = System.Text.Json.JsonEncodedText.Encode("inputTokens");
+    private static readonly System.Text.Json.JsonEncodedText OutputTokensField = System.Text.Json.JsonEncodedText.Encode("outputTokens");
 
     private ReadOnlySpan<byte> Decode(string? encoding)
     {
