@@ -84,6 +84,9 @@ public static class EgressBench
             var hiveMBs = await DownloadAsync(netns, $"https://api.example.test:{port}/bytes?n=1073741824", null);
             Row("1 GB download", hiveMBs, directMBs, double.NaN, "MB/s");
             Check("  Hive throughput", hiveMBs / 1000, ">= 1 GB/s", hiveMBs >= 1000);
+            var directH1 = await DownloadAsync(null, $"https://api.example.test:{port}/bytes?n=1073741824", $"api.example.test:{port}:127.0.0.1", http1: true);
+            var hiveH1 = await DownloadAsync(netns, $"https://api.example.test:{port}/bytes?n=1073741824", null, http1: true);
+            Row("1 GB download, HTTP/1.1", hiveH1, directH1, double.NaN, "MB/s");
             Console.WriteLine($"{"daemon RSS after the runs",-40} {Rss(daemon.Pid):F1} MiB");
         }
         finally
@@ -95,9 +98,10 @@ public static class EgressBench
         }
     }
 
-    private static async Task<double> DownloadAsync(string? netns, string url, string? resolve)
+    private static async Task<double> DownloadAsync(string? netns, string url, string? resolve, bool http1 = false)
     {
         var curl = new List<string> { "curl", "-sk", "-o", "/dev/null", "-w", "%{speed_download}" };
+        if (http1) curl.Add("--http1.1");
         if (resolve is not null) curl.AddRange(["--resolve", resolve]);
         curl.Add(url);
         var r = netns is null ? await Proc.RunAsync("curl", curl.Skip(1), timeout: TimeSpan.FromMinutes(5))
