@@ -7,7 +7,7 @@
  * seccomp filter and no_new_privs. It runs COMMAND (the image's entrypoint) as UID:GID, reaps orphans, passes
  * termination signals on to COMMAND and exits with its status. Each connection to the socket (in a
  * directory only root can enter: the daemon reaches it from the host, the agent not at all) runs one
- * command: a forked session starts it as the requested user, without any capability, and relays its
+ * command (as PID 1 it answers only peers outside its PID namespace, i.e. the daemon): a forked session starts it as the requested user, without any capability, and relays its
  * standard streams and exit status over the connection. Starting a command this way costs a fork and an
  * exec instead of a `runc exec` (two Go process starts).
  *
@@ -356,6 +356,18 @@ static int listen_on(const char *path) {
     return fd;
 }
 
+/*
+ * As PID 1 of the sandbox, only the daemon, outside its PID namespace, may start commands: the kernel reports a
+ * peer it cannot name in our namespace as PID 0. The socket's directory already keeps the agent out unless the
+ * image's user is root; this keeps a root agent out too. Run on the host (tests), there is nothing to tell apart.
+ */
+static int from_outside(int conn) {
+    if (getpid() != 1) return 1;
+    struct ucred peer;
+    socklen_t len = sizeof peer;
+    return getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 && peer.pid == 0;
+}
+
 static void usage(void) {
     fprintf(stderr, "usage: hive-init --socket PATH --uid UID --gid GID -- COMMAND [ARG...]\n");
     exit(125);
@@ -407,6 +419,10 @@ int main(int argc, char **argv) {
         }
         if (fds[0].revents & POLLIN) {
             int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+            if (conn >= 0 && !from_outside(conn)) {
+                close(conn);
+                conn = -1;
+            }
             if (conn >= 0) {
                 pid_t s = fork();
                 if (s == 0) {

@@ -72,6 +72,43 @@ public sealed class IsolationTests(SharedDaemon fixture)
     }
 
     [Fact]
+    public async Task An_agent_that_is_root_in_its_image_still_cannot_make_the_init_run_commands_or_stop_it()
+    {
+        // An imported image whose user is root, carrying a client that speaks hive-init's protocol.
+        var dir = Directory.CreateTempSubdirectory("hive-rootimg-").FullName;
+        var image = $"test/root-{Guid.NewGuid():N}"[..20];
+        var sb = default(Sandbox);
+        try
+        {
+            var client = Path.Combine(dir, "drive-init");
+            var cc = await Proc.RunAsync("clang", ["-static", "-O2", "-o", client, Path.Combine(Repo.Root, "tests", "Hive.EndToEnd", "Attacks", "drive-init.c")]);
+            Assert.True(cc.ExitCode == 0, $"clang failed (make deps installs it): {cc.Stderr}");
+            var archive = HttpdImage.Write(dir, user: "0:0", extra: new Dictionary<string, string> { ["bin/drive-init"] = client });
+            var import = await Proc.RunAsync(Repo.Hive, ["image", "import", image, archive], fixture.Daemon.Env);
+            Assert.True(import.ExitCode == 0, $"hive image import failed: {import.Stderr}{import.Stdout}");
+            sb = await Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("rootimg"), new SandboxConfig { Image = image });
+
+            var whoami = await sb.ExecAsync("id -u; busybox grep -E '^Cap(Eff|Bnd)' /proc/self/status");
+            Assert.Equal("0\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\n", whoami.Stdout);
+            // Root owns the socket's directory, so it can connect; hive-init hangs up on anyone inside its PID namespace.
+            var drive = await sb.ExecAsync(["/bin/drive-init", "/run/hive-init/ctl.sock"]);
+            Assert.Equal(1, drive.ExitCode);
+            Assert.Equal("refused: 0 bytes back\n", drive.Stdout);
+            // Same uid as the init, yet no signal stops it: a namespace's init only gets signals it handles, and it handles none from inside.
+            await sb.ExecAsync("kill -KILL 1; kill -TERM 1; kill -INT 1; kill -HUP 1");
+            await Task.Delay(300);
+            Assert.Contains("hive-init", (await sb.ExecAsync(["busybox", "cat", "/proc/1/cmdline"])).Stdout);
+            Assert.Equal("running", (await Hive.GetSandboxAsync(sb.Name)).Status);
+        }
+        finally
+        {
+            if (sb is not null) await sb.DeleteAsync();
+            await Proc.RunAsync(Repo.Hive, ["image", "rm", image], fixture.Daemon.Env);
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Without_egress_rules_nothing_reaches_the_host_the_daemon_or_beyond()
     {
         // A listener on every host address: if the sandbox could reach the host at all, bytes would land here.

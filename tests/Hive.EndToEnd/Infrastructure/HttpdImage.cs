@@ -12,7 +12,9 @@ public static class HttpdImage
 {
     public const string Index = "hello from an imported image\n";
 
-    public static string Write(string directory)
+    /// <param name="user">The image's User.</param>
+    /// <param name="extra">More files for the layer: path inside the image (no leading slash) and host file, made executable.</param>
+    public static string Write(string directory, string user = "1000:1000", IReadOnlyDictionary<string, string>? extra = null)
     {
         var layer = new MemoryStream();
         using (var w = new TarWriter(layer, TarEntryFormat.Pax, leaveOpen: true))
@@ -27,6 +29,8 @@ public static class HttpdImage
             // A stand-in for an image's own MCP server that answers in plain JSON rather than SSE.
             File(w, "www/cgi-bin/mcp", Text("#!/bin/sh\necho 'Content-Type: application/json'\necho\n" +
                 "echo '{\"jsonrpc\":\"2.0\",\"id\":41,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"no\"}],\"isError\":true}}'\n"), "755");
+            foreach (var (inside, host) in extra ?? new Dictionary<string, string>())
+                using (var f = System.IO.File.OpenRead(host)) File(w, inside, f, "755");
         }
         var config = new JsonObject
         {
@@ -37,7 +41,7 @@ public static class HttpdImage
                 ["Entrypoint"] = new JsonArray("/bin/busybox", "httpd", "-f", "-p", "0.0.0.0:8080"),
                 ["Cmd"] = new JsonArray("-h", "/www"),
                 ["Env"] = new JsonArray("PATH=/bin"),
-                ["User"] = "1000:1000",
+                ["User"] = user,
                 ["ExposedPorts"] = new JsonObject { ["8080/tcp"] = new JsonObject() },
             },
         };
