@@ -5,10 +5,11 @@
  *
  * runc starts it as root with only CAP_SETUID, CAP_SETGID, CAP_SETPCAP and CAP_KILL, under the sandbox's
  * seccomp filter and no_new_privs. It runs COMMAND (the image's entrypoint) as UID:GID, reaps orphans, passes
- * termination signals on to COMMAND and exits with its status. Each connection to the socket (in a
- * directory only root can enter: the daemon reaches it from the host, the agent not at all) runs one
- * command (as PID 1 it answers only peers outside its PID namespace, i.e. the daemon): a forked session starts it as the requested user, without any capability, and relays its
- * standard streams and exit status over the connection. Starting a command this way costs a fork and an
+ * termination signals on to COMMAND and exits with its status. Each connection to the socket runs one
+ * command: a forked session starts it as the requested user, without any capability, and relays its
+ * standard streams and exit status over the connection. The socket is in a directory only root can enter
+ * (the daemon reaches it from the host), and as PID 1 hive-init answers only peers outside its PID
+ * namespace, so not even an agent that is root in its image can use it. Starting a command this way costs a fork and an
  * exec instead of a `runc exec` (two Go process starts).
  *
  * This is C, not C#, for the reason libfuse's high-level API is avoided in the daemon: between fork and
