@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Hive.EndToEnd.Attacks;
 using Hive.EndToEnd.Infrastructure;
 using HiveClient;
 
@@ -48,10 +49,21 @@ public sealed class IsolationTests(SharedDaemon fixture)
             Assert.Matches(@"(?m)^\s*1 root\s+/opt/hive/bin/hive-init --socket /run/hive-init/ctl.sock --uid 1000 --gid 1000 -- ", ps);
             Assert.Matches(@"(?m)^\s*\d+ agent\s+/bin/sh -c", ps);
             // Its socket's directory is root's alone: no listing, no connecting (by path or through /proc/1/root).
-            var probe = await sb.ExecAsync(
-                "ls /run/hive-init; echo x | nc -U /run/hive-init/ctl.sock; ls /proc/1/root/run/hive-init; cat /proc/1/environ; echo probed");
+            var probe = await sb.ExecAsync("ls /run/hive-init; ls /proc/1/root/run/hive-init; cat /proc/1/environ; echo probed");
             Assert.Equal("probed\n", probe.Stdout);
             Assert.Contains("Permission denied", probe.Stderr);
+            var dir = Directory.CreateTempSubdirectory("hive-drive-").FullName;
+            try
+            {
+                await sb.Files.WriteAsync("/workspace/drive-init", await File.ReadAllBytesAsync(await DriveInit.CompileAsync(dir)));
+            }
+            finally
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            var drive = await sb.ExecAsync("chmod +x /workspace/drive-init && /workspace/drive-init /run/hive-init/ctl.sock");
+            Assert.Equal(2, drive.ExitCode);
+            Assert.Contains("connect: Permission denied", drive.Stderr);
             // No signal reaches it, nor its capabilities the agent.
             var kill = await sb.ExecAsync("kill -KILL 1; echo rc=$?; kill -TERM 1; echo rc=$?; kill -STOP 1; echo rc=$?");
             Assert.Equal("rc=1\nrc=1\nrc=1\n", kill.Stdout);
@@ -80,9 +92,7 @@ public sealed class IsolationTests(SharedDaemon fixture)
         var sb = default(Sandbox);
         try
         {
-            var client = Path.Combine(dir, "drive-init");
-            var cc = await Proc.RunAsync("clang", ["-static", "-O2", "-o", client, Path.Combine(Repo.Root, "tests", "Hive.EndToEnd", "Attacks", "drive-init.c")]);
-            Assert.True(cc.ExitCode == 0, $"clang failed (make deps installs it): {cc.Stderr}");
+            var client = await DriveInit.CompileAsync(dir);
             var archive = HttpdImage.Write(dir, user: "0:0", extra: new Dictionary<string, string> { ["bin/drive-init"] = client });
             var import = await Proc.RunAsync(Repo.Hive, ["image", "import", image, archive], fixture.Daemon.Env);
             Assert.True(import.ExitCode == 0, $"hive image import failed: {import.Stderr}{import.Stdout}");

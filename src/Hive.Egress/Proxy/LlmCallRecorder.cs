@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Compression;
+using System.Text.Json;
 using Hive.Core.Events;
 using Hive.Core.Llm;
 
@@ -14,6 +15,9 @@ internal sealed class LlmCallRecorder(string provider) : IDisposable
 {
     private const int MaxKept = 8 * 1024 * 1024;
     private const int MaxDecoded = 32 * 1024 * 1024;
+    private static readonly JsonEncodedText ModelField = JsonEncodedText.Encode("model");
+    private static readonly JsonEncodedText InputTokensField = JsonEncodedText.Encode("inputTokens");
+    private static readonly JsonEncodedText OutputTokensField = JsonEncodedText.Encode("outputTokens");
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
     private int _length;
     private bool _truncated;
@@ -49,10 +53,6 @@ internal sealed class LlmCallRecorder(string provider) : IDisposable
         w.WriteNumber("durationMs", durationMs);
         sink.Append(conn.Sandbox.Name, "llm.call", EventJson.End(w));
     }
-
-    private static readonly System.Text.Json.JsonEncodedText ModelField = System.Text.Json.JsonEncodedText.Encode("model");
-    private static readonly System.Text.Json.JsonEncodedText InputTokensField = System.Text.Json.JsonEncodedText.Encode("inputTokens");
-    private static readonly System.Text.Json.JsonEncodedText OutputTokensField = System.Text.Json.JsonEncodedText.Encode("outputTokens");
 
     private ReadOnlySpan<byte> Decode(string? encoding)
     {

@@ -77,9 +77,9 @@ public static class InitExec
         if (!string.IsNullOrEmpty(stdin))
         {
             var bytes = Encoding.UTF8.GetBytes(stdin);
-            for (var at = 0; at < bytes.Length; at += InitFrames.MaxStdinChunk)
+            for (var at = 0; at < bytes.Length; at += InitFrames.MaxPayload)
             {
-                var chunk = bytes.AsMemory(at, Math.Min(InitFrames.MaxStdinChunk, bytes.Length - at));
+                var chunk = bytes.AsMemory(at, Math.Min(InitFrames.MaxPayload, bytes.Length - at));
                 InitFrames.WriteHeader(header, InitFrames.Stdin, chunk.Length);
                 try
                 {
@@ -96,7 +96,7 @@ public static class InitExec
 
     private static async Task<int> ReceiveAsync(Socket socket, Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024 + InitFrames.HeaderSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(InitFrames.MaxPayload); // header and payload each read from its start
         try
         {
             while (true)

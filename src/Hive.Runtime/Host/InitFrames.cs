@@ -18,8 +18,8 @@ public static class InitFrames
     public const byte Stderr = (byte)'2';
     public const byte Exit = (byte)'X';
 
-    /// <summary>Largest stdin payload in one frame (hive-init buffers a megabyte at most).</summary>
-    public const int MaxStdinChunk = 64 * 1024;
+    /// <summary>Largest payload of an output frame (hive-init's read size) and of a stdin frame we send (it buffers a megabyte at most).</summary>
+    public const int MaxPayload = 64 * 1024;
 
     /// <summary>The request frame: uid, gid, cwd, argc, argv..., then KEY=VALUE env, each NUL-terminated.</summary>
     public static byte[] EncodeRequest(ExecSpec spec)
