@@ -389,6 +389,11 @@ int main(int argc, char **argv) {
     if (socket_path == NULL || uid < 0 || gid < 0 || i >= argc) usage();
     char **command = argv + i;
 
+    /*
+     * Termination signals are blocked and read from a signalfd, so the kernel's protection of a namespace's init
+     * (signals it has no handler for are dropped when sent from inside) does not apply: as PID 1, only those from
+     * outside (runc kill: the sender has no PID in our namespace, 0) are passed on to the command.
+     */
     sigset_t handled, previous;
     sigemptyset(&handled);
     int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -437,7 +442,7 @@ int main(int argc, char **argv) {
         if (fds[1].revents & POLLIN) {
             struct signalfd_siginfo si;
             while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si)
-                if (si.ssi_signo != SIGCHLD) kill(main_pid, (int)si.ssi_signo);
+                if (si.ssi_signo != SIGCHLD && (getpid() != 1 || si.ssi_pid == 0)) kill(main_pid, (int)si.ssi_signo);
             int ws;
             pid_t p;
             while ((p = waitpid(-1, &ws, WNOHANG)) > 0)

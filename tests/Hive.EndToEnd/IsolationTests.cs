@@ -105,8 +105,11 @@ public sealed class IsolationTests(SharedDaemon fixture)
             Assert.Equal(1, drive.ExitCode);
             Assert.Equal("refused: 0 bytes back\n", drive.Stdout);
             // Same uid as the init, yet no signal stops it: a namespace's init only gets signals it handles, and it handles none from inside.
-            await sb.ExecAsync("kill -KILL 1; kill -TERM 1; kill -INT 1; kill -HUP 1");
-            await Task.Delay(300);
+            // A marker in the container's tmpfs tells the same container from one started again by the next exec.
+            await sb.ExecAsync("echo same-container > /tmp/marker");
+            Assert.Equal(0, (await sb.ExecAsync("kill -KILL 1; kill -TERM 1; kill -INT 1; kill -HUP 1; kill -USR1 1; true")).ExitCode);
+            await Task.Delay(500);
+            Assert.Equal("same-container\n", (await sb.ExecAsync(["busybox", "cat", "/tmp/marker"])).Stdout);
             Assert.Contains("hive-init", (await sb.ExecAsync(["busybox", "cat", "/proc/1/cmdline"])).Stdout);
             Assert.Equal("running", (await Hive.GetSandboxAsync(sb.Name)).Status);
         }
