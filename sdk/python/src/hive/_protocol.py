@@ -118,7 +118,8 @@ def absolute_url(base: str, url: str | None) -> str:
         return ""
     if url.lower().startswith(("http://", "https://")):
         return url
-    return urljoin(base + "/", url)
+    # Characters a URL cannot hold (a space in a name) are escaped, as a browser's URL parser does.
+    return quote(urljoin(base + "/", url), safe=":/?#[]@!$&'()*+,;=%~")
 
 
 def parse_frame(frame: SseFrame) -> Any:
