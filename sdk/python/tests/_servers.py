@@ -65,7 +65,7 @@ def start_server(handler: Handler) -> LoopbackServer:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     holder.append(LoopbackServer(server))
     return holder[0]
 
