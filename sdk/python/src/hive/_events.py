@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from typing import Iterable, Iterator
+from typing import Generator, Iterable, Iterator
 
 import httpx
 
@@ -65,7 +65,7 @@ class EventStream(Iterator[Event]):
         except ValueError:
             pass  # generator already executing (in another thread): it ends by itself now
 
-    def _run(self) -> Iterator[Event]:
+    def _run(self) -> Generator[Event, None, None]:
         unregister = self._connection.on_close(self.close)
         delay = p.RECONNECT_S
         connected = False

@@ -1,7 +1,7 @@
 """A sandbox and the operations on it (synchronous)."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Iterator, Mapping, cast
+from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, cast
 
 import httpx
 
@@ -191,7 +191,7 @@ class ExecStream(Iterator[ExecOutput]):
         self._chunks.close()
         self._response.close()
 
-    def _run(self) -> Iterator[ExecOutput]:
+    def _run(self) -> Generator[ExecOutput, None, None]:
         response = self._response
         try:
             if "text/event-stream" not in response.headers.get("content-type", ""):
@@ -274,4 +274,4 @@ class SandboxFiles:
 
 
 def _is_json(response: httpx.Response) -> bool:
-    return response.headers.get("content-type", "").startswith("application/json")
+    return bool(response.headers.get("content-type", "").startswith("application/json"))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Iterable
+from typing import Any, AsyncGenerator, AsyncIterator, Iterable
 
 import httpx
 
@@ -56,7 +56,7 @@ class AsyncEventStream(AsyncIterator[Event]):
         self.close()
         await self._events.aclose()
 
-    async def _run(self) -> AsyncIterator[Event]:
+    async def _run(self) -> AsyncGenerator[Event, None]:
         unregister = self._connection.on_close(self.close)
         self._wake = asyncio.Event()
         delay = p.RECONNECT_S

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, List, Mapping, Union, cast
+from typing import Any, AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, List, Mapping, Union, cast
 
 import httpx
 
@@ -177,7 +177,7 @@ class AsyncExecStream(AsyncIterator[ExecOutput]):
         await self._chunks.aclose()
         await self._response.aclose()
 
-    async def _run(self) -> AsyncIterator[ExecOutput]:
+    async def _run(self) -> AsyncGenerator[ExecOutput, None]:
         response = self._response
         try:
             if "text/event-stream" not in response.headers.get("content-type", ""):
