@@ -345,7 +345,7 @@ def test_close_from_another_thread_ends_the_iteration_normally_and_first_connect
             return problem(h, 401, "Unauthorized", "wrong token")
         start_sse(h)
         sse_event(h, _ev(1))
-        time.sleep(5)
+        time.sleep(30)  # holds the connection open: only close() can end the read
 
     f = _events_server(fake, script)
     client = hive.Hive(f.url, "t")
@@ -359,8 +359,8 @@ def test_close_from_another_thread_ends_the_iteration_normally_and_first_connect
         time.sleep(0.01)
     started = time.monotonic()
     client.close()  # blocked in a read in the other thread: woken, and the loop ends normally
-    loop.join(5)
-    assert not loop.is_alive() and time.monotonic() - started < 2
+    loop.join(20)
+    assert not loop.is_alive() and time.monotonic() - started < 20, "the loop ended only when the server let go"
     assert seen == [1]
     with pytest.raises(hive.AuthError):
         next(sandbox.events())
@@ -370,7 +370,7 @@ def test_async_close_ends_the_iteration_normally(fake):
     def script(attempt, req, h):
         start_sse(h)
         sse_event(h, _ev(1))
-        time.sleep(5)
+        time.sleep(30)  # holds the connection open: only close() can end the read
 
     f = _events_server(fake, script)
 
@@ -387,7 +387,7 @@ def test_async_close_ends_the_iteration_normally(fake):
         while not seen:
             await asyncio.sleep(0.01)
         client.close()
-        await asyncio.wait_for(task, 2)
+        await asyncio.wait_for(task, 20)
         await client.aclose()
         return seen
 

@@ -1,6 +1,7 @@
 """The synchronous HTTP layer: base URL, bearer token, problem+json mapped to typed errors."""
 from __future__ import annotations
 
+import json as _json
 import threading
 from typing import Any, Callable, Mapping
 
@@ -134,9 +135,7 @@ class Connection:
 
 
 def _dumps(value: Any) -> bytes:
-    import json
-
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return _json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     except (TypeError, ValueError) as e:
         raise HiveError(f"The request body cannot be sent as JSON: {e}") from e
