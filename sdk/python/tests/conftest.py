@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
@@ -32,12 +33,35 @@ def upstream() -> Iterator[LoopbackServer]:
 
 
 @pytest.fixture(scope="session")
-def daemon(upstream: LoopbackServer) -> Iterator[TestDaemon]:
-    d = TestDaemon.start(
+def _daemons(request: pytest.FixtureRequest, upstream: LoopbackServer) -> Iterator[dict[str, Future[TestDaemon]]]:
+    """Starts the session's daemon and, when a collected test needs one, the daemon that a test may crash, at the
+    same time (each start builds an image and waits for health: most of the suite's fixed cost)."""
+    pool = ThreadPoolExecutor(2)
+    futures = {"session": pool.submit(
+        TestDaemon.start,
         images=SNIPPET_IMAGES,
         upstream={"hosts": {h: "127.0.0.1" for h in SNIPPET_HOSTS}, "allowPrivate": ["127.0.0.0/8"]},
-    )
+    )}
+    if any("crash_daemon" in item.fixturenames for item in request.session.items):
+        futures["crash"] = pool.submit(TestDaemon.start)
     try:
-        yield d
+        yield futures
     finally:
-        d.stop()
+        for future in futures.values():
+            try:
+                future.result().stop()
+            except Exception:  # noqa: BLE001 - a start that failed has cleaned up after itself and failed its tests
+                pass
+        pool.shutdown()
+
+
+@pytest.fixture(scope="session")
+def daemon(_daemons: dict[str, Future[TestDaemon]]) -> TestDaemon:
+    """The session's daemon: hive/minimal plus the snippets' image names, the snippets' hosts on loopback."""
+    return _daemons["session"].result()
+
+
+@pytest.fixture(scope="session")
+def crash_daemon(_daemons: dict[str, Future[TestDaemon]]) -> TestDaemon:
+    """A daemon of its own for tests that kill -9 and restart it (the session's one must not be killed)."""
+    return _daemons["crash"].result()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from typing import Iterator
 
 import pytest
 
@@ -14,17 +13,8 @@ import hive.aio
 from _daemon import TestDaemon, eventually, free_port
 
 
-@pytest.fixture(scope="module")
-def own_daemon() -> Iterator[TestDaemon]:
-    d = TestDaemon.start()
-    try:
-        yield d
-    finally:
-        d.stop()
-
-
-def test_events_resume_after_kill_9_and_restart_no_duplicates_no_gaps(own_daemon: TestDaemon):
-    daemon = own_daemon
+def test_events_resume_after_kill_9_and_restart_no_duplicates_no_gaps(crash_daemon: TestDaemon):
+    daemon = crash_daemon
     client = daemon.client()
     sandbox = client.get_or_create_sandbox("ev", {"image": "hive/minimal"})
 
@@ -81,8 +71,8 @@ def test_events_resume_after_kill_9_and_restart_no_duplicates_no_gaps(own_daemon
     assert any(e.id > before_crash and e.type == "exec.request" for e in log), "events after the crash are in the log"
 
 
-def test_async_events_resume_after_kill_9_and_restart(own_daemon: TestDaemon):
-    daemon = own_daemon
+def test_async_events_resume_after_kill_9_and_restart(crash_daemon: TestDaemon):
+    daemon = crash_daemon
 
     async def main() -> tuple[list[int], list[int], int]:
         async with daemon.aclient() as client:
