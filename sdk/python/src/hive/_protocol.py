@@ -180,7 +180,7 @@ def unavailable(exc: BaseException, url: str) -> UnavailableError:
     if reason:
         error = UnavailableError(f"The Hive daemon is not running at {url} ({reason}). Start it with `hive up`, or set HIVE_URL to where it runs.")
     else:
-        error = UnavailableError(f"Lost the connection to the Hive daemon at {url}: {exc or type(exc).__name__}")
+        error = UnavailableError(f"Lost the connection to the Hive daemon at {url}: {str(exc) or type(exc).__name__}")
     error.__cause__ = exc
     return error
 
