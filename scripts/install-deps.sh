@@ -15,6 +15,9 @@ command -v clang >/dev/null || need+=(clang)
 [ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
 # hive-init, the sandboxes' PID 1, is linked statically against glibc.
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e "/usr/lib/$(uname -m)-linux-gnu/libc.a" ] || need+=(libc6-dev)
+# The Python SDK's tests (sdk/python) run with Debian's python3 and its httpx and pytest.
+/usr/bin/python3 -c 'import httpx' 2>/dev/null || need+=(python3-httpx)
+/usr/bin/python3 -c 'import pytest' 2>/dev/null || need+=(python3-pytest)
 # `install-deps.sh bench`: what the benchmarks drive as load generator and peer proxy.
 if [ "${1:-}" = bench ]; then
   command -v wrk >/dev/null || need+=(wrk)

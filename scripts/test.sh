@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test project, then the TypeScript SDK's tests, and prints one closing line: N passed, N failed, N skipped.
+# Runs every test project, then the TypeScript and Python SDKs' tests, and prints one closing line: N passed, N failed, N skipped.
 # The same line is written to out/test-summary.txt so that .ci/run can repeat it last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -49,11 +49,27 @@ else
   [ "$rc" -ne 0 ] && status=1
 fi
 
+# The Python SDK (sdk/python): pytest against live daemons. Its test.sh ends with "py: N passed, N failed, N skipped"
+# (read from pytest's summary, errors counted as failures); no such line counts as one failure.
+echo "=== sdk/python"
+log=out/test-sdk-python.log
+sdk/python/test.sh 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+line=$(grep -E '^py: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -1)
+if [ -z "$line" ]; then
+  echo "!!! sdk/python produced no test summary (exit $rc): counted as one failure"
+  failed=$((failed + 1)); status=1
+else
+  read -r p f s < <(sed -E 's/^py: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/' <<<"$line")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  [ "$rc" -ne 0 ] && status=1
+fi
+
 # Name every failed test just above the closing line, so a log that keeps only its tail still says what broke.
 if [ "$failed" -gt 0 ]; then
   status=1
   echo "=== failed tests"
-  grep -hE '^\s*(Failed [^!]|\[FAIL\]|✖ )' out/test-*.log | sed -E 's/^\s+//' | sort -u | head -8
+  grep -hE '^\s*(Failed [^!]|\[FAIL\]|✖ |(FAILED|ERROR) tests/)' out/test-*.log | sed -E 's/^\s+//' | sort -u | head -8
   grep -hA3 -E 'Error Message:' out/test-*.log | grep -vE 'Error Message:|^--$' | sed -E 's/^\s+/  /' | head -8
 fi
 echo "$passed passed, $failed failed, $skipped skipped" | tee "$summary"
