@@ -5,7 +5,7 @@ using Hive.Core.Events;
 namespace Hive.Egress.Proxy;
 
 /// <summary>
-/// The egress.request / egress.response pair and the secret.* events (SPEC §5). Secret and override values never
+/// The egress.request / egress.response pair and the secret.* events (docs/events.md). Secret and override values never
 /// reach an event. Written field by field (<see cref="EventJson"/>): the pair is on every proxied request's path.
 /// </summary>
 public static class EgressEvents
