@@ -2,7 +2,7 @@ namespace HiveClient;
 
 /// <summary>
 /// Entry point of the SDK: <c>await Hive.GetOrCreateSandboxAsync("name", config)</c> on the connection
-/// <see cref="Default"/> (from the environment), as in SPEC §7.
+/// <see cref="Default"/> (from the environment), as docs/sdks.md describes.
 /// </summary>
 /// <remarks>
 /// The namespace is <c>HiveClient</c>, not <c>Hive.Client</c>, on purpose: if any namespace named <c>Hive</c>

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace HiveClient;
 
 /// <summary>
-/// The configuration of a sandbox (SPEC §2). Every property is optional; what is left <c>null</c> takes the
+/// The configuration of a sandbox (docs/configuration.md). Every property is optional; what is left <c>null</c> takes the
 /// daemon's default and is not written to JSON.
 /// </summary>
 public sealed class SandboxConfig

@@ -5,7 +5,7 @@ using System.Text.Json.Serialization.Metadata;
 namespace HiveClient;
 
 /// <summary>
-/// One record of the audit log (SPEC §5). <see cref="Data"/> holds every field of the event, including
+/// One record of the audit log (docs/events.md). <see cref="Data"/> holds every field of the event, including
 /// <c>id</c>, <c>ts</c>, <c>sandbox</c> and <c>type</c>; read type-specific ones with <see cref="Get{T}(string)"/>
 /// or the indexer, e.g. <c>e.Get&lt;string&gt;("access") == "denied"</c>.
 /// </summary>

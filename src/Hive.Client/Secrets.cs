@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 
 namespace HiveClient;
 
-/// <summary>How a custom secret authenticates on its hosts (SPEC §2.3).</summary>
+/// <summary>How a custom secret authenticates on its hosts (docs/secrets.md).</summary>
 public sealed class SecretAuth
 {
     /// <summary><c>bearer</c>, <c>header</c>, <c>basic</c> or <c>query</c>.</summary>

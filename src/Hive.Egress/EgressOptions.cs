@@ -1,6 +1,6 @@
 namespace Hive.Egress;
 
-/// <summary>The daemon's upstream settings (SPEC §4.4) as the proxy uses them.</summary>
+/// <summary>The daemon's upstream settings (docs/configuration.md, daemon.json) as the proxy uses them.</summary>
 public sealed record EgressOptions(
     IReadOnlyDictionary<string, string> Hosts,
     IReadOnlyList<string> AllowPrivate,

@@ -7,7 +7,7 @@ using Hive.Egress.Proxy;
 namespace Hive.Egress.Tests;
 
 /// <summary>
-/// The event data written field by field must be the same text the JsonObject-built events gave (SPEC §5 field
+/// The event data written field by field must be the same text the JsonObject-built events gave (docs/events.md field
 /// names, order, nulls, escaping), and values that are redacted before they reach the event stay redacted.
 /// </summary>
 public class EgressEventsTests

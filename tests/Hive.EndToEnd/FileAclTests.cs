@@ -3,7 +3,7 @@ using HiveClient;
 
 namespace Hive.EndToEnd;
 
-/// <summary>SPEC §2.1 through the daemon's FUSE mounts, from inside a sandbox, with the agent's own tools.</summary>
+/// <summary>docs/files.md through the daemon's FUSE mounts, from inside a sandbox, with the agent's own tools.</summary>
 [Collection("daemon")]
 public sealed class FileAclTests(SharedDaemon fixture)
 {

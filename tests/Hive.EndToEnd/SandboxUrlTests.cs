@@ -6,7 +6,7 @@ using HiveClient;
 
 namespace Hive.EndToEnd;
 
-/// <summary>sandbox.url (SPEC §3, §4.3): the daemon's reverse proxy to port 8080 inside a sandbox, and the exec.* events of MCP tool calls.</summary>
+/// <summary>sandbox.url (docs/api.md, docs/images.md): the daemon's reverse proxy to port 8080 inside a sandbox, and the exec.* events of MCP tool calls.</summary>
 [Collection("ingress")]
 public sealed class SandboxUrlTests(IngressDaemon fixture)
 {

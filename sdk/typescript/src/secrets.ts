@@ -1,7 +1,7 @@
 import { query, type Connection } from "./client.js";
 
 /**
- * How a custom secret authenticates on its hosts (SPEC §2.3):
+ * How a custom secret authenticates on its hosts (docs/secrets.md):
  * - `bearer`: `Authorization: Bearer <value>` (`prefix` replaces `Bearer `),
  * - `header`: the header `name` carries the value (with an optional `prefix`),
  * - `basic`: HTTP Basic credentials,

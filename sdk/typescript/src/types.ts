@@ -1,5 +1,5 @@
 /**
- * The shapes the daemon speaks (SPEC §2, §3, §5). JSON is camelCase; every config field is optional and takes
+ * The shapes the daemon speaks (docs/configuration.md, docs/api.md, docs/events.md). JSON is camelCase; every config field is optional and takes
  * the daemon's default when omitted.
  */
 
@@ -91,7 +91,7 @@ export interface Resources {
   pids?: number;
 }
 
-/** The configuration of a sandbox (SPEC §2). Unknown fields are rejected with 400 and the field's JSON path. */
+/** The configuration of a sandbox (docs/configuration.md). Unknown fields are rejected with 400 and the field's JSON path. */
 export interface SandboxConfig {
   /** Image the sandbox boots from, e.g. `hive/base` (the default) or `myorg/tool:latest`. Immutable after creation. */
   image?: string;
@@ -146,7 +146,7 @@ export interface SandboxInfo {
   error?: string;
 }
 
-/** The outcome of `applyConfig` (SPEC §3). */
+/** The outcome of `applyConfig` (docs/api.md). */
 export interface ApplyResult {
   applied: boolean;
   /** The config now in force (override values redacted). */
@@ -200,7 +200,7 @@ export interface FileEntry {
 }
 
 /**
- * One record of the audit log (SPEC §5). Every event has `id`, `ts`, `sandbox` and `type`; the other fields depend
+ * One record of the audit log (docs/events.md). Every event has `id`, `ts`, `sandbox` and `type`; the other fields depend
  * on the type, e.g. `egress.request` has `access`, `host`, `port`, `method`, `path`, `query`, `rule`, `reason`,
  * `secrets`. Secret and override values never appear in events.
  */

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Hive.Core.Events;
 using HiveClient;
 
 namespace Hive.Cli.Commands;
@@ -81,13 +82,13 @@ internal static class EventFormat
         string Opt(string f, string format = "{0}") => e[f] is null ? "" : string.Format(CultureInfo.InvariantCulture, format, Text(e[f]));
         return e.Type switch
         {
-            "egress.request" => $"{S("access")} {S("method")} {S("host")}:{S("port")}{Opt("path")}{Opt("reason", " ({0})")}",
-            "egress.response" => $"{S("status")} in {S("durationMs")} ms, {S("bytesIn")} bytes in, {S("bytesOut")} out",
-            "dns.query" => $"{S("name")} {S("qtype")} -> {S("answer")}",
-            "fs.request" => $"{S("access")} {S("op")} {S("path")}",
-            "exec.request" => e["command"] is JsonArray argv ? string.Join(' ', argv.Select(a => Text(a))) : S("command"),
-            "exec.response" => $"exit {S("exitCode")} in {S("durationMs")} ms",
-            "llm.call" => $"{S("provider")} {S("model")} {S("inputTokens")} in / {S("outputTokens")} out tokens, status {S("status")}",
+            EventTypes.EgressRequest => $"{S("access")} {S("method")} {S("host")}:{S("port")}{Opt("path")}{Opt("reason", " ({0})")}",
+            EventTypes.EgressResponse => $"{S("status")} in {S("durationMs")} ms, {S("bytesIn")} bytes in, {S("bytesOut")} out",
+            EventTypes.DnsQuery => $"{S("name")} {S("qtype")} -> {S("answer")}",
+            EventTypes.FsRequest => $"{S("access")} {S("op")} {S("path")}",
+            EventTypes.ExecRequest => e["command"] is JsonArray argv ? string.Join(' ', argv.Select(a => Text(a))) : S("command"),
+            EventTypes.ExecResponse => $"exit {S("exitCode")} in {S("durationMs")} ms",
+            EventTypes.LlmCall => $"{S("provider")} {S("model")} {S("inputTokens")} in / {S("outputTokens")} out tokens, status {S("status")}",
             _ => Fields(e),
         };
     }

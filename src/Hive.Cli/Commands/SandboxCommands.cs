@@ -31,7 +31,7 @@ internal static class SandboxCommands
     private static Command BuildCreate(CliContext ctx)
     {
         var name = NameArgument();
-        var file = new Option<string?>("--file", "-f") { Description = "Sandbox config JSON (SPEC §2); - reads standard input.", HelpName = "FILE" };
+        var file = new Option<string?>("--file", "-f") { Description = "Sandbox config JSON (see docs/configuration.md); - reads standard input.", HelpName = "FILE" };
         var allow = AllowOption();
         var mount = new Option<string[]>("--mount") { Description = "Add a local mount at PATH inside the sandbox (its volume is <name>-<slug>); repeatable.", HelpName = "PATH" };
         var image = ImageOption();

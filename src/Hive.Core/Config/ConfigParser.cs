@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Hive.Core.Config;
 
 /// <summary>
-/// Parses and validates a SandboxConfig body (SPEC §2) into its normalised form, collecting every error with its
+/// Parses and validates a SandboxConfig body (docs/configuration.md) into its normalised form, collecting every error with its
 /// JSON path. Error messages never quote env values or override values.
 /// </summary>
 public static class ConfigParser

@@ -6,7 +6,7 @@ using System.Text;
 
 namespace Hive.Core.Config;
 
-/// <summary>Validates and normalises the <c>host</c> of an egress rule (SPEC §2.2).</summary>
+/// <summary>Validates and normalises the <c>host</c> of an egress rule (docs/egress.md).</summary>
 public static class HostPattern
 {
     public const string Forms =

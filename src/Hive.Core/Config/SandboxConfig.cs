@@ -1,7 +1,7 @@
 namespace Hive.Core.Config;
 
 /// <summary>
-/// A sandbox's configuration as SPEC §2 defines it, normalised: every default is filled in, egress is in list form,
+/// A sandbox's configuration as docs/configuration.md describes it, normalised: every default is filled in, egress is in list form,
 /// host names are canonical. Produced by <see cref="ConfigParser"/>; equality compares contents, not references.
 /// </summary>
 public sealed record SandboxConfig

@@ -4,7 +4,7 @@ using System.Net;
 namespace Hive.Core.Egress;
 
 /// <summary>
-/// Decides which addresses the egress proxy may dial upstream (SPEC §4.2): never loopback, private, link-local,
+/// Decides which addresses the egress proxy may dial upstream (docs/egress.md): never loopback, private, link-local,
 /// CGNAT, cloud metadata, unspecified, multicast, broadcast, reserved, benchmark or documentation ranges, nor the
 /// host's own addresses — in any IPv6 spelling that embeds such an IPv4 address — unless an allow-listed range
 /// (the daemon's <c>upstream.allowPrivate</c>) covers the address.

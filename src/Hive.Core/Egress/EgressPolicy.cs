@@ -3,7 +3,7 @@ using Hive.Core.Config;
 namespace Hive.Core.Egress;
 
 /// <summary>
-/// A sandbox's egress rules compiled for the proxy and DNS hot paths (SPEC §2.2). Immutable and thread-safe:
+/// A sandbox's egress rules compiled for the proxy and DNS hot paths (docs/egress.md). Immutable and thread-safe:
 /// compile once when a config is applied, swap the reference atomically, and call <see cref="Decide"/> and
 /// <see cref="CouldAllowName"/> from any thread without allocating.
 /// </summary>

@@ -24,7 +24,7 @@ public readonly record struct SyntheticAddress(uint Value)
 }
 
 /// <summary>
-/// One sandbox's mapping between allowed DNS names and synthetic IPv4 addresses (SPEC §4.2): the DNS server answers
+/// One sandbox's mapping between allowed DNS names and synthetic IPv4 addresses (docs/egress.md): the DNS server answers
 /// a name with <see cref="GetOrAssign"/>; the proxy turns the original destination back into the name with
 /// <see cref="TryGetName(IPAddress, out string?)"/>.
 /// </summary>

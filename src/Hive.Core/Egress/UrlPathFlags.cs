@@ -6,7 +6,7 @@ public enum UrlPathFlags
 {
     None = 0,
 
-    // Rejected: a request with any of these is denied whenever a rule with paths is consulted (SPEC §2.2), because
+    // Rejected: a request with any of these is denied whenever a rule with paths is consulted (docs/egress.md), because
     // servers disagree on what they mean and a path rule could be bypassed.
 
     /// <summary><c>%2F</c> or <c>%2f</c>: some servers decode it into a separator, others do not.</summary>

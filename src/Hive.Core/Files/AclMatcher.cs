@@ -5,7 +5,7 @@ using Hive.Core.Config;
 namespace Hive.Core.Files;
 
 /// <summary>
-/// The compiled file ACL of one mount (SPEC §2.1): ordered rules, the first match wins, no match denies.
+/// The compiled file ACL of one mount (docs/files.md): ordered rules, the first match wins, no match denies.
 /// Patterns and paths are absolute in-sandbox paths. <c>*</c> matches within one segment (zero or more characters,
 /// never <c>/</c>), <c>**</c> as a whole segment matches any number of segments including none (so
 /// <c>/workspace/**</c> matches <c>/workspace</c>), <c>?</c> matches exactly one character (never <c>/</c>).

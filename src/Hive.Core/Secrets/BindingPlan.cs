@@ -9,7 +9,7 @@ public sealed record PlannedBinding(string Secret, IReadOnlyList<string> EnvVars
 public sealed record ScopedSecret(string Name, string? Provider);
 
 /// <summary>
-/// Which secrets a sandbox binds (SPEC §2.3), in precedence order: the config's <c>secrets: { ENV: name }</c> first,
+/// Which secrets a sandbox binds (docs/secrets.md), in precedence order: the config's <c>secrets: { ENV: name }</c> first,
 /// then secrets scoped to the sandbox, then global secrets bound when it was created. A scoped secret from the
 /// catalogue puts its stand-in in the provider's env vars, unless the config already sets that variable.
 /// </summary>

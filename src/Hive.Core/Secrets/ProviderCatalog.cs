@@ -6,7 +6,7 @@ public sealed record Provider(string Name, IReadOnlyList<string> EnvVars, IReadO
     public override string ToString() => $"{Name} ({string.Join(", ", Hosts)}; {Auth})";
 }
 
-/// <summary>The built-in providers (SPEC §2.3). Hosts are normalised host patterns (exact or <c>*.domain</c>).</summary>
+/// <summary>The built-in providers (docs/secrets.md lists them). Hosts are normalised host patterns (exact or <c>*.domain</c>).</summary>
 public static class ProviderCatalog
 {
     public static IReadOnlyList<Provider> All { get; } =

@@ -1,6 +1,6 @@
 namespace Hive.Core.Secrets;
 
-/// <summary>How a secret is presented to its hosts (SPEC §2.3).</summary>
+/// <summary>How a secret is presented to its hosts (docs/secrets.md).</summary>
 public enum SecretAuthType
 {
     /// <summary><c>Authorization: Bearer VALUE</c> (prefix overridable).</summary>

@@ -4,7 +4,7 @@ using System.Text;
 namespace Hive.Core.Secrets;
 
 /// <summary>
-/// Swaps stand-ins for real values on one sandbox's requests (SPEC §2.3). Pure: the proxy builds one per set of
+/// Swaps stand-ins for real values on one sandbox's requests (docs/secrets.md). Pure: the proxy builds one per set of
 /// bindings (rebuild on set, rotate, delete) and calls <see cref="Apply"/> for each request the egress rules allowed.
 /// </summary>
 /// <remarks>

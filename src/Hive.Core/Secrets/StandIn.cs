@@ -5,7 +5,7 @@ using System.Text;
 namespace Hive.Core.Secrets;
 
 /// <summary>
-/// Stand-ins: what a sandbox sees in place of a secret's value (SPEC §2.3). A stand-in keeps the value's known
+/// Stand-ins: what a sandbox sees in place of a secret's value (docs/secrets.md). A stand-in keeps the value's known
 /// prefix (<see cref="KnownPrefixes"/>), its length and, position by position, its alphabet class: an ASCII digit
 /// becomes a digit, a lower-case letter a lower-case letter, an upper-case letter an upper-case letter; any other
 /// character is kept. A value whose variable part is all hex digits of one case, with both digits and letters (and at

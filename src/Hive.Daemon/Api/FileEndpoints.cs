@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Hive.Core.Events;
 using Hive.Daemon.Events;
 using Hive.Daemon.Sandboxes;
 using Hive.Runtime.Host;
@@ -66,5 +67,5 @@ public static class FileEndpoints
     }
 
     private static void Record(EventBus events, string sandbox, string path, string op) =>
-        events.Append(sandbox, "fs.request", new JsonObject { ["mount"] = null, ["path"] = path, ["op"] = op, ["access"] = "allowed", ["via"] = "api" });
+        events.Append(sandbox, EventTypes.FsRequest, new JsonObject { ["mount"] = null, ["path"] = path, ["op"] = op, ["access"] = "allowed", ["via"] = "api" });
 }

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Hive.Daemon.Api;
 
-/// <summary>The secret routes (SPEC §3). Values go in and never come back: responses carry a masked form at most.</summary>
+/// <summary>The secret routes (docs/api.md). Values go in and never come back: responses carry a masked form at most.</summary>
 public static class SecretEndpoints
 {
     public const int DefaultActivityLimit = 100;

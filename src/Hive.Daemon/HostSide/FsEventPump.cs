@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Hive.Core.Events;
 using Hive.Daemon.Events;
 using Hive.Files.Audit;
 
@@ -19,7 +20,7 @@ public sealed class FsEventPump(EventBus events) : IAsyncDisposable
     {
         public void Record(in FsAuditRecord r)
         {
-            var request = events.Enqueue(sandbox, "fs.request", new JsonObject
+            var request = events.Enqueue(sandbox, EventTypes.FsRequest, new JsonObject
             {
                 ["mount"] = r.Mount,
                 ["path"] = r.Path,
@@ -31,7 +32,7 @@ public sealed class FsEventPump(EventBus events) : IAsyncDisposable
             var response = new JsonObject { ["requestId"] = request.Id, ["durationMs"] = Math.Round(r.DurationMs, 3) };
             if (r.ErrorName is { } error) response["error"] = error;
             if (r.Bytes is { } bytes) response["bytes"] = bytes;
-            events.Enqueue(sandbox, "fs.response", response);
+            events.Enqueue(sandbox, EventTypes.FsResponse, response);
         }
     }
 }

@@ -46,7 +46,7 @@ public sealed class McpExchange
             var args = ToolCallRedaction.Redact(call.Arguments, secrets) as JsonObject;
             var command = new JsonArray();
             foreach (var part in ToolCalls.Command(call.Tool, call.Arguments)) command.Add(ToolCallRedaction.Text(part, secrets));
-            var e = events.Enqueue(sandbox, "exec.request", new JsonObject
+            var e = events.Enqueue(sandbox, EventTypes.ExecRequest, new JsonObject
             {
                 ["command"] = command,
                 ["cwd"] = call.Arguments?["cwd"] is JsonValue cwd && cwd.TryGetValue<string>(out var c) ? ToolCallRedaction.Text(c, secrets) : null,
@@ -112,6 +112,6 @@ public sealed class McpExchange
         data["requestId"] = p.RequestId;
         data["tool"] = p.Call.Tool;
         data["durationMs"] = (long)Stopwatch.GetElapsedTime(p.StartedAt).TotalMilliseconds;
-        _events.Enqueue(_sandbox, "exec.response", data);
+        _events.Enqueue(_sandbox, EventTypes.ExecResponse, data);
     }
 }

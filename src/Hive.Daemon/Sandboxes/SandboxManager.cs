@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using Hive.Core.Events;
 using Hive.Core;
 using Hive.Core.Config;
 using Hive.Daemon.Api;
@@ -44,7 +45,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
             else if (s.Status is SandboxStatus.Running or SandboxStatus.Creating)
             {
                 store.UpdateSandbox(s.Name, SandboxStatus.Stopped, s.Status == SandboxStatus.Creating ? "creation was interrupted" : null);
-                events.Append(s.Name, "sandbox.stopped", new JsonObject { ["image"] = s.Config.Image, ["reason"] = "not running after daemon restart" });
+                events.Append(s.Name, EventTypes.SandboxStopped, new JsonObject { ["image"] = s.Config.Image, ["reason"] = "not running after daemon restart" });
             }
         }
     }
@@ -75,7 +76,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
             if (problems.Count > 0) throw ApiProblem.Invalid(problems);
             var record = store.InsertSandbox(name, config, DateTimeOffset.UtcNow, capacity)!;
             secrets.OnCreated(record);
-            events.Append(name, "sandbox.created", new JsonObject { ["image"] = config.Image });
+            events.Append(name, EventTypes.SandboxCreated, new JsonObject { ["image"] = config.Image });
             return (await StartRecordAsync(record, ct), true);
         }
         finally
@@ -95,7 +96,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
             store.DeleteSandbox(name);
             secrets.OnDestroyed(name);
             _lastActive.TryRemove(name, out _);
-            events.Append(name, "sandbox.destroyed", new JsonObject { ["image"] = s.Config.Image });
+            events.Append(name, EventTypes.SandboxDestroyed, new JsonObject { ["image"] = s.Config.Image });
         }
         finally
         {
@@ -123,7 +124,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
             store.UpdateSandbox(name, current.Status, current.Error, proposed);
             // Added bindings work from the next request (and in new exec processes); removed ones are refused from then on.
             secrets.Refresh(current with { Config = proposed });
-            events.Append(name, "config.apply", new JsonObject { ["success"] = true, ["changes"] = Strings(comparison.Changes) });
+            events.Append(name, EventTypes.ConfigApply, new JsonObject { ["success"] = true, ["changes"] = Strings(comparison.Changes) });
             var warnings = new List<string>(secrets.Warnings(name, proposed));
             return new ApplyResult(true, proposed, comparison.Changes, warnings);
         }
@@ -137,7 +138,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
         Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct)
     {
         var sandbox = await StartIfStoppedAsync(name, ct);
-        var request = events.Append(name, "exec.request", new JsonObject { ["command"] = Strings(spec.Command), ["cwd"] = spec.Cwd });
+        var request = events.Append(name, EventTypes.ExecRequest, new JsonObject { ["command"] = Strings(spec.Command), ["cwd"] = spec.Cwd });
         _busy.AddOrUpdate(name, 1, (_, n) => n + 1);
         ExecOutcome? outcome = null;
         try
@@ -149,7 +150,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
         {
             _busy.AddOrUpdate(name, 0, (_, n) => n - 1);
             Touch(name);
-            events.Append(name, "exec.response", new JsonObject
+            events.Append(name, EventTypes.ExecResponse, new JsonObject
             {
                 ["requestId"] = request.Id,
                 ["exitCode"] = outcome?.ExitCode,
@@ -183,8 +184,8 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
             {
                 await host.StopAsync(s, ct);
                 store.UpdateSandbox(s.Name, SandboxStatus.Stopped);
-                events.Append(s.Name, "sandbox.expired", new JsonObject { ["image"] = s.Config.Image, ["ttl"] = s.Config.Ttl });
-                events.Append(s.Name, "sandbox.stopped", new JsonObject { ["image"] = s.Config.Image, ["reason"] = "ttl" });
+                events.Append(s.Name, EventTypes.SandboxExpired, new JsonObject { ["image"] = s.Config.Image, ["ttl"] = s.Config.Ttl });
+                events.Append(s.Name, EventTypes.SandboxStopped, new JsonObject { ["image"] = s.Config.Image, ["reason"] = "ttl" });
             }
             finally
             {
@@ -200,7 +201,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
         foreach (var s in running)
         {
             store.UpdateSandbox(s.Name, SandboxStatus.Stopped);
-            events.Append(s.Name, "sandbox.stopped", new JsonObject { ["image"] = s.Config.Image, ["reason"] = "daemon stopped" });
+            events.Append(s.Name, EventTypes.SandboxStopped, new JsonObject { ["image"] = s.Config.Image, ["reason"] = "daemon stopped" });
         }
     }
 
@@ -268,19 +269,19 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
         {
             log.LogError(e, "sandbox {Name} failed to start", s.Name);
             store.UpdateSandbox(s.Name, SandboxStatus.Failed, e.Message);
-            events.Append(s.Name, "sandbox.stopped", new JsonObject { ["image"] = s.Config.Image, ["reason"] = "failed to start", ["error"] = e.Message });
+            events.Append(s.Name, EventTypes.SandboxStopped, new JsonObject { ["image"] = s.Config.Image, ["reason"] = "failed to start", ["error"] = e.Message });
             throw new ApiProblem(500, "Sandbox failed to start", $"sandbox \"{s.Name}\" failed to start: {e.Message}");
         }
         _startedAt[s.Name] = Environment.TickCount64;
         store.UpdateSandbox(s.Name, SandboxStatus.Running);
-        events.Append(s.Name, "sandbox.started", new JsonObject { ["image"] = s.Config.Image });
+        events.Append(s.Name, EventTypes.SandboxStarted, new JsonObject { ["image"] = s.Config.Image });
         Touch(s.Name);
         return s with { Status = SandboxStatus.Running, Error = null };
     }
 
     private ApiProblem Failed(string name, ApiProblem problem)
     {
-        events.Append(name, "config.apply", new JsonObject { ["success"] = false, ["changes"] = new JsonArray(), ["error"] = problem.Message });
+        events.Append(name, EventTypes.ConfigApply, new JsonObject { ["success"] = false, ["changes"] = new JsonArray(), ["error"] = problem.Message });
         return problem;
     }
 

@@ -6,7 +6,7 @@ using Hive.Core;
 
 namespace Hive.Daemon.Settings;
 
-/// <summary>Upstream dialling settings of the egress proxy (SPEC §4.4).</summary>
+/// <summary>Upstream dialling settings of the egress proxy (docs/configuration.md).</summary>
 public sealed record UpstreamSettings(IReadOnlyDictionary<string, string> Hosts, IReadOnlyList<string> AllowPrivate, string? CaBundle);
 
 /// <summary>The daemon's settings: <c>$HIVE_HOME/daemon.json</c> overridden by <c>HIVE_HOME</c> / <c>HIVE_LISTEN</c>.</summary>

@@ -36,7 +36,7 @@ public sealed class DnsResponder(IEgressEventSink events)
             length = DnsMessage.WriteResponse(response, query, q, DnsMessage.RcodeNoError, []);
             answer = "allowed";
         }
-        events.Append(sandbox.Name, "dns.query", QueryData(q.Name, DnsMessage.TypeName(q.Type), answer,
+        events.Append(sandbox.Name, EventTypes.DnsQuery, QueryData(q.Name, DnsMessage.TypeName(q.Type), answer,
             answer == "allowed" && q.Type == DnsMessage.TypeA ? address : default));
         return length;
     }

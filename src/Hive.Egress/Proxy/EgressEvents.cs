@@ -5,7 +5,7 @@ using Hive.Core.Events;
 namespace Hive.Egress.Proxy;
 
 /// <summary>
-/// The egress.request / egress.response pair and the secret.* events (SPEC §5). Secret and override values never
+/// The egress.request / egress.response pair and the secret.* events (docs/events.md). Secret and override values never
 /// reach an event. Written field by field (<see cref="EventJson"/>): the pair is on every proxied request's path.
 /// </summary>
 public static class EgressEvents
@@ -33,7 +33,7 @@ public static class EgressEvents
 
     public static long Request(IEgressEventSink sink, EgressConnection c, string method, string? path, string? query,
         EgressDecision decision, string? reason = null, IReadOnlyList<string>? secrets = null, bool? denied = null) =>
-        sink.Append(c.Sandbox.Name, "egress.request", RequestData(c.Host, c.Port, method, path, query, decision, reason, secrets, denied));
+        sink.Append(c.Sandbox.Name, EventTypes.EgressRequest, RequestData(c.Host, c.Port, method, path, query, decision, reason, secrets, denied));
 
     /// <summary>The egress.request data object: <paramref name="query"/> must already have override values redacted.</summary>
     public static string RequestData(string host, int port, string method, string? path, string? query,
@@ -56,7 +56,7 @@ public static class EgressEvents
     }
 
     public static void Response(IEgressEventSink sink, EgressConnection c, long requestId, int status, long durationMs, long bytesIn, long bytesOut, string? error = null) =>
-        sink.Append(c.Sandbox.Name, "egress.response", ResponseData(requestId, status, durationMs, bytesIn, bytesOut, error));
+        sink.Append(c.Sandbox.Name, EventTypes.EgressResponse, ResponseData(requestId, status, durationMs, bytesIn, bytesOut, error));
 
     public static string ResponseData(long requestId, int status, long durationMs, long bytesIn, long bytesOut, string? error = null)
     {

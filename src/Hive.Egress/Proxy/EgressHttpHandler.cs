@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Hive.Core.Egress;
+using Hive.Core.Events;
 using Hive.Core.Llm;
 using Hive.Core.Secrets;
 using Microsoft.AspNetCore.Connections.Features;
@@ -97,7 +98,7 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
                 context.Response.ContentType, context.Response.Headers.ContentEncoding.ToString());
             if (used is { Count: > 0 })
                 foreach (var name in used)
-                    EgressEvents.Secret(events, conn, "secret.used", name, forwardedId, method, target.Path, context.Response.StatusCode, transformer.UpstreamStatus, elapsed,
+                    EgressEvents.Secret(events, conn, EventTypes.SecretUsed, name, forwardedId, method, target.Path, context.Response.StatusCode, transformer.UpstreamStatus, elapsed,
                         failure, forward!.InjectedSecrets.Contains(name));
         }
         finally
@@ -135,8 +136,8 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
     {
         var (type, secret) = result switch
         {
-            SubstitutionResult.Misuse m => ("secret.misuse", m.SecretName),
-            SubstitutionResult.Revoked r => ("secret.revoked", r.SecretName),
+            SubstitutionResult.Misuse m => (EventTypes.SecretMisuse, m.SecretName),
+            SubstitutionResult.Revoked r => (EventTypes.SecretRevoked, r.SecretName),
             _ => throw new ArgumentOutOfRangeException(nameof(result)),
         };
         EgressEvents.Secret(events, conn, type, secret, requestId, method, path, StatusCodes.Status403Forbidden, null, 0,

@@ -51,7 +51,7 @@ internal sealed class LlmCallRecorder(string provider) : IDisposable
         w.WriteBoolean("stream", stream);
         w.WriteNumber("status", status);
         w.WriteNumber("durationMs", durationMs);
-        sink.Append(conn.Sandbox.Name, "llm.call", EventJson.End(w));
+        sink.Append(conn.Sandbox.Name, EventTypes.LlmCall, EventJson.End(w));
     }
 
     private ReadOnlySpan<byte> Decode(string? encoding)
