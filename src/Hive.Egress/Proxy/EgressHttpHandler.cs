@@ -44,7 +44,7 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
             return;
         }
 
-        var decision = policy.Decide(EgressRequest.Http(conn.Host, conn.Ip, conn.Port, method, target));
+        var decision = policy.Decide(EgressRequest.Http(conn.Host, conn.Upstream, conn.Port, method, target)); // the pinned address: deny rules on addresses apply to a name too
         var overrides = decision is { IsAllowed: true, RuleIndex: { } rule } ? policy.GetOverride(rule) : null;
         var secrets = conn.Sandbox.Secrets; // one secret table for the whole request, like the policy
         var headers = secrets.IsEmpty ? null : HeaderLists.Get();
