@@ -167,11 +167,6 @@ public sealed class AddressClassifier
         for (var i = 0; i < count; i++)
         {
             var v4 = IpValue.V4(embedded[i]);
-            if (ClassifyV4(embedded[i]) != AddressCategory.Loopback && IsHostAddress(v4))
-            {
-                reason = AddressCategory.Host;
-                return true;
-            }
             foreach (var network in _never)
             {
                 if (network.Contains(v4))
@@ -179,6 +174,11 @@ public sealed class AddressClassifier
                     reason = AddressCategory.SandboxNetwork;
                     return true;
                 }
+            }
+            if (ClassifyV4(embedded[i]) != AddressCategory.Loopback && IsHostAddress(v4))
+            {
+                reason = AddressCategory.Host;
+                return true;
             }
         }
         reason = null;

@@ -320,8 +320,8 @@ public class EgressPolicyTableTests
         allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/a#frag | deny 0
         allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/%c3%a9 | allow 0
         allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/%252e%252e/admin | allow 0
-        allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/a;b | allow 0
-        allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/...; | allow 0
+        allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/a;b | deny 0
+        allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/...; | deny 0
         deny x.com paths=/admin/**; allow x.com | HTTP GET x.com:443 /x/%2e%2e/admin | deny 0
         deny x.com paths=/admin/**; allow x.com | HTTP GET x.com:443 /x/..%2fadmin | deny 0
         deny x.com paths=/admin/**; allow x.com | HTTP GET x.com:443 /%5cadmin | deny 0
@@ -439,7 +439,7 @@ public class EgressPolicyTableTests
         # rules for other hosts or ports do not apply
         deny y.com paths=/admin/**; allow x.com | TCP x.com:443 | allow 1
         deny x.com ports=80 paths=/admin/**; allow x.com | TCP x.com:443 | allow 1
-        allow * paths=/**; allow *.git.test ports=22 | TCP code.git.test:22 | http
+        allow * paths=/**; allow *.git.test ports=22 | TCP code.git.test:22 | allow 1
         allow *.git.test ports=22; allow * paths=/** | TCP code.git.test:22 | allow 0
         # a host rule before decides; a deny after one cannot apply
         allow x.com; deny x.com paths=/admin/** | TCP x.com:443 | allow 0
