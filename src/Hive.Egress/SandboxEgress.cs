@@ -30,7 +30,7 @@ public sealed class SandboxEgress(string name, EgressPolicy policy)
     public int MaxConnections { get; init; } = DefaultMaxConnections;
 
     private int _connections;
-    private long _lastRefusalReport = long.MinValue;
+    private long _lastRefusalReport = -1000;
 
     public int OpenConnections => Volatile.Read(ref _connections);
 
