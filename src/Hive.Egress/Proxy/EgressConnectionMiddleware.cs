@@ -150,12 +150,18 @@ public sealed class EgressConnectionMiddleware(EgressRegistry registry, Certific
         using var clientWait = CancellationTokenSource.CreateLinkedTokenSource(c.ConnectionClosed);
         var clientFirst = ConnectionPeek.PeekAsync(input, shortWait: false, clientWait.Token);
         var upstream = await DialAsync(c, conn, "TCP", decision);
-        if (upstream is null) return;
+        if (upstream is null)
+        {
+            clientWait.Cancel();
+            return;
+        }
         var serverFirst = upstream.Socket.ReceiveAsync(new byte[1], SocketFlags.Peek);
         var first = await Task.WhenAny(clientFirst, serverFirst);
         if (first == clientFirst && !clientFirst.IsCanceled && !clientFirst.IsFaulted)
         {
             upstream.Socket.Dispose();
+            EgressEvents.Response(events, conn, upstream.RequestId, 0, (long)Stopwatch.GetElapsedTime(upstream.Started).TotalMilliseconds, 0, 0,
+                "the client spoke first after a silence: its bytes are sorted as a new flow");
             try { await serverFirst; } catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException) { }
             var (kind, hello) = await clientFirst;
             var pinned = new PinnedAddress(conn.Ip is null ? conn.Upstream : null, conn.UpstreamRefusal);
