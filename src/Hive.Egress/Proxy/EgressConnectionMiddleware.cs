@@ -122,6 +122,13 @@ public sealed class EgressConnectionMiddleware(EgressRegistry registry, Certific
             case EgressVerdict.Allowed:
                 await TunnelAsync(c, conn, "TCP", decision, null);
                 break;
+            case EgressVerdict.NeedsHttp when kind == FirstBytes.Silent:
+            {
+                // Nothing to tunnel to, so nobody else may speak first: wait for the client's bytes and sort them as usual.
+                var (later, laterHello) = await ConnectionPeek.PeekAsync(c.Transport.Input, shortWait: false, c.ConnectionClosed);
+                await DispatchAsync(c, next, sandbox, host, ip, port, pinned, later, laterHello, afterSilence: true);
+                break;
+            }
             case EgressVerdict.NeedsHttp:
                 await HttpAsync(c, next, conn);
                 break;
