@@ -121,6 +121,65 @@ public sealed class EgressBypassTests(EgressDaemon fx)
     }
 
     [Fact]
+    public async Task An_intercepted_handshake_that_stalls_is_closed_after_10_seconds()
+    {
+        await fx.RulesAsync(DenyAdmin);
+        // A whole ClientHello, then nothing: the proxy answers its flight and gives up waiting for the client's.
+        var r = await fx.ShAsync("""
+            python3 - <<'PY'
+            import socket, ssl, os, time
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+            incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+            tls = ctx.wrap_bio(incoming, outgoing, server_hostname="api.example.test")
+            try: tls.do_handshake()
+            except ssl.SSLWantReadError: pass
+            s = socket.create_connection(("api.example.test", int(os.environ["HTTPS"])), timeout=25)
+            s.sendall(outgoing.read())
+            start = time.time()
+            try:
+                while s.recv(65536): pass
+                print("closed after %.0f s" % (time.time() - start))
+            except socket.timeout: print("still open after 25 s")
+            except OSError as e: print("closed after %.0f s (%s)" % (time.time() - start, e))
+            PY
+            """);
+        Assert.Matches(@"closed after (9|10|11|12|13) s", r.Stdout);
+    }
+
+    [Fact]
+    public async Task Connections_past_the_cap_of_1024_per_sandbox_are_refused_and_recorded()
+    {
+        await fx.RulesAsync(ApiHostOnly);
+        var before = await fx.LastEventIdAsync();
+        var r = await fx.ShAsync("""
+            python3 - <<'PY'
+            import socket, os, time, resource, select
+            _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+            socks = []
+            for i in range(1100):
+                try: socks.append(socket.create_connection(("api.example.test", int(os.environ["HTTP"])), timeout=5))
+                except OSError as e: break
+            time.sleep(2)
+            closed = 0
+            for s in socks:
+                r, _, _ = select.select([s], [], [], 0)
+                if r:
+                    try:
+                        if not s.recv(1): closed += 1
+                    except OSError: closed += 1
+            print("opened", len(socks), "closed", closed)
+            PY
+            """, 120_000);
+        var m = System.Text.RegularExpressions.Regex.Match(r.Stdout, @"opened (\d+) closed (\d+)");
+        Assert.True(m.Success, r.Stdout + r.Stderr);
+        var closed = int.Parse(m.Groups[2].Value);
+        Assert.InRange(closed, 1100 - 1024, 1100 - 1000); // the cap, give or take connections still being closed
+        var events = await fx.EventsAfterAsync(before, "egress.request");
+        Assert.Contains(events, e => e.Get<string>("access") == "denied" && (e.Get<string>("reason") ?? "").Contains("too many connections"));
+    }
+
+    [Fact]
     public async Task Response_events_count_bytes_into_and_out_of_the_sandbox_under_their_own_names()
     {
         await fx.RulesAsync(ApiHostOnly);
