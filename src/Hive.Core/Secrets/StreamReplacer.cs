@@ -2,8 +2,8 @@ namespace Hive.Core.Secrets;
 
 /// <summary>
 /// Replaces fixed byte patterns in a stream fed chunk by chunk, including occurrences that straddle chunks. Matching is
-/// leftmost-longest and non-overlapping, exactly as if the whole stream were one buffer. It holds back at most
-/// (longest pattern − 1) bytes between calls. Not thread-safe: one per stream.
+/// leftmost-longest and non-overlapping, exactly as if the whole stream were one buffer. Between calls it holds
+/// back only a tail that could begin a pattern: at most (longest pattern − 1) bytes. Not thread-safe: one per stream.
 /// </summary>
 /// <remarks>
 /// Each call copies the chunk once into a reused buffer and searches it once per pattern (vectorised
@@ -71,8 +71,10 @@ public sealed class StreamReplacer
         input.CopyTo(_buf.AsSpan(held));
         var data = _buf.AsSpan(0, n);
 
-        // A match may start only before `decided`: one starting later might be cut short by the end of the chunk.
-        var decided = final ? n : Math.Max(0, n - _keep);
+        // A match may start only before `decided`: from there on the data is the beginning of some pattern, which the
+        // next chunk may complete. Only such a tail is held back, so a stream that pauses (server-sent events) gets
+        // everything else at once.
+        var decided = final ? n : UndecidedTail(data);
         for (var i = 0; i < _from.Length; i++) _next[i] = Find(data, i, 0);
 
         var cursor = 0;
@@ -105,6 +107,18 @@ public sealed class StreamReplacer
         EnsureOut(written + rest);
         data.Slice(cursor, rest).CopyTo(_out.AsSpan(written));
         return _out.AsMemory(0, written + rest);
+    }
+
+    /// <summary>The first position of the last (longest pattern − 1) bytes from which the data is a proper prefix of a pattern; else the end.</summary>
+    private int UndecidedTail(ReadOnlySpan<byte> data)
+    {
+        for (var p = Math.Max(0, data.Length - _keep); p < data.Length; p++)
+        {
+            var tail = data[p..];
+            foreach (var pattern in _from)
+                if (pattern.Length > tail.Length && pattern[0] == tail[0] && pattern.AsSpan().StartsWith(tail)) return p;
+        }
+        return data.Length;
     }
 
     private int Find(ReadOnlySpan<byte> data, int pattern, int from)
