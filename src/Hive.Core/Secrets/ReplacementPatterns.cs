@@ -13,7 +13,7 @@ namespace Hive.Core.Secrets;
 /// reads, mapped to the stand-in in the same encoding. Never shows a value.
 /// </summary>
 /// <remarks>
-/// The forms: as is; percent-encoded (upper- and lower-case hex) and form-encoded; JSON-escaped; Basic credentials
+/// The forms: as is; percent-encoded (upper- and lower-case hex) and form-encoded; JSON-escaped; base64 of the value and Basic credentials
 /// exactly as the proxy builds them (<c>user:value</c>, <c>value:</c>); and base64 (standard and URL-safe) of the value
 /// at each of the three offsets it can have inside a longer base64 text. For that last form only the characters that
 /// depend on the value alone are replaced: the one character at each end that mixes in a neighbour's bits keeps up to
@@ -94,7 +94,7 @@ public sealed class ReplacementPatterns
             Add(v, s, encoded: false);
             foreach (var encode in TextForms) Add(encode(v), encode(s), encoded: true);
             var auth = b.Secret.Auth;
-            var credentials = new List<(string, string)> { (auth.BasicCredentials(v), auth.BasicCredentials(s)), (v + ":", s + ":") };
+            var credentials = new List<(string, string)> { (v, s), (auth.BasicCredentials(v), auth.BasicCredentials(s)), (v + ":", s + ":") };
             if (auth.BasicUser is { } user) credentials.Add((user + ":" + v, user + ":" + s));
             foreach (var (cv, cs) in credentials)
             {
