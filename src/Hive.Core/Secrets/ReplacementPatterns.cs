@@ -30,6 +30,8 @@ public sealed class ReplacementPatterns
     {
         Pairs = pairs;
         SameLength = pairs.TrueForAll(p => p.Key.Length == p.Value.Length);
+        _plain = new(() => Compile(fitted: false));
+        _fitted = new(() => Compile(fitted: true));
     }
 
     /// <summary>Real form → stand-in form, each distinct real form once, longest first.</summary>
@@ -44,8 +46,13 @@ public sealed class ReplacementPatterns
 
     /// <summary>A replacer for one stream. <paramref name="fitted"/>: each replacement cut or padded with <c>*</c> to the
     /// length of what it replaces, for streams whose framing counts bytes (WebSocket frames after an upgrade).</summary>
-    public StreamReplacer CreateReplacer(bool fitted = false) =>
-        new(Pairs.Select(p =>
+    public StreamReplacer CreateReplacer(bool fitted = false) => new(fitted ? _fitted.Value : _plain.Value);
+
+    private readonly Lazy<StreamReplacer.Compiled> _plain;
+    private readonly Lazy<StreamReplacer.Compiled> _fitted;
+
+    private StreamReplacer.Compiled Compile(bool fitted) =>
+        StreamReplacer.Compile(Pairs.Select(p =>
         {
             var (from, to) = (Encoding.UTF8.GetBytes(p.Key), Encoding.UTF8.GetBytes(p.Value));
             if (fitted && to.Length != from.Length)

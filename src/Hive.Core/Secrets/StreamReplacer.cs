@@ -22,15 +22,31 @@ public sealed class StreamReplacer
     private byte[] _out = [];
 
     /// <param name="pairs">Pattern → replacement; empty patterns are ignored, the first of duplicates wins.</param>
-    public StreamReplacer(IEnumerable<KeyValuePair<byte[], byte[]>> pairs)
+    public StreamReplacer(IEnumerable<KeyValuePair<byte[], byte[]>> pairs) : this(Compile(pairs)) { }
+
+    /// <summary>A replacer over patterns compiled once (<see cref="Compile"/>) and shared by many streams.</summary>
+    public StreamReplacer(Compiled patterns)
+    {
+        _from = patterns.From;
+        _to = patterns.To;
+        _keep = _from.Length == 0 ? 0 : _from[0].Length - 1;
+        _next = new int[_from.Length];
+    }
+
+    /// <summary>Patterns and replacements, deduplicated and longest first; immutable, shareable between replacers.</summary>
+    public sealed class Compiled
+    {
+        internal Compiled(byte[][] from, byte[][] to) { From = from; To = to; }
+        internal byte[][] From { get; }
+        internal byte[][] To { get; }
+    }
+
+    public static Compiled Compile(IEnumerable<KeyValuePair<byte[], byte[]>> pairs)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var list = pairs.Where(p => p.Key.Length > 0 && seen.Add(Convert.ToBase64String(p.Key)))
             .OrderByDescending(p => p.Key.Length).ToList();
-        _from = [.. list.Select(p => p.Key)];
-        _to = [.. list.Select(p => p.Value)];
-        _keep = _from.Length == 0 ? 0 : _from[0].Length - 1;
-        _next = new int[_from.Length];
+        return new([.. list.Select(p => p.Key)], [.. list.Select(p => p.Value)]);
     }
 
     /// <summary>Whether there is anything to replace (else every call hands the input back).</summary>

@@ -83,7 +83,7 @@ internal sealed class EgressTransformer(EgressConnection connection, UrlTarget t
         if (scrubbing is not null && proxyResponse is not null && !await scrubbing.PrepareResponseAsync(httpContext, proxyResponse, cancellationToken)) return false;
         var result = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         httpContext.Response.Headers.Remove("Via");
-        scrubbing?.Scrub(httpContext.Response.Headers);
+        scrubbing?.ScrubResponse(httpContext);
         return result;
     }
 

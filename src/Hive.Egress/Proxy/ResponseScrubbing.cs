@@ -83,6 +83,14 @@ internal sealed class ResponseScrubbing(ReplacementPatterns patterns, EgressConn
         _ => null,
     };
 
+    /// <summary>Replaces real values in the response's headers and its reason phrase (which an HTTP/1.1 upstream chooses).</summary>
+    public void ScrubResponse(HttpContext context)
+    {
+        Scrub(context.Response.Headers);
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseFeature>() is { ReasonPhrase: { } reason } feature)
+            feature.ReasonPhrase = _headers.Scrub(reason);
+    }
+
     /// <summary>Replaces real values in every header (or trailer) value of <paramref name="headers"/>.</summary>
     public void Scrub(IHeaderDictionary? headers)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Hive.Core.Secrets;
 
 namespace Hive.Egress.Proxy;
@@ -9,7 +10,7 @@ namespace Hive.Egress.Proxy;
 /// </summary>
 internal sealed class ScrubbingStream(Stream inner, StreamReplacer replacer) : Stream
 {
-    private readonly byte[] _read = new byte[64 * 1024];
+    private byte[] _read = ArrayPool<byte>.Shared.Rent(64 * 1024);
     private ReadOnlyMemory<byte> _pending; // decided bytes not yet handed out
     private bool _done;
 
@@ -74,13 +75,25 @@ internal sealed class ScrubbingStream(Stream inner, StreamReplacer replacer) : S
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) inner.Dispose();
+        if (disposing)
+        {
+            inner.Dispose();
+            ReturnBuffer();
+        }
         base.Dispose(disposing);
     }
 
     public override async ValueTask DisposeAsync()
     {
         await inner.DisposeAsync();
+        ReturnBuffer();
         await base.DisposeAsync();
+    }
+
+    private void ReturnBuffer()
+    {
+        // Only once, and never while a read could still use it: disposal comes after the copy loop ended.
+        var buffer = Interlocked.Exchange(ref _read, []);
+        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
     }
 }

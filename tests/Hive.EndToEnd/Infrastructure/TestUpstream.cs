@@ -93,11 +93,17 @@ public sealed class TestUpstream : IAsyncDisposable
             while ((n = await c.Request.Body.ReadAsync(buffer)) > 0) total += n;
             return Results.Text($"{{\"bytes\":{total}}}", "application/json");
         });
-        app.MapGet("/bytes", async (HttpContext c, long n) =>
+        app.MapGet("/bytes", async (HttpContext c, long n, string? fill) =>
         {
             c.Response.ContentType = "application/octet-stream";
             c.Response.ContentLength = n;
             var chunk = new byte[64 * 1024];
+            // fill=text: English-like text full of key-like prefixes ("sk-", "ghp_"), the worst case for a search for keys.
+            if (fill == "text")
+            {
+                var text = System.Text.Encoding.ASCII.GetBytes("the sk-live key was rotated; ask ghp_ tokens to skip sk- prefixes in task logs. ");
+                for (var i = 0; i < chunk.Length; i++) chunk[i] = text[i % text.Length];
+            }
             for (long sent = 0; sent < n; sent += chunk.Length)
                 await c.Response.Body.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, n - sent)));
         });
@@ -126,7 +132,7 @@ public sealed class TestUpstream : IAsyncDisposable
     /// <summary>
     /// What <c>/echo</c> received, by the <c>id</c> its answer carries: the proxy scrubs real secret values out of the
     /// answers of a secret's hosts, so a test that checks what reached the upstream reads it here
-    /// (<see cref="UpstreamDaemon.Json"/> does).
+    /// (<c>UpstreamDaemon.Json</c> does).
     /// </summary>
     public static ConcurrentDictionary<string, string> Received { get; } = new();
 
