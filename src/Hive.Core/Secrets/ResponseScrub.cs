@@ -37,4 +37,6 @@ public sealed class ResponseScrub
         }
         return builder.Append(value, last, value.Length - last).ToString();
     }
+
+    public override string ToString() => $"response scrub over {_patterns}";
 }

@@ -39,6 +39,7 @@ public sealed class StreamReplacer
         internal Compiled(byte[][] from, byte[][] to) { From = from; To = to; }
         internal byte[][] From { get; }
         internal byte[][] To { get; }
+        public override string ToString() => $"{From.Length} compiled patterns";
     }
 
     public static Compiled Compile(IEnumerable<KeyValuePair<byte[], byte[]>> pairs)
@@ -150,4 +151,6 @@ public sealed class StreamReplacer
         _out.AsSpan().CopyTo(bigger);
         _out = bigger;
     }
+
+    public override string ToString() => $"stream replacer: {_from.Length} patterns, {HeldBack} bytes held back";
 }
