@@ -22,6 +22,7 @@ public sealed class SecretReflectionTests(SecretDaemon fx)
         { "--compressed -H \"X-Api-Key: $API_KEY\" \"https://api.example.test:$HTTPS/reflect?encoding=gzip\"", "API_KEY", "X-Api-Key: {s}" },
         { "--compressed -H \"X-Api-Key: $API_KEY\" \"https://api.example.test:$HTTPS/reflect?encoding=gzip&chunk=5\"", "API_KEY", "X-Api-Key: {s}" },
         { "--compressed -H \"X-Api-Key: $API_KEY\" \"https://api.example.test:$HTTPS/reflect?encoding=deflate\"", "API_KEY", "X-Api-Key: {s}" },
+        { "-H \"X-Api-Key: $API_KEY\" \"https://api.example.test:$HTTPS/reflect?encoding=br\"", "API_KEY", "X-Api-Key: {s}" },
         { "-H \"X-Api-Key: $API_KEY\" http://api.example.test:$HTTP/reflect", "API_KEY", "X-Api-Key: {s}" },
         { "--http2 -H \"X-Api-Key: $API_KEY\" https://api.example.test:$HTTPS/reflect", "API_KEY", "x-echo-x-api-key: {s}" },
         { "\"https://api.example.test:$HTTPS/reflect?api_key=$API_KEY\"", "API_KEY", "api_key={e}" },
@@ -42,6 +43,16 @@ public sealed class SecretReflectionTests(SecretDaemon fx)
             .Replace("{basic}", Convert.ToBase64String(Encoding.UTF8.GetBytes("x-access-token:" + standIn)));
         Assert.Contains(shown, r.Stdout, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("you sent", r.Stdout);
+    }
+
+    [Fact]
+    public async Task A_scrubbed_stream_is_not_held_back()
+    {
+        // /sse sends an event every 400 ms: each must arrive when sent, not when the stream ends.
+        var r = await fx.ShAsync("curl -sSN -H \"X-Api-Key: $API_KEY\" https://api.example.test:$HTTPS/sse | while read -r line; do [ -n \"$line\" ] && echo \"$(date +%s.%N) $line\"; done");
+        var times = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => double.Parse(l.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(4, times.Length);
+        Assert.True(times[^1] - times[0] > 0.8, $"the events arrived together: {r.Stdout}");
     }
 
     [Fact]
