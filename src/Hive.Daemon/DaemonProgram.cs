@@ -68,7 +68,8 @@ public static class DaemonProgram
             .AddFilter("Microsoft", LogLevel.Warning).AddFilter("Yarp", LogLevel.Warning));
         await using var fsEvents = new FsEventPump(events);
         var upstream = settings.Upstream;
-        await using var egress = await EgressService.StartAsync(new EgressOptions(upstream.Hosts, upstream.AllowPrivate, upstream.CaBundle),
+        await using var egress = await EgressService.StartAsync(new EgressOptions(upstream.Hosts, upstream.AllowPrivate, upstream.CaBundle,
+                NeverDial: [addressing.Subnet], DaemonPorts: [settings.Listen.Port]),
             ca, new EventSink(events), bootLoggers, ct);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(store);

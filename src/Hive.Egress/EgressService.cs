@@ -90,6 +90,7 @@ public sealed class EgressService : IAsyncDisposable
         var service = new EgressService(app, dns, upstream, registry);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         service.ProxyPort = new Uri(address.Replace("0.0.0.0", "127.0.0.1")).Port;
+        dialer.AddDaemonPorts(service.ProxyPort, dns.Port);
         return service;
     }
 

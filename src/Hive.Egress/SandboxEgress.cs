@@ -23,6 +23,34 @@ public sealed class SandboxEgress(string name, EgressPolicy policy)
 
     /// <summary>Swapped whole on every secret change: a request reads it once, so it sees one table, old or new.</summary>
     public SecretSubstitution Secrets { get => _secrets; set => _secrets = value; }
+
+    /// <summary>Connections one sandbox may have open through the proxy at once; more are refused.</summary>
+    public const int DefaultMaxConnections = 1024;
+
+    public int MaxConnections { get; init; } = DefaultMaxConnections;
+
+    private int _connections;
+    private long _lastRefusalReport = -1000;
+
+    public int OpenConnections => Volatile.Read(ref _connections);
+
+    /// <summary>Takes a connection slot; false (nothing taken) when the sandbox already has <see cref="MaxConnections"/>.</summary>
+    public bool TryOpenConnection()
+    {
+        if (Interlocked.Increment(ref _connections) <= MaxConnections) return true;
+        Interlocked.Decrement(ref _connections);
+        return false;
+    }
+
+    public void CloseConnection() => Interlocked.Decrement(ref _connections);
+
+    /// <summary>A flood of refused connections is recorded once a second, not once each.</summary>
+    public bool ShouldReportRefusedConnection()
+    {
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastRefusalReport);
+        return now - last >= 1000 && Interlocked.CompareExchange(ref _lastRefusalReport, now, last) == last;
+    }
 }
 
 /// <summary>Sandboxes by source address: how the proxy and DNS know who is asking.</summary>

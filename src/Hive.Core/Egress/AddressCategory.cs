@@ -16,4 +16,8 @@ public static class AddressCategory
     public const string Documentation = "documentation";
     /// <summary>One of the host's own addresses.</summary>
     public const string Host = "host";
+    /// <summary>The sandboxes' own network, whose gateway addresses are the host's.</summary>
+    public const string SandboxNetwork = "sandbox-network";
+    /// <summary>A port of the daemon's own services (API, proxy, DNS) on a loopback or host address.</summary>
+    public const string Daemon = "daemon";
 }

@@ -22,33 +22,47 @@ namespace Hive.Core.Egress;
 /// <c>127.0.0.0/8</c> also exempts <c>::ffff:127.0.0.1</c>), but the other embeddings are not exempted by an IPv4
 /// range — they reach a translator or relay, not the IPv4 host — only by an IPv6 range that contains them.
 /// </para>
-/// Immutable and thread-safe; <see cref="IsForbiddenUpstream"/> does not allocate.
+/// <para>
+/// Some addresses are never dialled, whatever the allow-list says (issue: the daemon reached through an allowed name):
+/// the unspecified addresses (they reach this host), the host's own addresses other than loopback, the sandboxes'
+/// network, and the ports of the daemon's own services (API, proxy, DNS) on a loopback or host address. Loopback on
+/// other ports stays exemptable, so tests can reach their upstream servers on loopback.
+/// </para>
+/// Immutable and thread-safe; <see cref="IsForbiddenUpstream(IPAddress, out string?)"/> does not allocate.
 /// </remarks>
 public sealed class AddressClassifier
 {
     private readonly IpNetworkValue[] _allowed;
     private readonly IpValue[] _hostAddresses;
+    private readonly IpNetworkValue[] _never;
+    private readonly int[] _daemonPorts;
 
     /// <summary>Forbids everything in the default lists; exempts nothing.</summary>
     public static AddressClassifier Default { get; } = new([], []);
 
     /// <param name="allowPrivate">Ranges the proxy may dial although they are forbidden by default.</param>
     /// <param name="hostAddresses">The host's own addresses: forbidden unless an allowed range covers them.</param>
-    public AddressClassifier(IEnumerable<IPNetwork> allowPrivate, IEnumerable<IPAddress> hostAddresses)
+    /// <param name="neverDial">Networks never dialled, whatever <paramref name="allowPrivate"/> says (the sandboxes' network).</param>
+    /// <param name="daemonPorts">The daemon's own listening ports: never dialled on a loopback or host address.</param>
+    public AddressClassifier(IEnumerable<IPNetwork> allowPrivate, IEnumerable<IPAddress> hostAddresses,
+        IEnumerable<IPNetwork>? neverDial = null, IEnumerable<int>? daemonPorts = null)
     {
         _allowed = [.. allowPrivate.Select(IpNetworkValue.From)];
         _hostAddresses = [.. hostAddresses.Select(IpValue.From).Distinct()];
+        _never = [.. (neverDial ?? []).Select(IpNetworkValue.From)];
+        _daemonPorts = [.. (daemonPorts ?? []).Distinct()];
     }
 
     /// <summary>
     /// Builds a classifier from <c>upstream.allowPrivate</c> strings: CIDRs (host bits are ignored) or single addresses.
     /// </summary>
-    public static AddressClassifier Create(IEnumerable<string> allowPrivate, IEnumerable<IPAddress> hostAddresses)
+    public static AddressClassifier Create(IEnumerable<string> allowPrivate, IEnumerable<IPAddress> hostAddresses,
+        IEnumerable<IPNetwork>? neverDial = null, IEnumerable<int>? daemonPorts = null)
     {
         var networks = new List<IPNetwork>();
         foreach (var text in allowPrivate)
             networks.Add(ParseRange(text) ?? throw new FormatException($"\"{text}\" is not a CIDR such as 127.0.0.0/8 or an IP address"));
-        return new AddressClassifier(networks, hostAddresses);
+        return new AddressClassifier(networks, hostAddresses, neverDial, daemonPorts);
     }
 
     /// <summary>Parses a CIDR (host bits cleared) or a single address; null when invalid.</summary>
@@ -74,6 +88,18 @@ public sealed class AddressClassifier
     public bool IsForbiddenUpstream(IPAddress address, [NotNullWhen(true)] out string? reason) =>
         IsForbiddenUpstream(IpValue.From(address), out reason);
 
+    /// <summary>Whether the proxy must refuse to dial <paramref name="address"/> on <paramref name="port"/>: also the daemon's own ports.</summary>
+    public bool IsForbiddenUpstream(IPAddress address, int port, [NotNullWhen(true)] out string? reason)
+    {
+        var value = IpValue.From(address);
+        if (Array.IndexOf(_daemonPorts, port) >= 0 && (IsHostAddress(value) || Classify(value, out _, out _) is AddressCategory.Loopback or AddressCategory.Unspecified))
+        {
+            reason = AddressCategory.Daemon;
+            return true;
+        }
+        return IsForbiddenUpstream(value, out reason);
+    }
+
     /// <summary>The same for an address in network byte order (4 or 16 bytes), e.g. from a socket address.</summary>
     public bool IsForbiddenUpstream(ReadOnlySpan<byte> address, [NotNullWhen(true)] out string? reason)
     {
@@ -83,6 +109,7 @@ public sealed class AddressClassifier
 
     internal bool IsForbiddenUpstream(in IpValue address, [NotNullWhen(true)] out string? reason)
     {
+        if (IsNeverDialled(address, out reason)) return true;
         foreach (var network in _allowed)
         {
             if (network.Contains(address))
@@ -114,6 +141,49 @@ public sealed class AddressClassifier
     /// null for an ordinary global address.
     /// </summary>
     public static string? Classify(IPAddress address) => Classify(IpValue.From(address), out _, out _);
+
+    /// <summary>What no allow-list exempts: unspecified, the sandboxes' network, the host's own non-loopback addresses.</summary>
+    private bool IsNeverDialled(in IpValue address, [NotNullWhen(true)] out string? reason)
+    {
+        foreach (var network in _never)
+        {
+            if (network.Contains(address))
+            {
+                reason = AddressCategory.SandboxNetwork;
+                return true;
+            }
+        }
+        var category = Classify(address, out var embedded, out var count);
+        if (category == AddressCategory.Unspecified)
+        {
+            reason = category;
+            return true;
+        }
+        if (category != AddressCategory.Loopback && IsHostAddress(address))
+        {
+            reason = AddressCategory.Host;
+            return true;
+        }
+        for (var i = 0; i < count; i++)
+        {
+            var v4 = IpValue.V4(embedded[i]);
+            foreach (var network in _never)
+            {
+                if (network.Contains(v4))
+                {
+                    reason = AddressCategory.SandboxNetwork;
+                    return true;
+                }
+            }
+            if (ClassifyV4(embedded[i]) != AddressCategory.Loopback && IsHostAddress(v4))
+            {
+                reason = AddressCategory.Host;
+                return true;
+            }
+        }
+        reason = null;
+        return false;
+    }
 
     private bool IsHostAddress(in IpValue address)
     {

@@ -5,8 +5,9 @@ public enum EgressVerdict
     Denied,
     Allowed,
     /// <summary>
-    /// Only for <see cref="EgressLayer.Tls"/>: a rule with methods or paths applies to this host and port, so the
-    /// outcome depends on each request. Terminate TLS and ask again per request.
+    /// Only for <see cref="EgressLayer.Tls"/> and <see cref="EgressPolicy.DecideStream"/>: a rule with methods or paths
+    /// applies to this host and port, so the outcome depends on each request. Parse the flow as HTTP (terminating TLS
+    /// first) and ask again per request; never tunnel it raw.
     /// </summary>
     NeedsHttp,
 }
@@ -40,8 +41,12 @@ public static class EgressReasons
     public const string NoMatch = "no rule matches (default deny)";
     public const string InvalidHost = "invalid destination host";
     public const string AmbiguousPath =
-        "a rule with paths applies and the path is ambiguous (encoded slash, backslash, encoded dot-segment, NUL, invalid encoding or characters)";
+        "a rule with paths applies and the path is ambiguous (encoded slash, backslash, encoded dot-segment, ;parameters, NUL, invalid encoding or characters)";
     public const string NeedsHttp = "a rule with methods or paths applies: the decision needs the HTTP request";
+    public const string NotHttp =
+        "a rule with methods or paths applies to this host and port: only HTTP requests are decided there, and the connection is not HTTP";
+    public const string ServerNameMismatch = "the TLS server name does not match the destination";
+    public const string TooManyConnections = "too many connections from this sandbox";
     public const string TcpNeedsHostRule =
         "only rules with methods or paths match this host and port, and the connection is not HTTP";
 }

@@ -31,7 +31,8 @@ namespace Hive.Core.Egress;
 /// with paths does not block a TLS connection before its requests are seen), or Denied (or NeedsHttp if an earlier
 /// allow could still allow a request). Without such a rule: NeedsHttp if some allow could still allow, else
 /// Denied.</para>
-/// <para><b>Raw TCP.</b> At <see cref="EgressLayer.Tcp"/> rules with methods or paths never match, allow or deny.</para>
+/// <para><b>Raw TCP.</b> At <see cref="EgressLayer.Tcp"/> rules with methods or paths never match, allow or deny.
+/// The proxy does not use that layer to decide whether a flow may be tunnelled: it asks <see cref="DecideStream"/>.</para>
 /// </remarks>
 public sealed class EgressPolicy
 {
@@ -69,7 +70,9 @@ public sealed class EgressPolicy
     public OverrideApplier? GetOverride(int ruleIndex) => _rules[ruleIndex].Override;
 
     /// <summary>Decides one flow or request. Allocation-free.</summary>
-    public EgressDecision Decide(in EgressRequest request)
+    public EgressDecision Decide(in EgressRequest request) => Decide(request, streamLayer: false);
+
+    private EgressDecision Decide(in EgressRequest request, bool streamLayer)
     {
         if (request.HostKind == EgressHostKind.Invalid)
             return new EgressDecision(EgressVerdict.Denied, null, EgressReasons.InvalidHost);
@@ -78,7 +81,7 @@ public sealed class EgressPolicy
 
         var isName = request.HostKind == EgressHostKind.Name;
         var hasAddress = request.TryGetAddress(out var address);
-        var layer = request.Layer;
+        var layer = streamLayer ? EgressLayer.Tls : request.Layer;
         var couldAllow = false;
         var couldDeny = false;
         var httpOnlyMatched = false;
@@ -122,6 +125,19 @@ public sealed class EgressPolicy
 
         if (couldAllow) return new EgressDecision(EgressVerdict.NeedsHttp, null, EgressReasons.NeedsHttp);
         return new EgressDecision(EgressVerdict.Denied, null, httpOnlyMatched ? EgressReasons.TcpNeedsHostRule : EgressReasons.NoMatch);
+    }
+
+    /// <summary>
+    /// Decides what a flow (TCP, or TLS before interception) may become before its bytes are understood. Allowed: it may
+    /// be tunnelled raw — a rule without methods/paths allows the destination and no rule with methods/paths before it
+    /// could apply. NeedsHttp: some rule with methods/paths could apply, so the flow is HTTP (parsed, every request
+    /// decided) or nothing, whatever its first bytes look like. Denied: no request to this destination could be allowed.
+    /// Allocation-free.
+    /// </summary>
+    public EgressDecision DecideStream(in EgressRequest request)
+    {
+        if (request.Layer == EgressLayer.Http) throw new ArgumentException("a stream decision is for a flow, not an HTTP request", nameof(request));
+        return Decide(request, streamLayer: true);
     }
 
     private static EgressDecision Final(CompiledEgressRule rule, int index) => rule.Allow

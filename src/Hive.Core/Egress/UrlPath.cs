@@ -20,7 +20,7 @@ namespace Hive.Core.Egress;
 /// the root.</item>
 /// </list>
 /// Ambiguous spellings are flagged (<see cref="UrlPathFlags.Rejected"/>), not repaired: encoded slash, backslash,
-/// encoded dot-segment, dot-segment with <c>;</c> parameters, NUL, invalid percent-encoding or UTF-8, control or
+/// encoded dot-segment, <c>;</c> path parameters (raw or <c>%3B</c>), NUL, invalid percent-encoding or UTF-8, control or
 /// non-ASCII characters. The policy denies a flagged request whenever a rule with paths is consulted.
 /// </remarks>
 public static class UrlPath
@@ -121,6 +121,7 @@ public static class UrlPath
                         if (b == '/') flags |= UrlPathFlags.EncodedSlash;
                         else if (b == '\\') flags |= UrlPathFlags.Backslash;
                         else if (b == 0) flags |= UrlPathFlags.Nul;
+                        else if (b == ';') flags |= UrlPathFlags.PathParameters;
                         len = WriteEncoded(buf, len, b);
                         continue;
                     }
@@ -153,7 +154,11 @@ public static class UrlPath
                 else
                 {
                     var semicolon = segment.IndexOf(';');
-                    if (semicolon >= 0 && segment[..semicolon] is "." or "..") flags |= UrlPathFlags.DotSegmentWithParameters;
+                    if (semicolon >= 0)
+                    {
+                        flags |= UrlPathFlags.PathParameters;
+                        if (segment[..semicolon] is "." or "..") flags |= UrlPathFlags.DotSegmentWithParameters;
+                    }
                 }
 
                 if (last) break;

@@ -33,6 +33,11 @@ public enum UrlPathFlags
     DotSegmentWithParameters = 1 << 7,
     /// <summary>Userinfo (<c>user@</c>) in an absolute-form target.</summary>
     UserInfo = 1 << 8,
+    /// <summary>
+    /// A <c>;</c> or <c>%3B</c> in a path segment: servlet containers cut <c>;parameters</c> off each segment
+    /// (<c>/admin;x/y</c> is <c>/admin/y</c> to Tomcat), others keep them.
+    /// </summary>
+    PathParameters = 1 << 9,
 
     // Informational: the normalised path already accounts for these.
 
@@ -47,5 +52,5 @@ public enum UrlPathFlags
 
     /// <summary>The flags that deny a request whenever a rule with paths is consulted.</summary>
     Rejected = EncodedSlash | Backslash | EncodedDotSegment | Nul | InvalidPercentEncoding | InvalidCharacter
-        | InvalidTarget | DotSegmentWithParameters | UserInfo,
+        | InvalidTarget | DotSegmentWithParameters | UserInfo | PathParameters,
 }

@@ -14,9 +14,10 @@ namespace Hive.Egress.Proxy;
 
 /// <summary>
 /// Every connection a sandbox opens arrives here (nftables redirects it). We find the sandbox by source
-/// address and the destination by SO_ORIGINAL_DST, then: TLS is decided on its ClientHello and, unless
-/// denied, terminated with a leaf for the destination so that each HTTP request can be decided; plain
-/// HTTP goes straight to the request handler; anything else is a raw tunnel, allowed only by a host/port rule.
+/// address and the destination by SO_ORIGINAL_DST, pin the address the destination's name resolves to, then:
+/// TLS is checked against its SNI and decided on its ClientHello and, unless it may be tunnelled, terminated with a
+/// leaf for the destination so that each HTTP request can be decided; anything else is HTTP for Kestrel (which parses
+/// every method) unless the policy lets the destination be tunnelled raw (<see cref="EgressPolicy.DecideStream"/>).
 /// </summary>
 public sealed class EgressConnectionMiddleware(EgressRegistry registry, CertificateAuthority ca, UpstreamDialer dialer,
     IEgressEventSink events, ILogger log)
@@ -28,6 +29,9 @@ public sealed class EgressConnectionMiddleware(EgressRegistry registry, Certific
     private static readonly List<SslApplicationProtocol> Http11Only = [SslApplicationProtocol.Http11];
 
     private static readonly TimeSpan DialTimeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(15);
+    /// <summary>An intercepted handshake that stalls holds a connection slot: it gets as long as the peek.</summary>
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(10);
 
     public ConnectionDelegate Wrap(ConnectionDelegate next) => async c =>
     {
@@ -53,31 +57,146 @@ public sealed class EgressConnectionMiddleware(EgressRegistry registry, Certific
             return;
         }
         var (host, ip) = sandbox.Pool.TryGetName(original.Address, out var name) ? (name, (IPAddress?)null) : (original.Address.ToString(), original.Address);
-        var (kind, hello) = await ConnectionPeek.PeekAsync(c.Transport.Input);
-        switch (kind)
+        if (!sandbox.TryOpenConnection())
         {
-            case FirstBytes.Tls:
-                await HandleTlsAsync(c, next, new EgressConnection(sandbox, host, ip, original.Port, tls: true), hello!);
+            if (sandbox.ShouldReportRefusedConnection())
+                EgressEvents.Request(events, new EgressConnection(sandbox, host, ip, original.Port, tls: false), "TCP", null, null,
+                    new EgressDecision(EgressVerdict.Denied, null, EgressReasons.TooManyConnections),
+                    $"{EgressReasons.TooManyConnections} (at most {sandbox.MaxConnections} open at once)");
+            c.Abort();
+            return;
+        }
+        try
+        {
+            // The name is resolved while the first bytes arrive; decisions and the dial both use this one address.
+            var pin = ip is null ? PinAsync(host, original.Port) : Task.FromResult(default(PinnedAddress));
+            var (kind, hello) = await ConnectionPeek.PeekAsync(c.Transport.Input);
+            var pinned = await pin;
+            await DispatchAsync(c, next, sandbox, host, ip, original.Port, pinned, kind, hello, afterSilence: false);
+        }
+        finally
+        {
+            sandbox.CloseConnection();
+        }
+    }
+
+    private async Task<PinnedAddress> PinAsync(string host, int port)
+    {
+        using var timeout = new CancellationTokenSource(ResolveTimeout);
+        try
+        {
+            return await dialer.PinAsync(host, port, timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return new PinnedAddress(null, $"resolving {host} timed out");
+        }
+    }
+
+    private async Task DispatchAsync(ConnectionContext c, ConnectionDelegate next, SandboxEgress sandbox, string host, IPAddress? ip, int port,
+        PinnedAddress pinned, FirstBytes kind, ClientHelloInfo? hello, bool afterSilence)
+    {
+        if (kind == FirstBytes.Tls)
+        {
+            await HandleTlsAsync(c, next, new EgressConnection(sandbox, host, ip, port, tls: true, pinned), hello!);
+            return;
+        }
+        if (kind is FirstBytes.Closed or FirstBytes.Invalid)
+        {
+            c.Abort();
+            return;
+        }
+        var conn = new EgressConnection(sandbox, host, ip, port, tls: false, pinned);
+        if (kind == FirstBytes.Http)
+        {
+            await HttpAsync(c, next, conn);
+            return;
+        }
+        // Bytes that do not look like HTTP, or none yet: raw only where the policy says so; otherwise HTTP or nothing.
+        var decision = sandbox.Policy.DecideStream(EgressRequest.Tcp(conn.Host, conn.Upstream, conn.Port));
+        switch (decision.Verdict)
+        {
+            case EgressVerdict.Allowed when kind == FirstBytes.Silent && !afterSilence:
+                await SilentAsync(c, next, conn, decision);
                 break;
-            case FirstBytes.Http:
-                c.Items[ItemKey] = new EgressConnection(sandbox, host, ip, original.Port, tls: false);
-                await next(c);
+            case EgressVerdict.Allowed:
+                await TunnelAsync(c, conn, "TCP", decision, null);
                 break;
-            case FirstBytes.Raw:
-                await TunnelAsync(c, new EgressConnection(sandbox, host, ip, original.Port, tls: false), "TCP");
+            case EgressVerdict.NeedsHttp when kind == FirstBytes.Silent:
+            {
+                // Nothing to tunnel to, so nobody else may speak first: wait for the client's bytes and sort them as usual.
+                var (later, laterHello) = await ConnectionPeek.PeekAsync(c.Transport.Input, shortWait: false, c.ConnectionClosed);
+                await DispatchAsync(c, next, sandbox, host, ip, port, pinned, later, laterHello, afterSilence: true);
+                break;
+            }
+            case EgressVerdict.NeedsHttp:
+                await HttpAsync(c, next, conn);
                 break;
             default:
+                EgressEvents.Request(events, conn, "TCP", null, null, decision);
                 c.Abort();
                 break;
         }
     }
 
+    private static async Task HttpAsync(ConnectionContext c, ConnectionDelegate next, EgressConnection conn)
+    {
+        c.Items[ItemKey] = conn;
+        await next(c);
+    }
+
+    /// <summary>
+    /// A silent flow to a destination that may be tunnelled: its server may speak first (SSH, SMTP), or its client may be
+    /// waiting out the peek. The upstream is dialled; whoever speaks first decides. The client first: the flow is sorted
+    /// as if it had never been silent. The server first: a raw tunnel, whose client bytes are still checked for a TLS
+    /// ClientHello naming another server.
+    /// </summary>
+    private async Task SilentAsync(ConnectionContext c, ConnectionDelegate next, EgressConnection conn, EgressDecision decision)
+    {
+        var input = c.Transport.Input;
+        using var clientWait = CancellationTokenSource.CreateLinkedTokenSource(c.ConnectionClosed);
+        var clientFirst = ConnectionPeek.PeekAsync(input, shortWait: false, clientWait.Token);
+        var upstream = await DialAsync(c, conn, "TCP", decision);
+        if (upstream is null)
+        {
+            clientWait.Cancel();
+            return;
+        }
+        var serverFirst = upstream.Socket.ReceiveAsync(new byte[1], SocketFlags.Peek);
+        var first = await Task.WhenAny(clientFirst, serverFirst);
+        if (first == clientFirst && !clientFirst.IsCanceled && !clientFirst.IsFaulted)
+        {
+            upstream.Socket.Dispose();
+            EgressEvents.Response(events, conn, upstream.RequestId, 0, (long)Stopwatch.GetElapsedTime(upstream.Started).TotalMilliseconds, 0, 0,
+                "the client spoke first after a silence: its bytes are sorted as a new flow");
+            try { await serverFirst; } catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException) { }
+            var (kind, hello) = await clientFirst;
+            var pinned = new PinnedAddress(conn.Ip is null ? conn.Upstream : null, conn.UpstreamRefusal);
+            await DispatchAsync(c, next, conn.Sandbox, conn.Host, conn.Ip, conn.Port, pinned, kind, hello, afterSilence: true);
+            return;
+        }
+        await PumpAsync(c, conn, upstream, async () =>
+        {
+            var (kind, hello) = await clientFirst;
+            if (kind == FirstBytes.Tls && Mismatch(conn, hello!) is { } mismatch)
+            {
+                EgressEvents.Request(events, conn, "TLS", null, null, new EgressDecision(EgressVerdict.Denied, null, EgressReasons.ServerNameMismatch), mismatch);
+                return false;
+            }
+            return kind != FirstBytes.Invalid;
+        });
+    }
+
+    private static string? Mismatch(EgressConnection conn, ClientHelloInfo hello) =>
+        hello.ServerName is { } sni && (!EgressHost.TryCanonicalize(sni, out var canonical, out _) || canonical != conn.Host)
+            ? $"TLS server name {sni} does not match the destination {conn.Host}"
+            : null;
+
     private async Task HandleTlsAsync(ConnectionContext c, ConnectionDelegate next, EgressConnection conn, ClientHelloInfo hello)
     {
-        var decision = conn.Sandbox.Policy.Decide(EgressRequest.Tls(conn.Host, conn.Ip, conn.Port));
-        string? mismatch = null;
-        if (hello.ServerName is { } sni && (!EgressHost.TryCanonicalize(sni, out var canonical, out _) || canonical != conn.Host))
-            mismatch = $"TLS server name {sni} does not match the destination {conn.Host}";
+        // The SNI is checked whatever ALPN the client offers; then the flow is tunnelled only if the policy lets it.
+        var decision = conn.Sandbox.Policy.DecideStream(EgressRequest.Tls(conn.Host, conn.Upstream, conn.Port));
+        var mismatch = Mismatch(conn, hello);
         if (decision.IsDenied || mismatch is not null)
         {
             EgressEvents.Request(events, conn, "TLS", null, null, decision with { Verdict = EgressVerdict.Denied }, mismatch);
@@ -86,14 +205,18 @@ public sealed class EgressConnectionMiddleware(EgressRegistry registry, Certific
             return;
         }
         var offered = HttpProtocolsOffered(hello.Alpn);
-        if (offered is null)
+        if (offered is null && decision.IsAllowed)
         {
-            // Not HTTP inside TLS (a database, IMAPS…): pass it through if a host/port rule allows it.
-            await TunnelAsync(c, conn, "TLS");
+            // Not HTTP inside TLS (a database, IMAPS…) to a destination that may be tunnelled: pass it through.
+            await TunnelAsync(c, conn, "TLS", decision, null);
             return;
         }
+        // HTTP, or a flow a rule with methods/paths may apply to whatever ALPN it offers: terminated, and its bytes are
+        // HTTP or nothing (no ALPN is negotiated when the client offered only other protocols: Kestrel reads HTTP/1.1).
         var original = c.Transport;
         await using var ssl = new SslStream(new DuplexPipeStream(original), leaveInnerStreamOpen: true);
+        using var handshake = CancellationTokenSource.CreateLinkedTokenSource(c.ConnectionClosed);
+        handshake.CancelAfter(HandshakeTimeout);
         try
         {
             await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
@@ -101,11 +224,12 @@ public sealed class EgressConnectionMiddleware(EgressRegistry registry, Certific
                 ServerCertificate = ca.LeafFor(conn.Host),
                 ApplicationProtocols = offered,
                 ClientCertificateRequired = false,
-            }, c.ConnectionClosed);
+            }, handshake.Token);
         }
         catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
         {
             log.LogDebug("TLS handshake with sandbox {Sandbox} for {Host} failed: {Error}", conn.Sandbox.Name, conn.Host, e.Message);
+            c.Abort();
             return;
         }
         var tls = new TlsFeatures(ssl.NegotiatedApplicationProtocol.Protocol);
@@ -136,35 +260,64 @@ public sealed class EgressConnectionMiddleware(EgressRegistry registry, Certific
         return h2 ? (h11 ? Http2And11 : Http2Only) : h11 ? Http11Only : null;
     }
 
-    private async Task TunnelAsync(ConnectionContext c, EgressConnection conn, string method)
+    private async Task TunnelAsync(ConnectionContext c, EgressConnection conn, string method, EgressDecision decision, Func<Task<bool>>? check)
     {
-        var decision = conn.Sandbox.Policy.Decide(EgressRequest.Tcp(conn.Host, conn.Ip, conn.Port));
+        var upstream = await DialAsync(c, conn, method, decision);
+        if (upstream is not null) await PumpAsync(c, conn, upstream, check);
+    }
+
+    private sealed record OpenTunnel(Socket Socket, long RequestId, long Started);
+
+    /// <summary>Records the tunnel and dials the pinned address; null (and the connection aborted) when it cannot.</summary>
+    private async Task<OpenTunnel?> DialAsync(ConnectionContext c, EgressConnection conn, string method, EgressDecision decision)
+    {
         var requestId = EgressEvents.Request(events, conn, method, null, null, decision);
-        if (!decision.IsAllowed)
-        {
-            c.Abort();
-            return;
-        }
-        var clock = Stopwatch.StartNew();
-        Socket upstream;
+        var started = Stopwatch.GetTimestamp();
         try
         {
+            if (conn.Upstream is not { } address) throw new UpstreamRefusedException(conn.UpstreamRefusal ?? $"{conn.Host} has no address");
             using var dial = new CancellationTokenSource(DialTimeout);
-            upstream = await dialer.ConnectAsync(conn.Host, conn.Port, dial.Token);
+            return new OpenTunnel(await dialer.ConnectAsync(conn.Host, address, conn.Port, dial.Token), requestId, started);
         }
         catch (Exception e) when (e is UpstreamRefusedException or OperationCanceledException)
         {
-            EgressEvents.Response(events, conn, requestId, 0, clock.ElapsedMilliseconds, 0, 0, e.Message);
+            EgressEvents.Response(events, conn, requestId, 0, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0, 0, e.Message);
             c.Abort();
-            return;
+            return null;
         }
+    }
+
+    /// <param name="check">Awaited before any client byte goes upstream: false closes the tunnel.</param>
+    private async Task PumpAsync(ConnectionContext c, EgressConnection conn, OpenTunnel tunnel, Func<Task<bool>>? check)
+    {
+        var upstream = tunnel.Socket;
         using (upstream)
         await using (var network = new NetworkStream(upstream, ownsSocket: false))
         {
-            var toUpstream = CopyAsync(c.Transport.Input.AsStream(leaveOpen: true), network, () => upstream.Shutdown(SocketShutdown.Send));
             var toSandbox = CopyAsync(network, c.Transport.Output.AsStream(leaveOpen: true), () => c.Transport.Output.Complete());
+            Task<long> toUpstream;
+            if (check is null || await CheckAsync(check)) toUpstream = CopyAsync(c.Transport.Input.AsStream(leaveOpen: true), network, () => upstream.Shutdown(SocketShutdown.Send));
+            else
+            {
+                upstream.Dispose();
+                c.Abort();
+                toUpstream = Task.FromResult(0L);
+            }
             await Task.WhenAll(toUpstream, toSandbox);
-            EgressEvents.Response(events, conn, requestId, 0, clock.ElapsedMilliseconds, await toSandbox, await toUpstream);
+            EgressEvents.Response(events, conn, tunnel.RequestId, 0, (long)Stopwatch.GetElapsedTime(tunnel.Started).TotalMilliseconds,
+                await toSandbox, await toUpstream);
+        }
+    }
+
+    private static async Task<bool> CheckAsync(Func<Task<bool>> check)
+    {
+        try
+        {
+            return await check();
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException)
+        {
+            return false;
         }
     }
 

@@ -44,7 +44,7 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
             return;
         }
 
-        var decision = policy.Decide(EgressRequest.Http(conn.Host, conn.Ip, conn.Port, method, target));
+        var decision = policy.Decide(EgressRequest.Http(conn.Host, conn.Upstream, conn.Port, method, target)); // the pinned address: deny rules on addresses apply to a name too
         var overrides = decision is { IsAllowed: true, RuleIndex: { } rule } ? policy.GetOverride(rule) : null;
         var secrets = conn.Sandbox.Secrets; // one secret table for the whole request, like the policy
         var headers = secrets.IsEmpty ? null : HeaderLists.Get();
@@ -93,7 +93,7 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
                 }
             }
             var elapsed = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            EgressEvents.Response(events, conn, forwardedId, context.Response.StatusCode, elapsed, counting.BytesOut, counting.BytesIn, failure);
+            EgressEvents.Response(events, conn, forwardedId, context.Response.StatusCode, elapsed, bytesIn: counting.ResponseBytes, bytesOut: counting.RequestBytes, failure);
             llm?.Record(events, conn, forwardedId, context.Response.StatusCode, elapsed,
                 context.Response.ContentType, context.Response.Headers.ContentEncoding.ToString());
             if (used is { Count: > 0 })
@@ -214,8 +214,10 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
             context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(_out, body));
         }
 
-        public long BytesIn => _in.Count;
-        public long BytesOut => _out.Count;
+        /// <summary>Request body bytes: out of the sandbox (the event's bytesOut).</summary>
+        public long RequestBytes => _in.Count;
+        /// <summary>Response body bytes: into the sandbox (the event's bytesIn).</summary>
+        public long ResponseBytes => _out.Count;
     }
 
     private sealed class Counter(Stream inner, LlmCallRecorder? observer) : Stream

@@ -24,9 +24,11 @@ internal sealed class EgressTransformer(EgressConnection connection, UrlTarget t
         var query = secrets is null ? target.Query : secrets.Query;
         if (overrides is not null) query = overrides.RewriteQuery(query);
         proxyRequest.RequestUri = connection.UpstreamUriFor(target.Path, query);
-        // No Host header of our own: HttpClient then sends the URI's authority (connection.Authority) as Host / :authority
-        // from what its connection pool prepared once, where setting one would parse and validate it on every request.
+        // No Host header of our own when the URI names the destination: HttpClient then sends its authority as Host /
+        // :authority from what its connection pool prepared once. A name's URI holds its pinned address instead: the
+        // Host header names it (SocketsHttpHandler takes the SNI and the certificate's name from it).
         proxyRequest.Headers.Remove("Host");
+        if (connection.PinnedHost is { } pinnedHost) proxyRequest.Headers.TryAddWithoutValidation("Host", pinnedHost);
         proxyRequest.Headers.Remove("Via");
         if (secrets is not null) ApplySecretHeaders(httpContext, proxyRequest, secrets.Headers);
         if (overrides is not null)

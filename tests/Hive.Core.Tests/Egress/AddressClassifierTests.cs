@@ -176,11 +176,59 @@ public class AddressClassifierTests
         Assert.Equal(reason, actual);
     }
 
-    [Fact]
-    public void AllowPrivateAlsoExemptsAHostAddress()
+    /// <summary>
+    /// What the proxy never dials, whatever upstream.allowPrivate says: the daemon's own services, the host's own
+    /// non-loopback addresses, the sandboxes' network, unspecified. Loopback on other ports stays exemptable (test upstreams).
+    /// Rows: allowPrivate | address | port | expected reason (or "ok").
+    /// </summary>
+    private const string NeverDialled = """
+        0.0.0.0/0        | 203.0.114.10       | 443   | host
+        203.0.114.0/24   | 203.0.114.10       | 443   | host
+        203.0.114.0/24   | ::ffff:203.0.114.10 | 443  | host
+        ::/0             | 64:ff9b::cb00:720a | 443   | host
+        ::/0             | 2606:4700::10      | 443   | host
+        0.0.0.0/0        | 10.201.0.1         | 443   | sandbox-network
+        0.0.0.0/0        | 10.201.3.7         | 22    | sandbox-network
+        ::/0             | ::ffff:10.201.0.1  | 443   | sandbox-network
+        ::/0             | 64:ff9b::ac9:1     | 443   | sandbox-network
+        0.0.0.0/0        | 0.0.0.0            | 8080  | unspecified
+        0.0.0.0/0        | 0.1.2.3            | 8080  | unspecified
+        ::/0             | ::                 | 8080  | unspecified
+        127.0.0.0/8      | 127.0.0.1          | 7878  | daemon
+        127.0.0.0/8      | 127.0.0.2          | 7878  | daemon
+        127.0.0.0/8      | ::ffff:127.0.0.1   | 7878  | daemon
+        ::1              | ::1                | 7878  | daemon
+        127.0.0.0/8      | 127.0.0.1          | 40001 | daemon
+        127.0.0.0/8      | 127.0.0.1          | 40002 | daemon
+        0.0.0.0/0        | 203.0.114.10       | 40002 | daemon
+        127.0.0.0/8      | 127.0.0.1          | 8443  | ok
+        127.0.0.0/8      | 127.0.0.9          | 8080  | ok
+        0.0.0.0/0        | 203.0.114.11       | 7878  | ok
+        0.0.0.0/0        | 10.202.0.1         | 443   | ok
+        ::1              | ::1                | 8443  | ok
+                         | 127.0.0.1          | 8443  | host
+                         | 10.201.0.1         | 443   | sandbox-network
+        """;
+
+    public static TheoryData<string, string, int, string> NeverDialledCases()
     {
-        var classifier = AddressClassifier.Create(["203.0.114.0/24"], [IPAddress.Parse("203.0.114.10")]);
-        Assert.False(classifier.IsForbiddenUpstream(IPAddress.Parse("203.0.114.10"), out _));
+        var data = new TheoryData<string, string, int, string>();
+        foreach (var line in NeverDialled.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var p = line.Split('|', StringSplitOptions.TrimEntries);
+            data.Add(p[0], p[1], int.Parse(p[2]), p[3]);
+        }
+        return data;
+    }
+
+    [Theory, MemberData(nameof(NeverDialledCases))]
+    public void The_daemon_the_host_and_the_sandboxes_are_never_dialled_whatever_allowPrivate_says(string allowPrivate, string address, int port, string expected)
+    {
+        var classifier = AddressClassifier.Create(allowPrivate.Length == 0 ? [] : [allowPrivate],
+            [IPAddress.Loopback, IPAddress.IPv6Loopback, IPAddress.Parse("203.0.114.10"), IPAddress.Parse("2606:4700::10"), IPAddress.Parse("10.201.0.1")],
+            neverDial: [IPNetwork.Parse("10.201.0.0/16")], daemonPorts: [7878, 40001, 40002]);
+        var forbidden = classifier.IsForbiddenUpstream(IPAddress.Parse(address), port, out var reason);
+        Assert.Equal(expected, forbidden ? reason : "ok");
     }
 
     [Fact]

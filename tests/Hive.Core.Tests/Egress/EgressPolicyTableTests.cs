@@ -303,11 +303,25 @@ public class EgressPolicyTableTests
         allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/% | deny 0
         allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/%ff | deny 0
         allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/..;/admin | deny 0
+        # ;parameters in a segment: /admin;x/y is /admin/y to a servlet container
+        deny x.com paths=/admin/**; allow x.com | HTTP GET x.com:443 /admin;x/y | deny 0
+        deny x.com paths=/admin/**; allow x.com | HTTP GET x.com:443 /admin%3Bx/y | deny 0
+        deny x.com paths=/admin/**; allow x.com | HTTP GET x.com:443 /admin%3bx/y | deny 0
+        deny x.com paths=/admin/**; allow x.com | HTTP GET x.com:443 /public;v=1 | deny 0
+        allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/a;x | deny 0
+        allow x.com | HTTP GET x.com:443 /admin;x/y | allow 0
+        deny x.com methods=DELETE; allow x.com | HTTP GET x.com:443 /admin;x/y | allow 1
+        allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/a?x=1;y=2 | allow 0
+        # the address a name resolved to is decided too (deny rules on addresses)
+        deny 127.0.0.0/8; allow other.test | HTTP GET other.test:80@127.0.0.1 /x | deny 0
+        deny 127.0.0.0/8; allow other.test | HTTP GET other.test:80@127.0.0.2 /x | deny 0
+        deny 127.0.0.0/8; allow other.test | HTTP GET other.test:80@203.0.113.9 /x | allow 1
+        deny ::1; allow other.test | HTTP GET other.test:80@::1 /x | deny 0
         allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/a#frag | deny 0
         allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/%c3%a9 | allow 0
         allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/%252e%252e/admin | allow 0
-        allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/a;b | allow 0
-        allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/...; | allow 0
+        allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/a;b | deny 0
+        allow x.com paths=/v1/** | HTTP GET x.com:443 /v1/...; | deny 0
         deny x.com paths=/admin/**; allow x.com | HTTP GET x.com:443 /x/%2e%2e/admin | deny 0
         deny x.com paths=/admin/**; allow x.com | HTTP GET x.com:443 /x/..%2fadmin | deny 0
         deny x.com paths=/admin/**; allow x.com | HTTP GET x.com:443 /%5cadmin | deny 0
@@ -398,6 +412,53 @@ public class EgressPolicyTableTests
         allow * paths=/**; allow *.git.test ports=22 | TCP code.git.test:22 | allow 1
         allow 10.0.0.0/8 methods=GET | TCP 10.0.0.1:80 | deny
         """;
+
+    /// <summary>
+    /// <see cref="EgressPolicy.DecideStream"/>: whether a flow (TCP, or TLS before interception) may be tunnelled raw
+    /// (<c>allow N</c>), must be HTTP (<c>http</c>) or is refused. A rule with methods/paths that could apply keeps it HTTP.
+    /// </summary>
+    private const string Streams = """
+        # a host/port rule alone: raw tunnel
+        allow x.com | TCP x.com:443 | allow 0
+        allow x.com ports=22 | TCP x.com:22 | allow 0
+        allow x.com ports=22 | TCP x.com:2222 | deny
+        allow *; deny x.com | TCP x.com:22 | allow 0
+        deny x.com; allow * | TCP x.com:22 | deny 0
+        # a deny with methods or paths before the allow: HTTP only, never a raw tunnel
+        deny x.com paths=/admin/**; allow x.com | TCP x.com:443 | http
+        deny x.com methods=DELETE; allow x.com | TCP x.com:443 | http
+        deny x.com paths=/admin/**; allow * | TCP x.com:80 | http
+        deny *.x.com paths=/admin/**; allow * | TCP api.x.com:80 | http
+        deny x.com paths=/admin/**; allow x.com | TLS x.com:443 | http
+        # an allow with methods or paths: HTTP only
+        allow x.com paths=/a/** | TCP x.com:443 | http
+        allow x.com methods=GET | TCP x.com:443 | http
+        allow x.com paths=/a/**; deny * | TCP x.com:443 | http
+        allow * paths=/** | TCP anything.test:22 | http
+        allow 10.0.0.0/8 methods=GET | TCP 10.0.0.1:80 | http
+        # rules for other hosts or ports do not apply
+        deny y.com paths=/admin/**; allow x.com | TCP x.com:443 | allow 1
+        deny x.com ports=80 paths=/admin/**; allow x.com | TCP x.com:443 | allow 1
+        allow * paths=/**; allow *.git.test ports=22 | TCP code.git.test:22 | allow 1
+        allow *.git.test ports=22; allow * paths=/** | TCP code.git.test:22 | allow 0
+        # a host rule before decides; a deny after one cannot apply
+        allow x.com; deny x.com paths=/admin/** | TCP x.com:443 | allow 0
+        deny x.com; allow x.com paths=/a/** | TCP x.com:443 | deny 0
+        deny x.com paths=/admin/**; deny x.com; allow * | TCP x.com:443 | deny 1
+        deny x.com paths=/admin/** | TCP x.com:443 | deny
+        # the address the name resolved to: deny rules on it apply
+        deny 127.0.0.0/8; allow x.com | TCP x.com:443@127.0.0.1 | deny 0
+        deny 127.0.0.0/8; allow x.com | TLS x.com:443@127.0.0.1 | deny 0
+        deny 127.0.0.0/8; allow x.com | TCP x.com:443@203.0.113.9 | allow 1
+        deny 10.0.0.0/8; allow * | TCP x.com:22@10.1.2.3 | deny 0
+        allow 127.0.0.0/8 | TCP x.com:443@127.0.0.1 | deny
+        """;
+
+    public static TheoryData<string, string, string> StreamCases => Table(Streams);
+
+    [Theory, MemberData(nameof(StreamCases))]
+    public void StreamsAreTunnelledOnlyWhenNoHttpRuleCouldApply(string rules, string request, string expected) =>
+        Assert.Equal(expected, Show(Policy(rules).DecideStream(Request(request))));
 
     public static TheoryData<string, string, string> Table(string table)
     {
