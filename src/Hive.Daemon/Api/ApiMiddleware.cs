@@ -16,6 +16,10 @@ public static class ApiMiddleware
         try
         {
             await next(context);
+            // Routing's 404 and 405, and binding's 400, come without a body: every error answers problem+json.
+            var r = context.Response;
+            if (!r.HasStarted && r.StatusCode >= 400 && r.ContentLength is null && string.IsNullOrEmpty(r.ContentType))
+                await WriteAsync(context, r.StatusCode, ApiErrors.Title(r.StatusCode), ApiErrors.Detail(context.Request, r.StatusCode), null);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -23,14 +27,9 @@ public static class ApiMiddleware
         }
         catch (Exception e) when (!context.Response.HasStarted)
         {
-            var (status, title, detail, errors) = e switch
-            {
-                ApiProblem p => (p.Status, p.Title, p.Message, p.Errors),
-                FileOpsException f => (f.Status, "File operation failed", f.Message, null),
-                BadHttpRequestException b => (b.StatusCode, "Bad request", b.Message, null),
-                _ => (500, "Internal error", e.Message, null),
-            };
+            var (status, title, detail, errors) = ApiErrors.Classify(e);
             if (status >= 500) log.LogError(e, "{Method} {Path} failed", context.Request.Method, context.Request.Path);
+            context.Response.Clear();
             await WriteAsync(context, status, title, detail, errors?.Select(x => (x.Path, x.Message)));
         }
     });

@@ -93,6 +93,16 @@ public sealed partial class HiveStore : IDisposable
         }
     }
 
+    /// <summary>Stores a sandbox's new config and nothing else: its status belongs to the lifecycle.</summary>
+    public void UpdateSandboxConfig(string name, SandboxConfig config)
+    {
+        lock (_writeLock)
+        {
+            using var cmd = Command("UPDATE sandboxes SET config = $c WHERE name = $n", null, ("$n", name), ("$c", ConfigJson.Serialize(config, redact: false)));
+            cmd.ExecuteNonQuery();
+        }
+    }
+
     public void DeleteSandbox(string name)
     {
         lock (_writeLock)
