@@ -207,6 +207,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
 
     public (SafeDirectory Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(string name, string path)
     {
+        CheckFilePath(path);
         Touch(name);
         return host.ResolveFile(Get(name), path);
     }
@@ -332,6 +333,20 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
     private SandboxRecord? Find(string name) => store.FindSandbox(name);
 
     private void Touch(string name) => _lastActive[name] = Environment.TickCount64;
+
+    public const int MaxFileNameBytes = 255, MaxFilePathBytes = 4096;
+
+    /// <summary>The kernel's limits, told as a 400 before any system call answers ENAMETOOLONG.</summary>
+    private static void CheckFilePath(string path)
+    {
+        if (path.Contains('\0')) throw Bad("path", "must not contain NUL characters");
+        if (System.Text.Encoding.UTF8.GetByteCount(path) > MaxFilePathBytes) throw Bad("path", $"is longer than {MaxFilePathBytes} bytes");
+        foreach (var segment in path.Split('/'))
+            if (System.Text.Encoding.UTF8.GetByteCount(segment) > MaxFileNameBytes)
+                throw Bad("path", $"the name \"{segment[..16]}…\" is longer than {MaxFileNameBytes} bytes, the most a file name may be");
+    }
+
+    private static ApiProblem Bad(string field, string message) => ApiProblem.Invalid([new ConfigError(field, message)], "Invalid request");
 
     private static void CheckName(string name)
     {
