@@ -13,6 +13,8 @@ public static class ApiMiddleware
 {
     public static void UseProblems(this WebApplication app, ILogger log) => app.Use(async (context, next) =>
     {
+        var request = context.Request;
+        if (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0) request.Body = new ClientBodyStream(request.Body);
         try
         {
             await next(context);
