@@ -1,10 +1,11 @@
+using Xunit.Abstractions;
 using Hive.EndToEnd.Infrastructure;
 using HiveClient;
 
 namespace Hive.EndToEnd;
 
 /// <summary>The daemon under repeated work and faults: no descriptor leaks, no 500 when a sandbox goes away, bounded memory.</summary>
-public sealed class ReliabilityTests(SharedDaemon fixture) : IClassFixture<SharedDaemon>
+public sealed class ReliabilityTests(SharedDaemon fixture, ITestOutputHelper output) : IClassFixture<SharedDaemon>
 {
     private HiveConnection Hive => fixture.Hive;
     private int Pid => fixture.Daemon.Pid;
@@ -17,6 +18,7 @@ public sealed class ReliabilityTests(SharedDaemon fixture) : IClassFixture<Share
         var before = ProcessStats.OpenFds(Pid);
         for (var i = 0; i < 100; i++) await CycleAsync();
         var after = ProcessStats.OpenFds(Pid);
+        output.WriteLine($"open descriptors: {before} after 5 cycles, {after} after 105");
         Assert.True(after - before <= 25, $"open descriptors went from {before} to {after} over 100 cycles: {ProcessStats.Describe(Pid)}");
     }
 
@@ -83,12 +85,15 @@ public sealed class ReliabilityTests(SharedDaemon fixture) : IClassFixture<Share
             var before = ProcessStats.Rss(Pid);
 
             var whole = await sb.ExecAsync(["sh", "-c", command]);
+            var afterWhole = ProcessStats.Rss(Pid);
+            output.WriteLine($"RSS: {before >> 20} MB before, {afterWhole >> 20} MB after the whole answer");
+            const long limit = 100L * 1024 * 1024;
+            Assert.True(afterWhole - before < limit, $"RSS grew by {(afterWhole - before) >> 20} MB for a whole answer");
             Assert.Equal(0, whole.ExitCode);
             Assert.True(whole.StdoutTruncated);
             Assert.False(whole.StderrTruncated);
             Assert.Equal(1024 * 1024, whole.Stdout.Length);
             Assert.Contains($"{size} bytes", whole.Note);
-            var afterWhole = ProcessStats.Rss(Pid);
 
             long streamed = 0;
             var largest = 0;
@@ -99,11 +104,10 @@ public sealed class ReliabilityTests(SharedDaemon fixture) : IClassFixture<Share
                     largest = Math.Max(largest, f.Data.Length);
                 }
             var afterStream = ProcessStats.Rss(Pid);
+            output.WriteLine($"RSS: {afterStream >> 20} MB after streaming");
 
             Assert.Equal(size, streamed);
             Assert.True(largest <= 4096, $"an SSE frame carried {largest} characters");
-            const long limit = 100L * 1024 * 1024;
-            Assert.True(afterWhole - before < limit, $"RSS grew by {(afterWhole - before) >> 20} MB for a whole answer");
             Assert.True(afterStream - before < limit, $"RSS grew by {(afterStream - before) >> 20} MB after a streamed one");
         }
         finally

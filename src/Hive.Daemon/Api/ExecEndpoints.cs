@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -60,6 +61,10 @@ public static class ExecEndpoints
     {
         Sse? sse = null;
         var decoders = (Out: Encoding.UTF8.GetDecoder(), Err: Encoding.UTF8.GetDecoder());
+        // One frame's buffers, reused for every frame: streaming any amount of output allocates next to nothing.
+        var chars = new char[MaxFrameBytes + 4];
+        var json = new ArrayBufferWriter<byte>(MaxFrameBytes * 2);
+        using var writer = new Utf8JsonWriter(json);
         ExecOutcome outcome;
         try
         {
@@ -69,10 +74,15 @@ public static class ExecEndpoints
                 var decoder = kind == ExecStream.Stdout ? decoders.Out : decoders.Err;
                 for (var offset = 0; offset < data.Length; offset += MaxFrameBytes)
                 {
-                    var text = Decode(decoder, data.Span.Slice(offset, Math.Min(MaxFrameBytes, data.Length - offset)));
-                    if (text.Length == 0) continue;
-                    var frame = new JsonObject { ["data"] = text }.ToJsonString();
-                    await sse.WriteAsync(kind == ExecStream.Stdout ? "stdout" : "stderr", frame, null, token);
+                    var n = decoder.GetChars(data.Span.Slice(offset, Math.Min(MaxFrameBytes, data.Length - offset)), chars, flush: false);
+                    if (n == 0) continue;
+                    json.ResetWrittenCount();
+                    writer.Reset(json);
+                    writer.WriteStartObject();
+                    writer.WriteString("data"u8, chars.AsSpan(0, n));
+                    writer.WriteEndObject();
+                    writer.Flush();
+                    await sse.WriteUtf8Async(kind == ExecStream.Stdout ? StdoutEvent : StderrEvent, json.WrittenMemory, token);
                 }
             }, ct);
         }
@@ -90,11 +100,7 @@ public static class ExecEndpoints
         return Results.Empty;
     }
 
-    // A decoder per stream keeps a multi-byte character split across two reads intact.
-    private static string Decode(Decoder decoder, ReadOnlySpan<byte> bytes)
-    {
-        var buffer = new char[decoder.GetCharCount(bytes, flush: false)];
-        var n = decoder.GetChars(bytes, buffer, flush: false);
-        return new string(buffer, 0, n);
-    }
+    // A decoder per stream (above) keeps a multi-byte character split across two reads intact.
+    private static readonly ReadOnlyMemory<byte> StdoutEvent = "event: stdout\n"u8.ToArray();
+    private static readonly ReadOnlyMemory<byte> StderrEvent = "event: stderr\n"u8.ToArray();
 }
