@@ -80,6 +80,41 @@ public sealed class ApiFuzzTests(SharedDaemon fixture) : IClassFixture<SharedDae
         }
     }
 
+    // One line per case of bad input outside testing found: method, target, body (\xNN is a raw byte), status, field named.
+    [Theory]
+    [InlineData("POST", "/v1/sandboxes/fz1/exec", "{ \"command\": \"true\", \"timeoutMs\": \"soon\" }", 400, "timeoutMs")]
+    [InlineData("POST", "/v1/sandboxes/fz1/exec", "{ \"command\": \"\\ud800\" }", 400, "command")]
+    [InlineData("POST", "/v1/sandboxes/fz1/exec", "{ \"command\": [\"echo\", \"\xff\"] }", 400, "command[1]")]
+    [InlineData("POST", "/v1/sandboxes/fz1/exec", "{ \"command\": \"true\", \"env\": { \"A\": \"\\udc00\" } }", 400, "env.A")]
+    [InlineData("PUT", "/v1/secrets/fz-bad", "{ \"value\": \"\xc3\", \"provider\": \"openai\", \"global\": true }", 400, "value")]
+    [InlineData("PUT", "/v1/secrets/fz-bad", "{ \"value\": \"\\ud800abc\", \"provider\": \"openai\", \"global\": true }", 400, "value")]
+    [InlineData("PUT", "/v1/sandboxes/fz1/config", "{ \"image\": \"hive/minimal\", \"ttl\": \"\\ud800\" }", 400, "ttl")]
+    [InlineData("GET", "/v1/sandboxes/fz1/files/workspace/LONGNAME", null, 400, "path")]
+    [InlineData("PUT", "/v1/sandboxes/fz1/files/workspace/LONGNAME", "x", 400, "path")]
+    [InlineData("POST", "/v1/sandboxes/fz1/exec", "HUGE", 413, null)]
+    [InlineData("GET", "/v1/no-such-route", null, 404, null)]
+    [InlineData("PATCH", "/v1/sandboxes", null, 405, null)]
+    public async Task Bad_input_gets_a_problem_naming_the_field(string method, string target, string? body, int status, string? field)
+    {
+        await fixture.Hive.GetOrCreateSandboxAsync("fz1", SharedDaemon.Minimal());
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.Daemon.Url), Timeout = PerRequest };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.Daemon.Token);
+        using var message = new HttpRequestMessage(new HttpMethod(method), target.Replace("LONGNAME", new string('n', 300)));
+        if (body is not null)
+        {
+            // Latin-1 keeps \xNN as the raw byte NN: invalid UTF-8 reaches the daemon as it is.
+            var bytes = body == "HUGE" ? Encoding.UTF8.GetBytes("{ \"stdin\": \"" + new string('a', 5 * 1024 * 1024) + "\" }") : Encoding.Latin1.GetBytes(body);
+            message.Content = new ByteArrayContent(bytes);
+            message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+        using var response = await http.SendAsync(message);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"{method} {target}: {(int)response.StatusCode} {text}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        if (field is not null)
+            Assert.Contains(System.Text.Json.Nodes.JsonNode.Parse(text)!["errors"]!.AsArray(), e => (string?)e!["path"] == field);
+    }
+
     private string LogTail()
     {
         try
