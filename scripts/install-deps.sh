@@ -18,6 +18,8 @@ command -v clang >/dev/null || need+=(clang)
 # The Python SDK's tests (sdk/python) run with Debian's python3 and its httpx and pytest.
 /usr/bin/python3 -c 'import httpx' 2>/dev/null || need+=(python3-httpx)
 /usr/bin/python3 -c 'import pytest' 2>/dev/null || need+=(python3-pytest)
+# The examples' tests (examples/) make their fake model API's certificate with the openssl CLI.
+command -v openssl >/dev/null || need+=(openssl)
 # `install-deps.sh bench`: what the benchmarks drive as load generator and peer proxy.
 if [ "${1:-}" = bench ]; then
   command -v wrk >/dev/null || need+=(wrk)

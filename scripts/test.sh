@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test project, then the TypeScript and Python SDKs' tests, and prints one closing line: N passed, N failed, N skipped.
+# Runs every test project, then the TypeScript and Python SDKs' tests and the example agents, and prints one closing line: N passed, N failed, N skipped.
 # The same line is written to out/test-summary.txt so that .ci/run can repeat it last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +61,22 @@ if [ -z "$line" ]; then
   failed=$((failed + 1)); status=1
 else
   read -r p f s < <(sed -E 's/^py: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/' <<<"$line")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  [ "$rc" -ne 0 ] && status=1
+fi
+
+# The example agents (examples/): pytest runs each against a live daemon and a loopback stand-in for the Anthropic
+# API. Its test.sh ends with "ex: N passed, N failed, N skipped"; no such line counts as one failure.
+echo "=== examples"
+log=out/test-examples.log
+examples/test.sh 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+line=$(grep -E '^ex: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -1)
+if [ -z "$line" ]; then
+  echo "!!! examples produced no test summary (exit $rc): counted as one failure"
+  failed=$((failed + 1)); status=1
+else
+  read -r p f s < <(sed -E 's/^ex: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/' <<<"$line")
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   [ "$rc" -ne 0 ] && status=1
 fi
