@@ -95,6 +95,15 @@ public sealed class ExecResult
     public string Stderr { get; set; } = "";
     public long DurationMs { get; set; }
     public bool TimedOut { get; set; }
+
+    /// <summary>Whether <see cref="Stdout"/> holds only the first MiB of the command's standard output (stream the command for all of it).</summary>
+    public bool StdoutTruncated { get; set; }
+
+    /// <summary>Whether <see cref="Stderr"/> holds only the first MiB of the command's standard error.</summary>
+    public bool StderrTruncated { get; set; }
+
+    /// <summary>Set when output was cut: how much there was, and how to get all of it.</summary>
+    public string? Note { get; set; }
 }
 
 public enum ExecFrameKind { Stdout, Stderr, Exit }

@@ -79,7 +79,7 @@ export class Sandbox {
     const path = `${this.#path}/exec`;
     if (!onStdout && !onStderr) {
       const r = await this.#connection.json<ExecResult>("POST", path, { body, signal });
-      return { ...r, timedOut: !!r.timedOut };
+      return { ...r, timedOut: !!r.timedOut, stdoutTruncated: !!r.stdoutTruncated, stderrTruncated: !!r.stderrTruncated };
     }
 
     const response = await this.#connection.request("POST", path, { body, signal, headers: { accept: "text/event-stream" } });
@@ -88,7 +88,7 @@ export class Sandbox {
       const r = await this.#connection.readJson<ExecResult>(response);
       if (r.stdout) await onStdout?.(r.stdout);
       if (r.stderr) await onStderr?.(r.stderr);
-      return { ...r, timedOut: !!r.timedOut };
+      return { ...r, timedOut: !!r.timedOut, stdoutTruncated: !!r.stdoutTruncated, stderrTruncated: !!r.stderrTruncated };
     }
     let stdout = "";
     let stderr = "";
@@ -120,7 +120,7 @@ export class Sandbox {
           }
           case "exit": {
             const exit = parseFrame<{ exitCode: number; durationMs: number; timedOut?: boolean }>(frame);
-            return { exitCode: exit.exitCode, stdout, stderr, durationMs: exit.durationMs, timedOut: !!exit.timedOut };
+            return { exitCode: exit.exitCode, stdout, stderr, durationMs: exit.durationMs, timedOut: !!exit.timedOut, stdoutTruncated: false, stderrTruncated: false };
           }
           case "error": {
             const problem = parseFrame<ProblemDetails>(frame);

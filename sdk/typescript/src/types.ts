@@ -187,6 +187,12 @@ export interface ExecResult {
   stderr: string;
   durationMs: number;
   timedOut: boolean;
+  /** Whether `stdout` holds only the first MiB of the command's output (the whole answer keeps at most that; stream for all of it). */
+  stdoutTruncated: boolean;
+  /** Whether `stderr` holds only the first MiB. */
+  stderrTruncated: boolean;
+  /** Set when output was cut: how much there was, and how to get all of it. */
+  note?: string;
 }
 
 /** An entry of a directory listing. */

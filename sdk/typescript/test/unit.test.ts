@@ -153,7 +153,7 @@ test("exec streaming: frames in order, an error frame becomes a typed error, a c
   const seen: string[] = [];
   const r = await sandbox.exec("x", { onStdout: (c) => void seen.push("out:" + c), onStderr: (c) => void seen.push("err:" + c) });
   assert.deepEqual(seen, ["out:a", "err:b", "out:c"]);
-  assert.deepEqual(r, { exitCode: 7, stdout: "ac", stderr: "b", durationMs: 5, timedOut: false });
+  assert.deepEqual(r, { exitCode: 7, stdout: "ac", stderr: "b", durationMs: 5, timedOut: false, stdoutTruncated: false, stderrTruncated: false });
   assert.equal(f.requests.at(-1)!.headers.accept, "text/event-stream");
   mode = "error";
   await assert.rejects(sandbox.exec("x", { onStdout: () => {} }), NotFoundError);

@@ -13,9 +13,15 @@ public static class ApiMiddleware
 {
     public static void UseProblems(this WebApplication app, ILogger log) => app.Use(async (context, next) =>
     {
+        var request = context.Request;
+        if (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0) request.Body = new ClientBodyStream(request.Body);
         try
         {
             await next(context);
+            // Routing's 404 and 405, and binding's 400, come without a body: every error answers problem+json.
+            var r = context.Response;
+            if (!r.HasStarted && r.StatusCode >= 400 && r.ContentLength is null && string.IsNullOrEmpty(r.ContentType))
+                await WriteAsync(context, r.StatusCode, ApiErrors.Title(r.StatusCode), ApiErrors.Detail(context.Request, r.StatusCode), null);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -23,14 +29,9 @@ public static class ApiMiddleware
         }
         catch (Exception e) when (!context.Response.HasStarted)
         {
-            var (status, title, detail, errors) = e switch
-            {
-                ApiProblem p => (p.Status, p.Title, p.Message, p.Errors),
-                FileOpsException f => (f.Status, "File operation failed", f.Message, null),
-                BadHttpRequestException b => (b.StatusCode, "Bad request", b.Message, null),
-                _ => (500, "Internal error", e.Message, null),
-            };
+            var (status, title, detail, errors) = ApiErrors.Classify(e);
             if (status >= 500) log.LogError(e, "{Method} {Path} failed", context.Request.Method, context.Request.Path);
+            context.Response.Clear();
             await WriteAsync(context, status, title, detail, errors?.Select(x => (x.Path, x.Message)));
         }
     });

@@ -72,10 +72,10 @@ public static class EventEndpoints
     {
         while (true)
         {
-            var page = bus.Read(sandbox, after, PageSize);
+            var page = bus.Read(sandbox, after, PageSize, filter);
             foreach (var e in page)
             {
-                if (filter.Matches(e.Type)) await sse.WriteAsync(e.Type, EventBus.ToJson(e), e.Id, ct);
+                await sse.WriteAsync(e.Type, EventBus.ToJson(e), e.Id, ct);
                 after = e.Id;
             }
             if (page.Count < PageSize) return after;
@@ -88,11 +88,10 @@ public static class EventEndpoints
         var count = 0;
         while (count < limit)
         {
-            var page = bus.Read(sandbox, after, PageSize);
+            var page = bus.Read(sandbox, after, PageSize, filter);
             foreach (var e in page)
             {
                 after = e.Id;
-                if (!filter.Matches(e.Type)) continue;
                 if (count++ > 0) sb.Append(',');
                 sb.Append(EventBus.ToJson(e));
                 if (count == limit) break;

@@ -49,7 +49,7 @@ public static class ExecRequest
                         else errors.Add(new ConfigError("stdin", "must be a string"));
                         break;
                     case "timeoutMs":
-                        if (p.Value.TryGetInt32(out var ms) && ms is > 0 and <= MaxTimeoutMs) timeout = TimeSpan.FromMilliseconds(ms);
+                        if (p.Value.ValueKind == JsonValueKind.Number && p.Value.TryGetInt32(out var ms) && ms is > 0 and <= MaxTimeoutMs) timeout = TimeSpan.FromMilliseconds(ms);
                         else errors.Add(new ConfigError("timeoutMs", $"must be an integer between 1 and {MaxTimeoutMs}"));
                         break;
                     case "env":

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -29,6 +30,20 @@ public sealed class Sse(HttpResponse response)
         sb.Append('\n');
         await response.WriteAsync(sb.ToString(), ct);
         await response.Body.FlushAsync(ct);
+    }
+
+    /// <summary>
+    /// A frame whose data is one line of UTF-8 already (compact JSON), written without building strings: what a
+    /// stream of many frames (exec output) uses.
+    /// </summary>
+    public async Task WriteUtf8Async(ReadOnlyMemory<byte> eventLine, ReadOnlyMemory<byte> data, CancellationToken ct)
+    {
+        var writer = response.BodyWriter;
+        writer.Write(eventLine.Span);
+        writer.Write("data: "u8);
+        writer.Write(data.Span);
+        writer.Write("\n\n"u8);
+        await writer.FlushAsync(ct);
     }
 
     public async Task CommentAsync(string text, CancellationToken ct)

@@ -1,3 +1,4 @@
+using Hive.Core.Events;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -57,10 +58,12 @@ public sealed class EventBus : IDisposable
     /// </summary>
     public StoredEvent EnqueueJson(string sandbox, string type, string data) => Add(sandbox, type, data).Event;
 
-    public IReadOnlyList<StoredEvent> Read(string? sandbox, long after, int limit)
+    public IReadOnlyList<StoredEvent> Read(string? sandbox, long after, int limit, EventTypeFilter? filter = null)
     {
         Flush();
-        return _store.ReadEvents(sandbox, after, limit);
+        // A filter reads only the types it names, through the type indexes; the event types are a closed list.
+        var types = filter is null || filter.MatchesAll ? null : EventTypes.All.Where(filter.Matches).ToArray();
+        return _store.ReadEvents(sandbox, after, limit, types);
     }
 
     /// <summary>Waits until every event appended so far is stored.</summary>

@@ -27,6 +27,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
     private readonly ConcurrentDictionary<string, long> _lastActive = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _busy = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _startedAt = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _deleting = new(StringComparer.Ordinal);
 
     public async Task StartupAsync(CancellationToken ct)
     {
@@ -92,6 +93,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
         try
         {
             var s = Get(name);
+            _deleting[name] = 0;
             await host.DestroyAsync(s, CancellationToken.None);
             store.DeleteSandbox(name);
             secrets.OnDestroyed(name);
@@ -100,17 +102,30 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
         }
         finally
         {
+            _deleting.TryRemove(name, out _);
             gate.Release();
         }
     }
 
     public async Task<ApplyResult> ApplyConfigAsync(string name, ReadOnlyMemory<byte> body, CancellationToken ct)
     {
-        var current = Get(name);
+        CheckName(name);
         var gate = _apply.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
         if (!await gate.WaitAsync(0, ct)) throw ApiProblem.Conflict($"another config apply for sandbox \"{name}\" is in progress; retry when it finishes");
+        // The lifecycle lock too: a stop, start or delete must not run between reading the sandbox and storing its new config.
+        var lifecycle = _lifecycle.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
         try
         {
+            await lifecycle.WaitAsync(ct);
+        }
+        catch
+        {
+            gate.Release();
+            throw;
+        }
+        try
+        {
+            var current = Get(name);
             Touch(name);
             var parsed = ConfigParser.Parse(body.Span, name);
             if (!parsed.Ok) throw Failed(name, ApiProblem.Invalid(parsed.Errors));
@@ -121,7 +136,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
             var problems = host.Check(proposed);
             if (problems.Count > 0) throw Failed(name, ApiProblem.Invalid(problems));
             await host.ApplyAsync(current, proposed, ct);
-            store.UpdateSandbox(name, current.Status, current.Error, proposed);
+            store.UpdateSandboxConfig(name, proposed);
             // Added bindings work from the next request (and in new exec processes); removed ones are refused from then on.
             secrets.Refresh(current with { Config = proposed });
             events.Append(name, EventTypes.ConfigApply, new JsonObject { ["success"] = true, ["changes"] = Strings(comparison.Changes) });
@@ -130,6 +145,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
         }
         finally
         {
+            lifecycle.Release();
             gate.Release();
         }
     }
@@ -146,6 +162,11 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
             outcome = await host.ExecAsync(sandbox, spec, onOutput, ct);
             return outcome;
         }
+        catch (Exception e) when (e is not ApiProblem && !ct.IsCancellationRequested)
+        {
+            if (await GoneAsync(name, e) is { } gone) throw gone;
+            throw;
+        }
         finally
         {
             _busy.AddOrUpdate(name, 0, (_, n) => n - 1);
@@ -161,8 +182,32 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
         }
     }
 
+    /// <summary>
+    /// When a command failed because its sandbox was deleted (410) or stopped (409) under it, the problem to answer
+    /// with; null when the sandbox is still there and running (a real failure).
+    /// </summary>
+    private async Task<ApiProblem?> GoneAsync(string name, Exception failure)
+    {
+        if (_deleting.ContainsKey(name) || Find(name) is null)
+            return new ApiProblem(410, "Gone", $"sandbox \"{name}\" was deleted while the command ran");
+        var s = Find(name);
+        bool running;
+        try
+        {
+            running = s is { Status: SandboxStatus.Running } && await host.IsRunningAsync(s, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            running = false;
+        }
+        if (running) return null;
+        log.LogInformation(failure, "exec in {Name} ended because the sandbox stopped", name);
+        return ApiProblem.Conflict($"sandbox \"{name}\" stopped while the command ran; run it again to start the sandbox");
+    }
+
     public (SafeDirectory Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(string name, string path)
     {
+        CheckFilePath(path);
         Touch(name);
         return host.ResolveFile(Get(name), path);
     }
@@ -288,6 +333,20 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
     private SandboxRecord? Find(string name) => store.FindSandbox(name);
 
     private void Touch(string name) => _lastActive[name] = Environment.TickCount64;
+
+    public const int MaxFileNameBytes = 255, MaxFilePathBytes = 4096;
+
+    /// <summary>The kernel's limits, told as a 400 before any system call answers ENAMETOOLONG.</summary>
+    private static void CheckFilePath(string path)
+    {
+        if (path.Contains('\0')) throw Bad("path", "must not contain NUL characters");
+        if (System.Text.Encoding.UTF8.GetByteCount(path) > MaxFilePathBytes) throw Bad("path", $"is longer than {MaxFilePathBytes} bytes");
+        foreach (var segment in path.Split('/'))
+            if (System.Text.Encoding.UTF8.GetByteCount(segment) > MaxFileNameBytes)
+                throw Bad("path", $"the name \"{segment[..16]}…\" is longer than {MaxFileNameBytes} bytes, the most a file name may be");
+    }
+
+    private static ApiProblem Bad(string field, string message) => ApiProblem.Invalid([new ConfigError(field, message)], "Invalid request");
 
     private static void CheckName(string name)
     {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.ComponentModel;
 using System.Diagnostics;
+using Hive.Core.Processes;
 
 namespace Hive.Mcp.Tools;
 
@@ -50,6 +51,7 @@ public sealed class BashRunner(BashOptions options)
 
         var clock = Stopwatch.StartNew();
         using var process = new Process { StartInfo = psi };
+        using var pipes = new RedirectedPipes(process);
         try
         {
             process.Start();

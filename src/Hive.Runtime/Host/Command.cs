@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Hive.Core.Processes;
 
 namespace Hive.Runtime.Host;
 
@@ -23,6 +24,7 @@ public static class Command
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = System.Diagnostics.Process.Start(psi) ?? throw new InvalidOperationException($"could not start {file}");
+        using var pipes = new RedirectedPipes(p);
         var stdout = p.StandardOutput.ReadToEndAsync(ct);
         var stderr = p.StandardError.ReadToEndAsync(ct);
         if (stdin is not null) await p.StandardInput.WriteAsync(stdin.AsMemory(), ct);

@@ -1,3 +1,4 @@
+using Hive.Core.Processes;
 using System.Buffers;
 using System.Diagnostics;
 
@@ -44,6 +45,7 @@ public static class ExecRunner
 
         var clock = Stopwatch.StartNew();
         using var process = System.Diagnostics.Process.Start(psi) ?? throw new InvalidOperationException("could not start runc exec");
+        using var pipes = new RedirectedPipes(process);
         using var timeout = spec.Timeout is { } t ? new CancellationTokenSource(t) : new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         using var gate = new SemaphoreSlim(1, 1);

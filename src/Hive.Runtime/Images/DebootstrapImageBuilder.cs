@@ -1,3 +1,4 @@
+using Hive.Core.Processes;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.Versioning;
@@ -126,6 +127,7 @@ internal sealed class DebootstrapImageBuilder(ImageBuilderOptions options) : IIm
         }
 
         using var process = new Process { StartInfo = psi };
+        using var pipes = new RedirectedPipes(process);
         try
         {
             process.Start();

@@ -1,3 +1,4 @@
+using Hive.Core.Processes;
 using System.Diagnostics;
 using System.Runtime.Versioning;
 using static Hive.Runtime.Images.RootfsFiles;
@@ -75,6 +76,7 @@ internal sealed class MinimalImageBuilder(string busyboxPath) : IImageBuilder
         var psi = new ProcessStartInfo(busyboxPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add("--list");
         using var process = Process.Start(psi) ?? throw new ImageBuildException($"could not start {busyboxPath}");
+        using var pipes = new RedirectedPipes(process);
         var stdout = process.StandardOutput.ReadToEndAsync(ct);
         var stderr = process.StandardError.ReadToEndAsync(ct);
         await process.WaitForExitAsync(ct).ConfigureAwait(false);

@@ -101,6 +101,9 @@ def exec_result(r: Mapping[str, Any], stdout: str | None = None, stderr: str | N
         stderr=r.get("stderr") or "" if stderr is None else stderr,
         duration_ms=int(r.get("durationMs") or 0),
         timed_out=bool(r.get("timedOut")),
+        stdout_truncated=bool(r.get("stdoutTruncated")),
+        stderr_truncated=bool(r.get("stderrTruncated")),
+        note=r.get("note") if isinstance(r.get("note"), str) else None,
     )
 
 

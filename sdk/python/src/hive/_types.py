@@ -170,6 +170,12 @@ class ExecResult:
     stderr: str
     duration_ms: int
     timed_out: bool = False
+    #: Whether ``stdout`` holds only the first MiB of the command's output (stream the command for all of it).
+    stdout_truncated: bool = False
+    #: Whether ``stderr`` holds only the first MiB.
+    stderr_truncated: bool = False
+    #: Set when output was cut: how much there was, and how to get all of it.
+    note: Optional[str] = None
 
 
 @dataclass(frozen=True)
