@@ -164,7 +164,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
         }
         if (error != 0) return error;
         node.Nlink = stat.Nlink;
-        FillAttr(stat, out attr);
+        FillAttr(node.Path, stat, out attr);
         return 0;
     }
 
@@ -200,7 +200,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
         Record(c, path, FsOp.Setattr, true, start, error, null, SetattrDetail(input));
         if (error != 0) return error;
         if (stat.Nlink > 1) InvalidateLinks(stat.Ino, node, data: (request.Valid & SetAttributesMask.Size) != 0);
-        FillAttr(stat, out attr);
+        FillAttr(path, stat, out attr);
         return 0;
     }
 
@@ -296,6 +296,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     private void Fill(Node node, in FileStat stat, out FuseEntryOut entry)
     {
         node.Nlink = stat.Nlink;
+        var shown = Conceal(node.Path, stat);
         entry = new FuseEntryOut
         {
             NodeId = node.Id,
@@ -305,13 +306,30 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
             AttrValid = _attrValid,
             AttrValidNsec = _attrValidNsec,
         };
-        Convert(stat, out entry.Attr);
+        Convert(shown, out entry.Attr);
     }
 
-    private void FillAttr(in FileStat stat, out FuseAttrOut attr)
+    private void FillAttr(ReadOnlySpan<byte> path, in FileStat stat, out FuseAttrOut attr)
     {
         attr = new FuseAttrOut { AttrValid = _attrValid, AttrValidNsec = _attrValidNsec };
-        Convert(stat, out attr.Attr);
+        Convert(Conceal(path, stat), out attr.Attr);
+    }
+
+    /// <summary>
+    /// A directory below which the ACL may hide entries shows what btrfs and many FUSE file systems report: link count
+    /// 1 ("not counted", so find does not use it to skip subdirectories) and size 0. Otherwise the count of hidden
+    /// subdirectories (st_nlink - 2) and the room their names take (st_size) would betray what the listing leaves out.
+    /// </summary>
+    private FileStat Conceal(ReadOnlySpan<byte> path, in FileStat stat)
+    {
+        var shown = stat;
+        if (stat.IsDirectory && Acl.MayHideBelow(path))
+        {
+            shown.Nlink = 1;
+            shown.Size = 0;
+            shown.Blocks = 0;
+        }
+        return shown;
     }
 
     private static void Convert(in FileStat s, out FuseAttr a)

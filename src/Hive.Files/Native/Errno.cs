@@ -35,6 +35,7 @@ public static class Errno
     public const int EOPNOTSUPP = 95;
     public const int ENOTSUP = EOPNOTSUPP;
     public const int ETXTBSY = 26;
+    public const int ESTALE = 116;
 
     /// <summary>The symbolic name of <paramref name="errno"/> (<c>ENOENT</c>), or <c>E&lt;number&gt;</c>.</summary>
     public static string Name(int errno) => errno switch
@@ -71,6 +72,7 @@ public static class Errno
         EPROTO => "EPROTO",
         EOVERFLOW => "EOVERFLOW",
         EOPNOTSUPP => "EOPNOTSUPP",
+        ESTALE => "ESTALE",
         _ => "E" + errno,
     };
 }
