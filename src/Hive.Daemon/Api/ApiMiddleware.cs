@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Hive.Files.Owner;
 using Hive.Runtime.Host;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -27,6 +28,7 @@ public static class ApiMiddleware
             {
                 ApiProblem p => (p.Status, p.Title, p.Message, p.Errors),
                 FileOpsException f => (f.Status, "File operation failed", f.Message, null),
+                OwnerFilesException f => (f.Status, f.Title, f.Message, null),
                 BadHttpRequestException b => (b.StatusCode, "Bad request", b.Message, null),
                 _ => (500, "Internal error", e.Message, null),
             };

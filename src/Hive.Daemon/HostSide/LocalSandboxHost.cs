@@ -173,7 +173,7 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         return runtime.ExecAsync(sandbox.Name, spec with { Uid = uid, Gid = gid, Cwd = spec.Cwd ?? DefaultCwd(image), Env = env }, onOutput, ct);
     }
 
-    public (SafeDirectory Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath)
+    public (string Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath)
     {
         var segments = SandboxPath.Split(sandboxPath);
         foreach (var m in sandbox.Config.Fs.Where(m => m.Backend == FsBackend.Local))
@@ -181,7 +181,7 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
             var mountSegments = SandboxPath.Split(m.Mount);
             if (segments.Count < mountSegments.Count || !segments.Take(mountSegments.Count).SequenceEqual(mountSegments)) continue;
             // The owner's API works on the storage itself: recorded, but not subject to the agent's ACLs.
-            return (new SafeDirectory(Storage(m)), segments.Skip(mountSegments.Count).ToList(), ImageUser.DefaultUid, ImageUser.DefaultUid);
+            return (Storage(m), segments.Skip(mountSegments.Count).ToList(), ImageUser.DefaultUid, ImageUser.DefaultUid);
         }
         var mounts = string.Join(", ", sandbox.Config.Fs.Select(f => f.Mount));
         throw new ApiProblem(404, "Not in a mount", $"{sandboxPath} is not inside a mount of sandbox {sandbox.Name} (mounts: {(mounts.Length == 0 ? "none" : mounts)})");

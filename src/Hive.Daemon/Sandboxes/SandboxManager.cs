@@ -161,7 +161,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
         }
     }
 
-    public (SafeDirectory Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(string name, string path)
+    public (string Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(string name, string path)
     {
         Touch(name);
         return host.ResolveFile(Get(name), path);
