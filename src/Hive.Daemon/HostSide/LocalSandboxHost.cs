@@ -45,11 +45,13 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
     {
         await runtime.InitializeAsync(egress.ProxyPort, egress.DnsPort, ct);
         var running = await runtime.ReconcileAsync(known.ToDictionary(s => s.Name, s => s.Slot), ct);
+        files.ReleaseSessions(running);
         foreach (var s in known)
         {
             if (!running.Contains(s.Name)) continue;
             Register(s, s.Config);
-            // The old FUSE sessions died with the old daemon: mount again; the mounts propagate into the running container.
+            // The FUSE sessions outlived the old daemon in their holders: take them over (processes working in the
+            // mounts carry on); a session that is gone is mounted again, and the mount propagates into the container.
             files.Mount(s.Name, s.Config, Storage);
         }
         return running;

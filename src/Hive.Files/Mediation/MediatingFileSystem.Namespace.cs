@@ -39,7 +39,7 @@ internal sealed partial class MediatingFileSystem
         entry = default;
         var start = Stopwatch.GetTimestamp();
         var parent = _nodes.Get(c.NodeId);
-        if (parent is null || parent.Detached) return Errno.ENOENT;
+        if (parent is null || parent.Detached) return Gone(parent);
         if (!ValidName(name, out var error)) return error;
         var parentPath = parent.Path;
         Span<byte> path = stackalloc byte[parentPath.Length + 1 + name.Length];
@@ -75,7 +75,7 @@ internal sealed partial class MediatingFileSystem
     {
         var start = Stopwatch.GetTimestamp();
         var parent = _nodes.Get(c.NodeId);
-        if (parent is null || parent.Detached) return Errno.ENOENT;
+        if (parent is null || parent.Detached) return Gone(parent);
         if (!ValidName(name, out var error)) return error;
         var parentPath = parent.Path;
         Span<byte> path = stackalloc byte[parentPath.Length + 1 + name.Length];
@@ -100,7 +100,7 @@ internal sealed partial class MediatingFileSystem
         var start = Stopwatch.GetTimestamp();
         var parent = _nodes.Get(c.NodeId);
         var newParent = _nodes.Get(newParentId);
-        if (parent is null || parent.Detached || newParent is null || newParent.Detached) return Errno.ENOENT;
+        if (parent is null || parent.Detached || newParent is null || newParent.Detached) return parent is null || newParent is null ? Errno.ESTALE : Errno.ENOENT;
         if (!ValidName(name, out var error) || !ValidName(newName, out error)) return error;
         if ((flags & ~(RenameNoreplace | RenameExchange)) != 0 || flags == (RenameNoreplace | RenameExchange)) return Errno.EINVAL;
         var fromParent = parent.Path;
@@ -239,7 +239,7 @@ internal sealed partial class MediatingFileSystem
         var start = Stopwatch.GetTimestamp();
         var node = _nodes.Get(oldNodeId);
         var newParent = _nodes.Get(c.NodeId);
-        if (node is null || node.Detached || newParent is null || newParent.Detached) return Errno.ENOENT;
+        if (node is null || node.Detached || newParent is null || newParent.Detached) return node is null || newParent is null ? Errno.ESTALE : Errno.ENOENT;
         if (!ValidName(newName, out var error)) return error;
         var parentPath = newParent.Path;
         Span<byte> to = stackalloc byte[parentPath.Length + 1 + newName.Length];

@@ -37,7 +37,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     private IFuseKernel? _kernel;
     private volatile bool _passthrough;
 
-    public MediatingFileSystem(string mount, IFsBackend backend, AclMatcher acl, IFsAuditSink? audit, FuseOptions options)
+    public MediatingFileSystem(string mount, IFsBackend backend, AclMatcher acl, IFsAuditSink? audit, FuseOptions options, int epoch = 0)
     {
         Mount = mount;
         _backend = backend;
@@ -46,7 +46,9 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
         _options = options;
         var mountBytes = Encoding.UTF8.GetBytes(mount);
         _mountLength = mountBytes.Length;
-        _nodes = new NodeTable(mountBytes);
+        _nodes = new NodeTable(mountBytes, epoch);
+        // Open files of an earlier life keep their handle numbers in the kernel: new ones must never collide with them.
+        _nextHandle = (long)epoch << NodeTable.EpochShift;
         (_entryValid, _entryValidNsec) = Split(options.EntryTimeout);
         (_attrValid, _attrValidNsec) = Split(options.AttrTimeout);
     }
@@ -117,7 +119,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     {
         entry = default;
         var parent = _nodes.Get(c.NodeId);
-        if (parent is null || parent.Detached) return Errno.ENOENT;
+        if (parent is null || parent.Detached) return Gone(parent);
         if (!ValidName(name, out var error)) return error;
         var acl = Acl;
         if (acl.Resolve(parent.Path, isDirectory: true, IsRoot(parent)) == FsVisibility.Hidden) return Errno.ENOENT;
@@ -148,7 +150,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     {
         attr = default;
         var node = _nodes.Get(c.NodeId);
-        if (node is null) return Errno.ENOENT;
+        if (node is null) return Errno.ESTALE;
         FileStat stat;
         int error;
         if (hasFh && _files.TryGetValue(fh, out var handle)) error = _backend.StatHandle(handle.Backend, out stat);
@@ -173,7 +175,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
         attr = default;
         var start = Stopwatch.GetTimestamp();
         var node = _nodes.Get(c.NodeId);
-        if (node is null || node.Detached) return Errno.ENOENT;
+        if (node is null || node.Detached) return Gone(node);
         var path = node.Path;
         var error = WriteAccess(Visibility(node));
         // Files are handed over only to the caller's own uid (the kernel checks groups and ownership on top, through
@@ -208,7 +210,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     {
         length = 0;
         var node = _nodes.Get(c.NodeId);
-        if (node is null || node.Detached) return Errno.ENOENT;
+        if (node is null || node.Detached) return Gone(node);
         if (Visibility(node) == FsVisibility.Hidden)
         {
             Denied(c, node.Path, FsOp.Readlink, Errno.ENOENT);
@@ -233,7 +235,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     public int Access(in FuseContext c, uint mask)
     {
         var node = _nodes.Get(c.NodeId);
-        if (node is null || node.Detached) return Errno.ENOENT;
+        if (node is null || node.Detached) return Gone(node);
         var visibility = Visibility(node);
         if (visibility == FsVisibility.Hidden) return Errno.ENOENT;
         const uint W_OK = 2;
@@ -241,6 +243,12 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// A node id this process never gave out is one the kernel kept from the daemon's previous life (the session
+    /// outlived it): ESTALE, so the kernel looks the name up again. A removed node is simply gone: ENOENT.
+    /// </summary>
+    private static int Gone(Node? node) => node is null ? Errno.ESTALE : Errno.ENOENT;
 
     private bool IsRoot(Node node) => node.Id == FuseConstants.RootId;
 
