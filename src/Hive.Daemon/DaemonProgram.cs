@@ -1,5 +1,6 @@
 using Hive.Daemon.Api;
 using Hive.Egress;
+using Hive.Files.Owner;
 using Hive.Egress.Tls;
 using Hive.Daemon.Events;
 using Hive.Daemon.HostSide;
@@ -74,6 +75,7 @@ public static class DaemonProgram
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(events);
+        builder.Services.AddSingleton(FilesDeadline.FromEnvironment());
         var mcp = DefaultMcpServer.Locate();
         builder.Services.AddSingleton<ISandboxHost>(new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress, new SandboxFileSystems(paths, fsEvents), ca.CertificatePem, mcp));
         builder.Services.AddSingleton(sp => new SecretService(store, masterKey, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<ILogger<SecretService>>()));

@@ -28,6 +28,13 @@ public sealed record FuseOptions
     /// <summary>The subtype: the mount shows as <c>fuse.&lt;subtype&gt;</c>.</summary>
     public string Subtype { get; init; } = "hive";
 
+    /// <summary>
+    /// Where to record a kept session, or null. When set, a holder process keeps the mount's /dev/fuse session alive if
+    /// this process dies, and a later <see cref="MountedFileSystem.Mount"/> at the same mount point with the same record
+    /// takes the session over instead of mounting afresh, so processes working in the mount meanwhile carry on.
+    /// </summary>
+    public string? SessionRecord { get; init; }
+
     /// <summary>Diagnostics (never on a hot path): request loop errors, INIT results.</summary>
     public Action<string>? Log { get; init; }
 }

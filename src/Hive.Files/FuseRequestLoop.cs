@@ -25,9 +25,9 @@ internal sealed unsafe class FuseRequestLoop : IDisposable
     // The first worker starts as the reader; the others start parked (see ReaderGate).
     private readonly bool _first;
 
-    public FuseRequestLoop(FuseSession session, IFuseFileSystem fs, int fd, bool ownsFd, int bufferSize, Action<string>? log)
+    public FuseRequestLoop(FuseSession session, IFuseFileSystem fs, int fd, bool ownsFd, int bufferSize, Action<string>? log, bool first)
     {
-        _first = !ownsFd;
+        _first = first;
         _session = session;
         _fs = fs;
         _fd = fd;

@@ -32,6 +32,12 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
     /// <summary>The size of a request buffer: the largest WRITE plus room for its headers.</summary>
     internal int BufferSize => _options.MaxWrite + 64 * 1024;
 
+    /// <summary>The descriptor the session was mounted with (what a holder keeps; no worker reads from it).</summary>
+    internal int Fd => _fd;
+
+    /// <summary>The kernel's device number of the mount (fusectl's name for the connection).</summary>
+    internal ulong Device => _device;
+
     /// <summary>Mounts at <paramref name="mountPoint"/>, completes INIT and starts serving. Throws with a message on failure.</summary>
     public void Mount(string mountPoint)
     {
@@ -44,28 +50,69 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
         {
             FuseMount.Mount(_fd, mountPoint, _options);
             MountPoint = mountPoint;
-            var first = new FuseRequestLoop(this, _fs, _fd, ownsFd: false, BufferSize, _options.Log);
-            _loops.Add(first);
-            Initialize(first);
-            _device = FuseMount.KernelDevice(mountPoint);
-            for (var i = 1; i < Math.Max(1, _options.Threads); i++)
+            var init = new FuseRequestLoop(this, _fs, _fd, ownsFd: false, BufferSize, _options.Log, first: true);
+            try
             {
-                var clone = Clone();
-                if (clone < 0)
-                {
-                    _options.Log?.Invoke($"fuse: FUSE_DEV_IOC_CLONE failed ({Errno.Name(-clone)}); serving with {i} thread(s)");
-                    break;
-                }
-                _loops.Add(new FuseRequestLoop(this, _fs, clone, ownsFd: true, BufferSize, _options.Log));
+                Initialize(init);
             }
-            Gate = new ReaderGate(_loops.Count);
-            for (var i = 0; i < _loops.Count; i++) _loops[i].Start($"hive-fuse-{i}");
+            finally
+            {
+                init.Dispose();
+            }
+            _device = FuseMount.KernelDevice(mountPoint);
+            Serve();
         }
         catch
         {
             Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Serves a session that is already mounted and initialised (kept alive by a holder while its previous server
+    /// died): no mount, no INIT; <paramref name="fd"/> (now owned) is a descriptor of that connection.
+    /// </summary>
+    public void Attach(int fd, string mountPoint, FuseNegotiated negotiated, ulong device)
+    {
+        _fd = fd;
+        MountPoint = mountPoint;
+        _device = device;
+        Negotiated = negotiated;
+        PassthroughEnabled = (negotiated.Flags & FuseConstants.Passthrough) != 0;
+        try
+        {
+            _fs.Init(this);
+            Serve();
+            _options.Log?.Invoke($"fuse: took over the session at {mountPoint} (7.{negotiated.Minor}, passthrough {PassthroughEnabled})");
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts the workers, each on a clone of the session's descriptor. None reads from the descriptor itself: a request
+    /// a worker has read but not answered when this process dies is failed by the kernel as its descriptor closes,
+    /// whereas one read through the descriptor a holder keeps open would wait forever.
+    /// </summary>
+    private void Serve()
+    {
+        for (var i = 0; i < Math.Max(1, _options.Threads); i++)
+        {
+            var clone = Clone();
+            if (clone < 0)
+            {
+                _options.Log?.Invoke($"fuse: FUSE_DEV_IOC_CLONE failed ({Errno.Name(-clone)}); serving with {Math.Max(1, i)} thread(s)");
+                if (i == 0) _loops.Add(new FuseRequestLoop(this, _fs, _fd, ownsFd: false, BufferSize, _options.Log, first: true));
+                break;
+            }
+            _loops.Add(new FuseRequestLoop(this, _fs, clone, ownsFd: true, BufferSize, _options.Log, first: i == 0));
+        }
+        Gate = new ReaderGate(_loops.Count);
+        for (var i = 0; i < _loops.Count; i++) _loops[i].Start($"hive-fuse-{i}");
     }
 
     private void Initialize(FuseRequestLoop loop)

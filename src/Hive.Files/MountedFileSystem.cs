@@ -39,8 +39,9 @@ public sealed class MountedFileSystem : IDisposable
 
     /// <summary>
     /// Mounts <paramref name="backend"/> at <paramref name="mountPoint"/> (an existing host directory), as it appears at
-    /// <paramref name="sandboxPath"/> in the sandbox. A stale Hive FUSE mount left there by a crashed daemon is
-    /// removed first. Needs root and /dev/fuse. Takes ownership of <paramref name="backend"/> (disposed on failure too).
+    /// <paramref name="sandboxPath"/> in the sandbox. With <see cref="FuseOptions.SessionRecord"/>, a session kept there
+    /// by the holder of an earlier server is taken over; otherwise a stale Hive FUSE mount left there by a crashed daemon
+    /// is removed first. Needs root and /dev/fuse. Takes ownership of <paramref name="backend"/> (disposed on failure too).
     /// </summary>
     public static MountedFileSystem Mount(string mountPoint, string sandboxPath, IFsBackend backend, IReadOnlyList<AclRule> acls,
         IFsAuditSink? audit = null, FuseOptions? options = null)
@@ -51,13 +52,32 @@ public sealed class MountedFileSystem : IDisposable
         if (string.IsNullOrEmpty(mountPoint)) throw new ArgumentException("cannot mount on /", nameof(mountPoint));
         try
         {
+            var acl = AclMatcher.Compile(acls);
+            if (options.SessionRecord is { } recordPath && TakeOver(mountPoint, sandboxPath, backend, acl, audit, options, recordPath) is { } kept)
+                return kept;
             // First: a dead mount there answers ENOTCONN to everything, including the existence check.
             FuseMount.RemoveStale(mountPoint, options.Subtype);
             if (!Directory.Exists(mountPoint)) throw new DirectoryNotFoundException($"mount point {mountPoint} does not exist");
-            var fs = new MediatingFileSystem(sandboxPath.TrimEnd('/'), backend, AclMatcher.Compile(acls), audit, options);
+            var fs = new MediatingFileSystem(sandboxPath.TrimEnd('/'), backend, acl, audit, options);
             var session = new FuseSession(fs, options);
             session.Mount(mountPoint);
-            return new MountedFileSystem(mountPoint, fs, session, backend);
+            SessionRecord? record = null;
+            if (options.SessionRecord is { } path)
+            {
+                try
+                {
+                    var (pid, startTime) = SessionHolder.Start(session.Fd);
+                    record = new SessionRecord(pid, startTime, session.Device, session.Negotiated.Minor, session.Negotiated.Flags, 0);
+                    record.Write(path);
+                }
+                catch
+                {
+                    if (record is not null) SessionHolder.Stop(record);
+                    session.Dispose();
+                    throw;
+                }
+            }
+            return new MountedFileSystem(mountPoint, fs, session, backend) { _record = record, _recordPath = options.SessionRecord };
         }
         catch
         {
@@ -65,6 +85,44 @@ public sealed class MountedFileSystem : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Serves the session a holder kept at <paramref name="mountPoint"/>, when the record names a live holder and the mount
+    /// there is still that session's; otherwise ends whatever holder the record names and returns null.
+    /// </summary>
+    private static MountedFileSystem? TakeOver(string mountPoint, string sandboxPath, IFsBackend backend, AclMatcher acl, IFsAuditSink? audit,
+        FuseOptions options, string recordPath)
+    {
+        if (SessionRecord.Read(recordPath) is not { } old) return null;
+        var fd = -1;
+        if (FuseMount.IsMounted(mountPoint, "fuse." + options.Subtype) && FuseMount.KernelDevice(mountPoint) == old.Device)
+            fd = SessionHolder.TakeCopy(old);
+        if (fd < 0)
+        {
+            SessionHolder.Stop(old);
+            File.Delete(recordPath);
+            return null;
+        }
+        var record = old with { Epoch = old.Epoch + 1 };
+        var fs = new MediatingFileSystem(sandboxPath.TrimEnd('/'), backend, acl, audit, options, record.Epoch);
+        var session = new FuseSession(fs, options);
+        session.Attach(fd, mountPoint, new FuseNegotiated(old.Minor, old.Flags), old.Device);
+        record.Write(recordPath);
+        return new MountedFileSystem(mountPoint, fs, session, backend) { _record = record, _recordPath = recordPath };
+    }
+
+    /// <summary>Ends the holder recorded at <paramref name="recordPath"/> (a session nobody will take over) and removes the record.</summary>
+    public static void ReleaseSession(string recordPath)
+    {
+        if (Hive.Files.SessionRecord.Read(recordPath) is { } record) SessionHolder.Stop(record);
+        try { File.Delete(recordPath); } catch (IOException) { }
+    }
+
+    /// <summary>True when this mount serves a session taken over from an earlier server.</summary>
+    public bool TakenOver => _record is { Epoch: > 0 };
+
+    private SessionRecord? _record;
+    private string? _recordPath;
 
     /// <summary>Applies new rules to every new operation and drops what the kernel cached under the old ones.</summary>
     public void UpdateAcls(IReadOnlyList<AclRule> acls) => _fs.UpdateAcls(AclMatcher.Compile(acls));
@@ -78,6 +136,11 @@ public sealed class MountedFileSystem : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _session.Dispose();
+        if (_record is not null)
+        {
+            SessionHolder.Stop(_record);
+            try { File.Delete(_recordPath!); } catch (IOException) { }
+        }
         _backend.Dispose();
     }
 }

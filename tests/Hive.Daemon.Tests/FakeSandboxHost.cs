@@ -49,7 +49,7 @@ internal sealed class FakeSandboxHost : ISandboxHost
         Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct) =>
         Task.FromResult(new ExecOutcome(0, false, 0));
 
-    public (SafeDirectory Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath) =>
+    public (string Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath) =>
         throw new NotSupportedException();
 
     public void FileChanged(SandboxRecord sandbox, string sandboxPath) { }

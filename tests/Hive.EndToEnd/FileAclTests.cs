@@ -65,6 +65,36 @@ public sealed class FileAclTests(SharedDaemon fixture)
     }
 
     [Fact]
+    public async Task A_directory_holding_only_hidden_entries_shows_no_link_count_and_refuses_rmdir_without_saying_not_empty()
+    {
+        var sb = await fixture.Hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("nlink"), SharedDaemon.Minimal(c => c.Fs =
+        [
+            new FsMount
+            {
+                Backend = "local", Mount = "/workspace", Volume = SharedDaemon.NewName("nlinkvol"),
+                Acls = [new AclRule { Path = "/workspace/box/hid*/**", Access = "deny" }, new AclRule { Path = "/workspace/**", Access = "rw" }],
+            },
+        ]));
+        try
+        {
+            await sb.Files.WriteAsync("/workspace/box/hid1/k.txt", "hidden");
+            await sb.Files.WriteAsync("/workspace/box/hid2/k.txt", "hidden");
+            Assert.Equal("", (await sb.ExecAsync("ls -A /workspace/box")).Stdout);
+            // Not 4: that would count the two hidden subdirectories.
+            Assert.Equal("1 0\n", (await sb.ExecAsync("stat -c '%h %s' /workspace/box")).Stdout);
+            var rmdir = await sb.ExecAsync("rmdir /workspace/box");
+            Assert.NotEqual(0, rmdir.ExitCode);
+            Assert.DoesNotContain("not empty", rmdir.Stderr);
+            Assert.Contains("ermission denied", rmdir.Stderr);
+            Assert.Equal("hidden", await sb.Files.ReadTextAsync("/workspace/box/hid1/k.txt"));
+        }
+        finally
+        {
+            await sb.DeleteAsync();
+        }
+    }
+
+    [Fact]
     public async Task Read_only_paths_refuse_every_kind_of_write()
     {
         var (sb, _) = await CreateAsync();

@@ -52,6 +52,55 @@ public sealed class RestartSafetyTests
     }
 
     [Fact]
+    public async Task A_process_working_in_the_workspace_carries_on_through_a_daemon_sigkill_and_restart()
+    {
+        await using var daemon = await DaemonProcess.StartAsync();
+        var name = SharedDaemon.NewName("cwd");
+        using (var hive = daemon.Connect())
+        {
+            var sb = await hive.GetOrCreateSandboxAsync(name, SharedDaemon.Minimal());
+            // Relative paths only: every iteration goes through the process's working directory on the FUSE mount.
+            await sb.ExecAsync("cd /workspace && (while true; do if ls > /dev/null 2>>/tmp/errors; then echo ok >> loop.log; " +
+                "else echo fail >> /tmp/errors; fi; sleep 0.2; done < /dev/null > /dev/null 2>&1 &)");
+            await WaitForLinesAsync(sb, 3);
+        }
+        await daemon.KillAsync();
+        await Task.Delay(1000); // the loop waits on its mount meanwhile
+        await daemon.RestartAsync();
+        using var again = daemon.Connect();
+        var adopted = await again.GetSandboxAsync(name);
+        var before = await WaitForLinesAsync(adopted, 1);
+        var after = await WaitForLinesAsync(adopted, before + 5);
+        Assert.True(after >= before + 5);
+        Assert.Equal("", (await adopted.ExecAsync("cat /tmp/errors 2>/dev/null; true")).Stdout);
+        await adopted.DeleteAsync();
+        // Deleting the sandbox ends the process that kept its FUSE session.
+        Assert.Empty(Directory.Exists(Path.Combine(daemon.Home, "run", "fuse")) ? Directory.GetFiles(Path.Combine(daemon.Home, "run", "fuse")) : []);
+    }
+
+    /// <summary>Waits until the loop has logged at least <paramref name="count"/> lines (read from the workspace); returns how many.</summary>
+    private static async Task<int> WaitForLinesAsync(Sandbox sb, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var lines = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                lines = (await sb.Files.ReadTextAsync("/workspace/loop.log")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+            }
+            catch (HiveNotFoundException)
+            {
+            }
+            if (lines >= count) return lines;
+            await Task.Delay(200);
+        }
+        var errors = (await sb.ExecAsync("cat /tmp/errors 2>/dev/null; true")).Stdout;
+        Assert.Fail($"the loop in /workspace logged {lines} lines, not {count}, within 20 s; its errors: {errors}");
+        return lines;
+    }
+
+    [Fact]
     public async Task A_sandbox_started_without_hive_init_keeps_working_through_runc_exec_after_the_upgrade()
     {
         // An older daemon: no hive-init, so the image's command is PID 1 and every exec is a runc exec.

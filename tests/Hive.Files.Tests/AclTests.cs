@@ -223,6 +223,34 @@ for e in os.scandir('.'):
     }
 
     [Fact]
+    public void A_directory_holding_only_hidden_entries_betrays_neither_their_number_nor_their_presence()
+    {
+        using var f = new FuseFixture([new AclRule("/workspace/box/hid*/**", AclAccess.Deny), new AclRule("/workspace/**", AclAccess.Rw)],
+            backendSetup: backend =>
+            {
+                foreach (var d in new[] { "box/hid1", "box/hid2/x", "plain/a", "plain/b", "full", "empty" }) Directory.CreateDirectory(Path.Combine(backend, d));
+                File.WriteAllText(Path.Combine(backend, "full/f"), "F");
+                FuseFixture.Run($"chown -R {FuseFixture.AgentUid}:{FuseFixture.AgentUid} '{backend}'", uid: 0).AssertOk();
+            });
+        f.Python("""
+st = os.stat('box')
+assert (st.st_nlink, st.st_size) == (1, 0), st   # not 4 (two hidden subdirectories), not the size of their names
+assert os.listdir('box') == []
+for what, op in (('rmdir', lambda: os.rmdir('box')), ('rename over', lambda: os.rename('empty', 'box'))):
+    try:
+        op(); sys.exit(what + ' succeeded')
+    except OSError as e:
+        assert e.errno == errno.EACCES, (what, e)  # not ENOTEMPTY: that would confirm something hidden is there
+try:
+    os.rmdir('full'); sys.exit('removed a directory holding a visible file')
+except OSError as e:
+    assert e.errno == errno.ENOTEMPTY, e
+assert os.stat('plain').st_nlink == 4             # nothing can be hidden there: the real count
+""").AssertOk();
+        Assert.True(Directory.Exists(Path.Combine(f.Backend, "box/hid2/x")));
+    }
+
+    [Fact]
     public void Mount_root_stays_visible_when_everything_is_denied()
     {
         using var f = Fixture(rules: [new AclRule("/workspace/**", AclAccess.Deny), new AclRule("/workspace/pub/**", AclAccess.Rw)]);

@@ -20,7 +20,14 @@ public sealed class StallingBackend(string root) : IFsBackend
 
     public string Description => _inner.Description;
     public bool NeedsFlush => _inner.NeedsFlush;
-    public int Stat(ReadOnlySpan<byte> path, out FileStat stat) => _inner.Stat(path, out stat);
+    /// <summary>Stat waits for <see cref="Release"/> too: storage that stops answering.</summary>
+    public bool StallStat { get; init; }
+
+    public int Stat(ReadOnlySpan<byte> path, out FileStat stat)
+    {
+        if (StallStat) Release.Wait(TimeSpan.FromSeconds(60));
+        return _inner.Stat(path, out stat);
+    }
     public int StatAt(long directory, ReadOnlySpan<byte> name, out FileStat stat) => _inner.StatAt(directory, name, out stat);
     public int StatHandle(long handle, out FileStat stat) => _inner.StatHandle(handle, out stat);
     public int ReadLink(ReadOnlySpan<byte> path, Span<byte> target, out int length) => _inner.ReadLink(path, target, out length);

@@ -86,7 +86,7 @@ public sealed class AclMatcher
     public bool MayAllowBelow(string path) => WithUtf8(path, this, static (m, p) => m.MayAllowBelow(p));
 
     /// <inheritdoc cref="MayAllowBelow(string)"/>
-    public bool MayAllowBelow(ReadOnlySpan<byte> path) => Below(path, uniform: false) == BelowAnswer.Yes;
+    public bool MayAllowBelow(ReadOnlySpan<byte> path) => Below(path, BelowMode.Allow) == BelowAnswer.Yes;
 
     /// <summary>
     /// The access that every strict descendant of <paramref name="path"/> is guaranteed to have, or null when it may
@@ -95,13 +95,23 @@ public sealed class AclMatcher
     public AclAccess? UniformBelow(string path) => WithUtf8(path, this, static (m, p) => m.UniformBelow(p));
 
     /// <inheritdoc cref="UniformBelow(string)"/>
-    public AclAccess? UniformBelow(ReadOnlySpan<byte> path) => Below(path, uniform: true) switch
+    public AclAccess? UniformBelow(ReadOnlySpan<byte> path) => Below(path, BelowMode.Uniform) switch
     {
         BelowAnswer.Rw => AclAccess.Rw,
         BelowAnswer.Ro => AclAccess.Ro,
         BelowAnswer.Deny => AclAccess.Deny,
         _ => null,
     };
+
+    /// <summary>
+    /// True when some strict descendant of <paramref name="path"/> may be hidden from the sandbox: a deny rule can match
+    /// below it before an allow rule covers everything below it (or nothing covers everything, and unmatched paths are
+    /// denied). The file system then reports what a directory's link count and size would betray as unknown.
+    /// </summary>
+    public bool MayHideBelow(string path) => WithUtf8(path, this, static (m, p) => m.MayHideBelow(p));
+
+    /// <inheritdoc cref="MayHideBelow(string)"/>
+    public bool MayHideBelow(ReadOnlySpan<byte> path) => Below(path, BelowMode.Hide) == BelowAnswer.Yes;
 
     /// <summary>True when <paramref name="path"/> and everything below it is read-write (what moving a directory needs).</summary>
     public bool IsSubtreeRw(ReadOnlySpan<byte> path) => Decide(path) == AclAccess.Rw && UniformBelow(path) == AclAccess.Rw;
@@ -152,10 +162,13 @@ public sealed class AclMatcher
 
     private enum BelowAnswer { No, Yes, Rw, Ro, Deny, Mixed }
 
-    private BelowAnswer Below(ReadOnlySpan<byte> path, bool uniform)
+    private enum BelowMode { Allow, Uniform, Hide }
+
+    private BelowAnswer Below(ReadOnlySpan<byte> path, BelowMode mode)
     {
         var count = CountSegments(path);
-        if (count < 0) return uniform ? BelowAnswer.Deny : BelowAnswer.No;
+        if (count < 0) return mode switch { BelowMode.Uniform => BelowAnswer.Deny, BelowMode.Hide => BelowAnswer.Yes, _ => BelowAnswer.No };
+        var uniform = mode == BelowMode.Uniform;
         int[]? rented = null;
         Span<int> bounds = count <= StackSegments ? stackalloc int[StackSegments * 2] : (rented = ArrayPool<int>.Shared.Rent(count * 2));
         try
@@ -167,6 +180,12 @@ public sealed class AclMatcher
             {
                 var reach = rule.ReachBelow(segments);
                 if (reach == Reach.None) continue;
+                if (mode == BelowMode.Hide)
+                {
+                    if (rule.Access == AclAccess.Deny) return BelowAnswer.Yes;
+                    if (reach == Reach.All) return BelowAnswer.No;
+                    continue;
+                }
                 if (!uniform)
                 {
                     if (rule.Access != AclAccess.Deny) return BelowAnswer.Yes;
@@ -177,6 +196,7 @@ public sealed class AclMatcher
                 else if (seen != rule.Access) return BelowAnswer.Mixed;
                 if (reach == Reach.All) return ToAnswer(seen.Value);
             }
+            if (mode == BelowMode.Hide) return BelowAnswer.Yes;
             if (!uniform) return BelowAnswer.No;
             // Whatever no rule matches is denied, so only an all-deny picture stays uniform.
             return seen is null or AclAccess.Deny ? BelowAnswer.Deny : BelowAnswer.Mixed;

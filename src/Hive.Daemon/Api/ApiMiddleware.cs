@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Hive.Files.Owner;
 using Hive.Runtime.Host;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

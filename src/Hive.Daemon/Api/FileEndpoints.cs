@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Hive.Core.Events;
 using Hive.Daemon.Events;
+using Hive.Files.Owner;
 using Hive.Daemon.Sandboxes;
 using Hive.Runtime.Host;
 using Microsoft.AspNetCore.Builder;
@@ -16,54 +17,50 @@ public static class FileEndpoints
     {
         var g = app.MapGroup("/v1/sandboxes/{name}/files").WithTags("Files");
 
-        g.MapGet("/{**path}", (string name, string? path, SandboxManager m, EventBus events) =>
+        g.MapGet("/{**path}", async (string name, string? path, SandboxManager m, EventBus events, FilesDeadline deadline, CancellationToken ct) =>
         {
             var (storage, segments, _, _) = m.ResolveFile(name, "/" + path);
-            var (file, listing) = Run(() => storage.Read(segments));
+            var files = await OwnerFiles.OpenAsync(storage, "/" + path, deadline, ct);
+            Stream? file;
+            IReadOnlyList<OwnerEntry>? listing;
+            try
+            {
+                (file, listing) = await files.ReadAsync(segments, ct);
+            }
+            catch
+            {
+                files.Dispose();
+                throw;
+            }
             Record(events, name, "/" + path, "read");
+            // The stream owns the backend from here on; a listing is done with it.
             if (file is not null) return Results.Stream(file, "application/octet-stream");
+            files.Dispose();
             var a = new JsonArray();
             foreach (var e in listing!)
                 a.Add(new JsonObject { ["name"] = e.Name, ["type"] = e.Type, ["size"] = e.Size, ["mtime"] = e.Mtime.ToString("O") });
             return Results.Text(a.ToJsonString(), "application/json");
-        }).WithSummary("Read a file (bytes) or list a directory (JSON)");
+        }).WithSummary("Read a regular file (bytes) or list a directory (JSON)");
 
-        g.MapPut("/{**path}", async (string name, string? path, HttpRequest request, SandboxManager m, EventBus events, CancellationToken ct) =>
+        g.MapPut("/{**path}", async (string name, string? path, HttpRequest request, SandboxManager m, EventBus events, FilesDeadline deadline, CancellationToken ct) =>
         {
             var (storage, segments, uid, gid) = m.ResolveFile(name, "/" + path);
-            try
-            {
-                await storage.WriteAsync(segments, request.Body, uid, gid, ct);
-            }
-            catch (FileOpsException e)
-            {
-                throw new ApiProblem(e.Status, "File operation failed", $"/{path}: {e.Message}");
-            }
+            using (var files = await OwnerFiles.OpenAsync(storage, "/" + path, deadline, ct))
+                await files.WriteAsync(segments, request.Body, uid, gid, ct);
             m.FileChanged(name, "/" + path);
             Record(events, name, "/" + path, "write");
             return Results.NoContent();
-        }).WithSummary("Write a file (body: its bytes); parent directories are created");
+        }).WithSummary("Write a regular file (body: its bytes); parent directories are created");
 
-        g.MapDelete("/{**path}", (string name, string? path, SandboxManager m, EventBus events) =>
+        g.MapDelete("/{**path}", async (string name, string? path, SandboxManager m, EventBus events, FilesDeadline deadline, CancellationToken ct) =>
         {
             var (storage, segments, _, _) = m.ResolveFile(name, "/" + path);
-            Run(() => { storage.Delete(segments); return 0; });
+            using (var files = await OwnerFiles.OpenAsync(storage, "/" + path, deadline, ct))
+                await files.DeleteAsync(segments, ct);
             m.FileChanged(name, "/" + path);
             Record(events, name, "/" + path, "unlink");
             return Results.NoContent();
-        }).WithSummary("Delete a file or an empty directory");
-    }
-
-    private static T Run<T>(Func<T> op)
-    {
-        try
-        {
-            return op();
-        }
-        catch (FileOpsException e)
-        {
-            throw new ApiProblem(e.Status, "File operation failed", e.Message);
-        }
+        }).WithSummary("Delete a file (of any type) or an empty directory");
     }
 
     private static void Record(EventBus events, string sandbox, string path, string op) =>

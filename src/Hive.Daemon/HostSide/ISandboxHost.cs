@@ -31,8 +31,8 @@ public interface ISandboxHost
     Task<ExecOutcome> ExecAsync(SandboxRecord sandbox, ExecSpec spec,
         Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct);
 
-    /// <summary>The storage behind the mount that holds <paramref name="sandboxPath"/>, and the path's segments inside it.</summary>
-    (SafeDirectory Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath);
+    /// <summary>The host directory behind the mount that holds <paramref name="sandboxPath"/>, and the path's segments inside it.</summary>
+    (string Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath);
 
     /// <summary>After the files API changed <paramref name="sandboxPath"/>: sandboxes that mount its storage stop serving a cached view of it.</summary>
     void FileChanged(SandboxRecord sandbox, string sandboxPath);

@@ -45,11 +45,13 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
     {
         await runtime.InitializeAsync(egress.ProxyPort, egress.DnsPort, ct);
         var running = await runtime.ReconcileAsync(known.ToDictionary(s => s.Name, s => s.Slot), ct);
+        files.ReleaseSessions(running);
         foreach (var s in known)
         {
             if (!running.Contains(s.Name)) continue;
             Register(s, s.Config);
-            // The old FUSE sessions died with the old daemon: mount again; the mounts propagate into the running container.
+            // The FUSE sessions outlived the old daemon in their holders: take them over (processes working in the
+            // mounts carry on); a session that is gone is mounted again, and the mount propagates into the container.
             files.Mount(s.Name, s.Config, Storage);
         }
         return running;
@@ -174,7 +176,7 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         return runtime.ExecAsync(sandbox.Name, spec with { Uid = uid, Gid = gid, Cwd = spec.Cwd ?? DefaultCwd(image), Env = env }, onOutput, ct);
     }
 
-    public (SafeDirectory Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath)
+    public (string Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath)
     {
         var segments = SandboxPath.Split(sandboxPath);
         foreach (var m in sandbox.Config.Fs.Where(m => m.Backend == FsBackend.Local))
@@ -182,7 +184,7 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
             var mountSegments = SandboxPath.Split(m.Mount);
             if (segments.Count < mountSegments.Count || !segments.Take(mountSegments.Count).SequenceEqual(mountSegments)) continue;
             // The owner's API works on the storage itself: recorded, but not subject to the agent's ACLs.
-            return (new SafeDirectory(Storage(m)), segments.Skip(mountSegments.Count).ToList(), ImageUser.DefaultUid, ImageUser.DefaultUid);
+            return (Storage(m), segments.Skip(mountSegments.Count).ToList(), ImageUser.DefaultUid, ImageUser.DefaultUid);
         }
         var mounts = string.Join(", ", sandbox.Config.Fs.Select(f => f.Mount));
         throw new ApiProblem(404, "Not in a mount", $"{sandboxPath} is not inside a mount of sandbox {sandbox.Name} (mounts: {(mounts.Length == 0 ? "none" : mounts)})");

@@ -44,7 +44,8 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit)
                 var m = config.Fs[i];
                 if (m.Backend != FsBackend.Local) continue;
                 var dir = Path.GetFullPath(storage(m));
-                mounted.Add(new Mounted(MountedFileSystem.Mount(Anchor(sandbox, i), m.Mount, new LocalBackend(dir), m.Acls, audit.For(sandbox)), dir));
+                var options = new FuseOptions { SessionRecord = SessionRecord(sandbox, i) };
+                mounted.Add(new Mounted(MountedFileSystem.Mount(Anchor(sandbox, i), m.Mount, new LocalBackend(dir), m.Acls, audit.For(sandbox), options), dir));
             }
         }
         catch
@@ -53,6 +54,31 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit)
             throw;
         }
         _mounted[sandbox] = mounted;
+    }
+
+    /// <summary>
+    /// Where the holder of a mount's FUSE session is recorded: it keeps the session alive if the daemon dies, and the
+    /// next daemon takes the session over, so processes working in the mount carry on (docs/architecture.md).
+    /// </summary>
+    private string SessionRecord(string sandbox, int index) =>
+        Path.Combine(SessionRecords, $"{sandbox}.{index.ToString(System.Globalization.CultureInfo.InvariantCulture)}.json");
+
+    private string SessionRecords => Path.Combine(paths.Home, "run", "fuse");
+
+    /// <summary>
+    /// At startup: ends the session holders of sandboxes that no longer run (their container went while the daemon was
+    /// down, or they are gone); the holders of running ones wait for <see cref="Mount"/> to take their sessions over.
+    /// </summary>
+    public void ReleaseSessions(IReadOnlySet<string> running)
+    {
+        if (!Directory.Exists(SessionRecords)) return;
+        foreach (var file in Directory.GetFiles(SessionRecords, "*.json"))
+        {
+            var name = Path.GetFileName(file);
+            var sandbox = name[..name.LastIndexOf('.', name.Length - ".json".Length - 1)];
+            if (running.Contains(sandbox)) continue;
+            MountedFileSystem.ReleaseSession(file);
+        }
     }
 
     private string Anchor(string sandbox, int index) =>

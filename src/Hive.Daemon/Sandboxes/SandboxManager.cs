@@ -205,7 +205,7 @@ public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHos
         return ApiProblem.Conflict($"sandbox \"{name}\" stopped while the command ran; run it again to start the sandbox");
     }
 
-    public (SafeDirectory Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(string name, string path)
+    public (string Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(string name, string path)
     {
         CheckFilePath(path);
         Touch(name);

@@ -23,7 +23,7 @@ internal sealed partial class MediatingFileSystem
     {
         open = default;
         var node = _nodes.Get(c.NodeId);
-        if (node is null || node.Detached) return Errno.ENOENT;
+        if (node is null || node.Detached) return Gone(node);
         if (Visibility(node) == FsVisibility.Hidden)
         {
             Denied(c, node.Path, FsOp.Opendir, Errno.ENOENT);

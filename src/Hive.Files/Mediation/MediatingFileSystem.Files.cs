@@ -37,7 +37,7 @@ internal sealed partial class MediatingFileSystem
         open = default;
         var start = Stopwatch.GetTimestamp();
         var node = _nodes.Get(c.NodeId);
-        if (node is null || node.Detached) return Errno.ENOENT;
+        if (node is null || node.Detached) return Gone(node);
         var path = node.Path;
         var visibility = Visibility(node);
         var error = visibility == FsVisibility.Hidden ? Errno.ENOENT
@@ -65,7 +65,7 @@ internal sealed partial class MediatingFileSystem
         open = default;
         var start = Stopwatch.GetTimestamp();
         var parent = _nodes.Get(c.NodeId);
-        if (parent is null || parent.Detached) return Errno.ENOENT;
+        if (parent is null || parent.Detached) return Gone(parent);
         if (!ValidName(name, out var error)) return error;
         if ((mode & Libc.S_IFMT) != 0 && (mode & Libc.S_IFMT) != Libc.S_IFREG) return Errno.EINVAL;
         var parentPath = parent.Path;

@@ -12,7 +12,7 @@ internal sealed partial class MediatingFileSystem
     {
         size = 0;
         var node = _nodes.Get(c.NodeId);
-        if (node is null || node.Detached) return Errno.ENOENT;
+        if (node is null || node.Detached) return Gone(node);
         // The kernel asks for this before every write to decide whether to drop file capabilities; the mount is
         // nosuid, so capabilities never apply. Answer at once instead of a round trip to the backend.
         if (name.SequenceEqual("security.capability"u8)) return Errno.ENODATA;
@@ -29,7 +29,7 @@ internal sealed partial class MediatingFileSystem
     {
         size = 0;
         var node = _nodes.Get(c.NodeId);
-        if (node is null || node.Detached) return Errno.ENOENT;
+        if (node is null || node.Detached) return Gone(node);
         if (Visibility(node) == FsVisibility.Hidden)
         {
             Denied(c, node.Path, FsOp.Listxattr, Errno.ENOENT);
@@ -47,7 +47,7 @@ internal sealed partial class MediatingFileSystem
     {
         var start = Stopwatch.GetTimestamp();
         var node = _nodes.Get(c.NodeId);
-        if (node is null || node.Detached) return Errno.ENOENT;
+        if (node is null || node.Detached) return Gone(node);
         var path = node.Path;
         var detail = _audit is null ? null : Encoding.UTF8.GetString(name);
         var error = WriteAccess(Visibility(node));

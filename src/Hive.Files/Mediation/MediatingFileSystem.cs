@@ -37,7 +37,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     private IFuseKernel? _kernel;
     private volatile bool _passthrough;
 
-    public MediatingFileSystem(string mount, IFsBackend backend, AclMatcher acl, IFsAuditSink? audit, FuseOptions options)
+    public MediatingFileSystem(string mount, IFsBackend backend, AclMatcher acl, IFsAuditSink? audit, FuseOptions options, int epoch = 0)
     {
         Mount = mount;
         _backend = backend;
@@ -46,7 +46,9 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
         _options = options;
         var mountBytes = Encoding.UTF8.GetBytes(mount);
         _mountLength = mountBytes.Length;
-        _nodes = new NodeTable(mountBytes);
+        _nodes = new NodeTable(mountBytes, epoch);
+        // Open files of an earlier life keep their handle numbers in the kernel: new ones must never collide with them.
+        _nextHandle = (long)epoch << NodeTable.EpochShift;
         (_entryValid, _entryValidNsec) = Split(options.EntryTimeout);
         (_attrValid, _attrValidNsec) = Split(options.AttrTimeout);
     }
@@ -117,7 +119,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     {
         entry = default;
         var parent = _nodes.Get(c.NodeId);
-        if (parent is null || parent.Detached) return Errno.ENOENT;
+        if (parent is null || parent.Detached) return Gone(parent);
         if (!ValidName(name, out var error)) return error;
         var acl = Acl;
         if (acl.Resolve(parent.Path, isDirectory: true, IsRoot(parent)) == FsVisibility.Hidden) return Errno.ENOENT;
@@ -148,7 +150,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     {
         attr = default;
         var node = _nodes.Get(c.NodeId);
-        if (node is null) return Errno.ENOENT;
+        if (node is null) return Errno.ESTALE;
         FileStat stat;
         int error;
         if (hasFh && _files.TryGetValue(fh, out var handle)) error = _backend.StatHandle(handle.Backend, out stat);
@@ -164,7 +166,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
         }
         if (error != 0) return error;
         node.Nlink = stat.Nlink;
-        FillAttr(stat, out attr);
+        FillAttr(node.Path, stat, out attr);
         return 0;
     }
 
@@ -173,7 +175,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
         attr = default;
         var start = Stopwatch.GetTimestamp();
         var node = _nodes.Get(c.NodeId);
-        if (node is null || node.Detached) return Errno.ENOENT;
+        if (node is null || node.Detached) return Gone(node);
         var path = node.Path;
         var error = WriteAccess(Visibility(node));
         // Files are handed over only to the caller's own uid (the kernel checks groups and ownership on top, through
@@ -200,7 +202,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
         Record(c, path, FsOp.Setattr, true, start, error, null, SetattrDetail(input));
         if (error != 0) return error;
         if (stat.Nlink > 1) InvalidateLinks(stat.Ino, node, data: (request.Valid & SetAttributesMask.Size) != 0);
-        FillAttr(stat, out attr);
+        FillAttr(path, stat, out attr);
         return 0;
     }
 
@@ -208,7 +210,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     {
         length = 0;
         var node = _nodes.Get(c.NodeId);
-        if (node is null || node.Detached) return Errno.ENOENT;
+        if (node is null || node.Detached) return Gone(node);
         if (Visibility(node) == FsVisibility.Hidden)
         {
             Denied(c, node.Path, FsOp.Readlink, Errno.ENOENT);
@@ -233,7 +235,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     public int Access(in FuseContext c, uint mask)
     {
         var node = _nodes.Get(c.NodeId);
-        if (node is null || node.Detached) return Errno.ENOENT;
+        if (node is null || node.Detached) return Gone(node);
         var visibility = Visibility(node);
         if (visibility == FsVisibility.Hidden) return Errno.ENOENT;
         const uint W_OK = 2;
@@ -241,6 +243,12 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// A node id this process never gave out is one the kernel kept from the daemon's previous life (the session
+    /// outlived it): ESTALE, so the kernel looks the name up again. A removed node is simply gone: ENOENT.
+    /// </summary>
+    private static int Gone(Node? node) => node is null ? Errno.ESTALE : Errno.ENOENT;
 
     private bool IsRoot(Node node) => node.Id == FuseConstants.RootId;
 
@@ -296,6 +304,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     private void Fill(Node node, in FileStat stat, out FuseEntryOut entry)
     {
         node.Nlink = stat.Nlink;
+        var shown = Conceal(node.Path, stat);
         entry = new FuseEntryOut
         {
             NodeId = node.Id,
@@ -305,13 +314,30 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
             AttrValid = _attrValid,
             AttrValidNsec = _attrValidNsec,
         };
-        Convert(stat, out entry.Attr);
+        Convert(shown, out entry.Attr);
     }
 
-    private void FillAttr(in FileStat stat, out FuseAttrOut attr)
+    private void FillAttr(ReadOnlySpan<byte> path, in FileStat stat, out FuseAttrOut attr)
     {
         attr = new FuseAttrOut { AttrValid = _attrValid, AttrValidNsec = _attrValidNsec };
-        Convert(stat, out attr.Attr);
+        Convert(Conceal(path, stat), out attr.Attr);
+    }
+
+    /// <summary>
+    /// A directory below which the ACL may hide entries shows what btrfs and many FUSE file systems report: link count
+    /// 1 ("not counted", so find does not use it to skip subdirectories) and size 0. Otherwise the count of hidden
+    /// subdirectories (st_nlink - 2) and the room their names take (st_size) would betray what the listing leaves out.
+    /// </summary>
+    private FileStat Conceal(ReadOnlySpan<byte> path, in FileStat stat)
+    {
+        var shown = stat;
+        if (stat.IsDirectory && Acl.MayHideBelow(path))
+        {
+            shown.Nlink = 1;
+            shown.Size = 0;
+            shown.Blocks = 0;
+        }
+        return shown;
     }
 
     private static void Convert(in FileStat s, out FuseAttr a)

@@ -48,13 +48,21 @@ internal sealed class NodeTable
 {
     private readonly ConcurrentDictionary<ulong, Node> _byId = new();
     private readonly Lock _tree = new();
-    private long _nextId = 1;
+    private long _nextId;
 
-    public NodeTable(byte[] rootPath)
+    /// <summary>Bits of a node id below the epoch: ids given out in one life of a session never repeat in another.</summary>
+    public const int EpochShift = 40;
+
+    /// <param name="rootPath">The in-sandbox path of the mount.</param>
+    /// <param name="epoch">
+    /// How many times this FUSE session has been taken over by a new server (a daemon restarted under a kept session):
+    /// the kernel still holds node ids from earlier lives, so new ones start at <c>epoch &lt;&lt; 40</c>. The root is always 1.
+    /// </param>
+    public NodeTable(byte[] rootPath, int epoch = 0)
     {
         Root = new Node(1, null, [], rootPath, 0, 0x4000) { Lookups = 1 };
         _byId[1] = Root;
-        _nextId = 2;
+        _nextId = ((long)epoch << EpochShift) + 1;
     }
 
     public Node Root { get; }

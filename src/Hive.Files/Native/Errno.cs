@@ -7,6 +7,7 @@ public static class Errno
     public const int ENOENT = 2;
     public const int EINTR = 4;
     public const int EIO = 5;
+    public const int ENXIO = 6;
     public const int EBADF = 9;
     public const int EAGAIN = 11;
     public const int ENOMEM = 12;
@@ -35,6 +36,7 @@ public static class Errno
     public const int EOPNOTSUPP = 95;
     public const int ENOTSUP = EOPNOTSUPP;
     public const int ETXTBSY = 26;
+    public const int ESTALE = 116;
 
     /// <summary>The symbolic name of <paramref name="errno"/> (<c>ENOENT</c>), or <c>E&lt;number&gt;</c>.</summary>
     public static string Name(int errno) => errno switch
@@ -44,6 +46,7 @@ public static class Errno
         ENOENT => "ENOENT",
         EINTR => "EINTR",
         EIO => "EIO",
+        ENXIO => "ENXIO",
         EBADF => "EBADF",
         EAGAIN => "EAGAIN",
         ENOMEM => "ENOMEM",
@@ -71,6 +74,7 @@ public static class Errno
         EPROTO => "EPROTO",
         EOVERFLOW => "EOVERFLOW",
         EOPNOTSUPP => "EOPNOTSUPP",
+        ESTALE => "ESTALE",
         _ => "E" + errno,
     };
 }

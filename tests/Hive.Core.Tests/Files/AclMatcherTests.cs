@@ -539,4 +539,28 @@ public class AclMatcherTests
             }
         }
     }
+    // ---- may something below be hidden? (what a directory's link count and size would betray) ----------------------
+
+    [Theory]
+    [InlineData("/workspace", true)]             // secrets/** and **/*.key can hide below it
+    [InlineData("/workspace/docs", true)]        // **/*.key reaches into docs
+    [InlineData("/workspace/secrets", true)]     // all denied
+    [InlineData("/workspace/pub", true)]
+    public void May_hide_below_with_a_pattern_that_reaches_everywhere(string path, bool expected) =>
+        Assert.Equal(expected, Rules(("/workspace/secrets/**", AclAccess.Deny), ("/workspace/**/*.key", AclAccess.Deny),
+            ("/workspace/**", AclAccess.Rw)).MayHideBelow(path));
+
+    [Theory]
+    [InlineData("/workspace", true)]             // secret/** lies below
+    [InlineData("/workspace/src", false)]        // nothing denied can match below src, rw covers all
+    [InlineData("/workspace/ro", false)]         // ro is visible
+    [InlineData("/workspace/secret", true)]
+    [InlineData("/other", true)]                 // no rule covers it: denied
+    public void May_hide_below_follows_first_match(string path, bool expected) =>
+        Assert.Equal(expected, Rules(("/workspace/secret/**", AclAccess.Deny), ("/workspace/ro/**", AclAccess.Ro),
+            ("/workspace/**", AclAccess.Rw)).MayHideBelow(path));
+
+    [Fact]
+    public void Nothing_is_hidden_below_an_all_rw_mount() =>
+        Assert.False(Rules(("/workspace/**", AclAccess.Rw)).MayHideBelow("/workspace"));
 }

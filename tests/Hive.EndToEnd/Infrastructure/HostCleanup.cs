@@ -40,6 +40,20 @@ public static class HostCleanup
             foreach (var child in Directory.GetDirectories(parent)) try { Directory.Delete(child); } catch (IOException) { }
             try { Directory.Delete(parent); } catch (IOException) { }
         }
+        // Holders of kept FUSE sessions (a daemon killed by a test leaves them running), by their recorded pid.
+        var sessions = Path.Combine(home, "run", "fuse");
+        if (Directory.Exists(sessions))
+            foreach (var record in Directory.GetFiles(sessions, "*.json"))
+            {
+                try
+                {
+                    var pid = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(record))!["Pid"]!.GetValue<int>();
+                    if (pid > 1 && File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("/usr/bin/sleep\0infinity", StringComparison.Ordinal)
+                        || pid > 1 && File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("/bin/sleep\0infinity", StringComparison.Ordinal))
+                        Native.Kill(pid, 9);
+                }
+                catch (Exception e) when (e is IOException or System.Text.Json.JsonException or InvalidOperationException or NullReferenceException) { }
+            }
         var mounts = File.ReadLines("/proc/self/mounts").Select(l => l.Split(' ')[1]).Where(m => m.StartsWith(home + "/", StringComparison.Ordinal))
             .OrderByDescending(m => m.Length).ToList();
         foreach (var m in mounts) await Proc.RunAsync("umount", ["-l", m]);
