@@ -71,7 +71,7 @@ public static class EventLogBench
         }
         finally
         {
-            Directory.Delete(home, recursive: true);
+            if (Directory.Exists(home)) Directory.Delete(home, recursive: true); // the daemon's harness removes it when it stops
         }
     }
 

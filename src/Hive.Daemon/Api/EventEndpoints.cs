@@ -97,15 +97,15 @@ public static class EventEndpoints
         var count = 0;
         while (count < limit)
         {
-            var page = bus.Read(sandbox, after, PageSize, filter);
+            var want = Math.Min(PageSize, limit - count);
+            var page = bus.Read(sandbox, after, want, filter);
             foreach (var e in page)
             {
                 after = e.Id;
                 if (count++ > 0) sb.Append(',');
                 sb.Append(EventBus.ToJson(e));
-                if (count == limit) break;
             }
-            if (page.Count < PageSize) break;
+            if (page.Count < want) break;
         }
         return sb.Append(']').ToString();
     }
