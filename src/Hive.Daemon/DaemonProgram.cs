@@ -103,6 +103,7 @@ public static class DaemonProgram
 
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
         var ttl = ExpireLoopAsync(manager, log, stopping.Token);
+        var retention = new EventRetention(store, settings.Events, log).RunAsync(stopping.Token);
         await app.StartAsync(ct);
         log.LogInformation("hive daemon {Version} listening on http://{Listen}, home {Home}", Version, settings.Listen, settings.Home);
         if (runtime.Init.Binary is null)
@@ -113,6 +114,7 @@ public static class DaemonProgram
                 Path.Combine(AppContext.BaseDirectory, "hive-mcp"), DefaultMcpServer.BinaryVariable);
         await app.WaitForShutdownAsync(ct);
         await ttl;
+        await retention;
         log.LogInformation("stopping sandboxes");
         await manager.ShutdownAsync(CancellationToken.None);
         events.Dispose();

@@ -17,7 +17,7 @@ public static class EventEndpoints
     public static void MapEvents(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/events", (HttpContext c, EventBus bus) => ServeAsync(c, bus, null))
-           .WithTags("Events").WithSummary("Events of every sandbox: SSE; ?after=ID or Last-Event-ID resumes; ?types=egress.*,fs.*; ?follow=false for a JSON page");
+           .WithTags("Events").WithSummary("Events of every sandbox: SSE; ?after=ID or Last-Event-ID resumes; ?types=egress.*,fs.*; ?follow=false for a JSON page; ?follow=false&before=ID|latest pages back from the newest");
         // Events outlive their sandbox: a removed sandbox's log is still served, so no 404 here.
         app.MapGet("/v1/sandboxes/{name}/events", (string name, HttpContext c, EventBus bus) => ServeAsync(c, bus, name)).WithTags("Events").WithSummary("Events of one sandbox; same query as /v1/events");
     }
@@ -29,6 +29,15 @@ public static class EventEndpoints
         var filter = EventTypeFilter.Parse(q["types"]);
         var follow = q["follow"].ToString() is not ("false" or "0");
         var limit = (int)Math.Clamp(ParseLong(q["limit"], "limit") ?? PageSize, 1, 10_000);
+        if (q.ContainsKey("before"))
+        {
+            if (follow) throw ApiProblem.BadRequest("before: pages back through stored events; use it with follow=false");
+            if (q.ContainsKey("after") || context.Request.Headers.ContainsKey("Last-Event-ID")) throw ApiProblem.BadRequest("before: give either before or after, not both");
+            var raw = q["before"].ToString();
+            var before = raw == "latest" ? long.MaxValue
+                : long.TryParse(raw, out var b) && b >= 0 ? b : throw ApiProblem.BadRequest("before: must be an event id (a non-negative integer) or latest");
+            return Results.Text(Json(bus.ReadBefore(sandbox, before, limit, filter)), "application/json");
+        }
         if (!follow) return Results.Text(Page(bus, sandbox, after, limit, filter), "application/json");
 
         var ct = context.RequestAborted;
@@ -88,16 +97,23 @@ public static class EventEndpoints
         var count = 0;
         while (count < limit)
         {
-            var page = bus.Read(sandbox, after, PageSize, filter);
+            var want = Math.Min(PageSize, limit - count);
+            var page = bus.Read(sandbox, after, want, filter);
             foreach (var e in page)
             {
                 after = e.Id;
                 if (count++ > 0) sb.Append(',');
                 sb.Append(EventBus.ToJson(e));
-                if (count == limit) break;
             }
-            if (page.Count < PageSize) break;
+            if (page.Count < want) break;
         }
+        return sb.Append(']').ToString();
+    }
+
+    private static string Json(IReadOnlyList<StoredEvent> events)
+    {
+        var sb = new StringBuilder("[");
+        for (var i = 0; i < events.Count; i++) sb.Append(i > 0 ? "," : "").Append(EventBus.ToJson(events[i]));
         return sb.Append(']').ToString();
     }
 

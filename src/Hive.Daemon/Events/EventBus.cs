@@ -66,6 +66,14 @@ public sealed class EventBus : IDisposable
         return _store.ReadEvents(sandbox, after, limit, types);
     }
 
+    /// <summary>The last <paramref name="limit"/> events before id <paramref name="before"/>, oldest first.</summary>
+    public IReadOnlyList<StoredEvent> ReadBefore(string? sandbox, long before, int limit, EventTypeFilter? filter = null)
+    {
+        Flush();
+        var types = filter is null || filter.MatchesAll ? null : EventTypes.All.Where(filter.Matches).ToArray();
+        return _store.ReadEventsBefore(sandbox, before, limit, types);
+    }
+
     /// <summary>Waits until every event appended so far is stored.</summary>
     public void Flush()
     {

@@ -12,6 +12,9 @@ public sealed record UpstreamSettings(IReadOnlyDictionary<string, string> Hosts,
 /// <summary>The daemon's settings: <c>$HIVE_HOME/daemon.json</c> overridden by <c>HIVE_HOME</c> / <c>HIVE_LISTEN</c>.</summary>
 public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subnet, UpstreamSettings Upstream)
 {
+    /// <summary>How much of the event log is kept (daemon.json <c>events</c>).</summary>
+    public EventRetentionSettings Events { get; init; } = EventRetentionSettings.Default;
+
     public const string DefaultSubnet = "10.201.0.0/16";
 
     /// <summary>Six hex digits derived from the home directory; names this daemon's host objects (nft table, veths, namespaces).</summary>
@@ -26,11 +29,12 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
         var file = Path.Combine(home, "daemon.json");
         string listen = HiveHome.DefaultListen, subnet = DefaultSubnet;
         var upstream = new UpstreamSettings(new Dictionary<string, string>(), [], null);
+        var events = EventRetentionSettings.Default;
         if (File.Exists(file))
         {
             try
             {
-                (listen, subnet, upstream) = Parse(File.ReadAllText(file), listen, subnet);
+                (listen, subnet, upstream, events) = Parse(File.ReadAllText(file), listen, subnet);
             }
             catch (Exception e) when (e is JsonException or FormatException)
             {
@@ -38,11 +42,12 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
             }
         }
         if (Environment.GetEnvironmentVariable("HIVE_LISTEN") is { Length: > 0 } l) listen = l;
-        return new DaemonSettings(home, ParseEndpoint(listen), subnet, upstream);
+        return new DaemonSettings(home, ParseEndpoint(listen), subnet, upstream) { Events = events };
     }
 
-    private static (string Listen, string Subnet, UpstreamSettings Upstream) Parse(string json, string listen, string subnet)
+    internal static (string Listen, string Subnet, UpstreamSettings Upstream, EventRetentionSettings Events) Parse(string json, string listen, string subnet)
     {
+        var events = EventRetentionSettings.Default;
         using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         var hosts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var allow = new List<string>();
@@ -69,10 +74,34 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
                         }
                     }
                     break;
-                default: throw new FormatException($"{p.Name}: unknown setting (allowed: listen, upstream, subnet)");
+                case "events": events = ParseEvents(p.Value); break;
+                default: throw new FormatException($"{p.Name}: unknown setting (allowed: listen, subnet, upstream, events)");
             }
         }
-        return (listen, subnet, new UpstreamSettings(hosts, allow, ca));
+        return (listen, subnet, new UpstreamSettings(hosts, allow, ca), events);
+    }
+
+    private static EventRetentionSettings ParseEvents(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Object) throw new FormatException("events: must be an object such as { \"retentionDays\": 30, \"maxSizeMb\": 2048 }");
+        var days = EventRetentionSettings.DefaultRetentionDays;
+        var size = EventRetentionSettings.DefaultMaxSizeMb;
+        foreach (var e in value.EnumerateObject())
+        {
+            switch (e.Name)
+            {
+                case "retentionDays":
+                    if (e.Value.ValueKind != JsonValueKind.Number || !e.Value.TryGetDouble(out days) || days < 0 || days > 36500)
+                        throw new FormatException("events.retentionDays: must be a number of days from 0 (keep forever) to 36500");
+                    break;
+                case "maxSizeMb":
+                    if (e.Value.ValueKind != JsonValueKind.Number || !e.Value.TryGetInt64(out size) || size < 0 || (size > 0 && size < EventRetentionSettings.MinSizeMb))
+                        throw new FormatException($"events.maxSizeMb: must be a whole number of MiB, 0 (no limit) or at least {EventRetentionSettings.MinSizeMb}");
+                    break;
+                default: throw new FormatException($"events.{e.Name}: unknown setting (allowed: retentionDays, maxSizeMb)");
+            }
+        }
+        return new EventRetentionSettings(days, size);
     }
 
     public static IPEndPoint ParseEndpoint(string listen)

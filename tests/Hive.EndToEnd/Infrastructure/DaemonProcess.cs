@@ -37,7 +37,7 @@ public sealed class DaemonProcess : IAsyncDisposable
     /// <param name="withBaseImage">Also give the daemon hive/base (curl, python3, git), built once into <see cref="SharedImageHome"/>.</param>
     /// <param name="env">Extra environment of the daemon process (until <see cref="ProcessEnv"/> is changed).</param>
     public static async Task<DaemonProcess> StartAsync(string? reuseHome = null, string? upstream = null, bool withBaseImage = false,
-        IReadOnlyDictionary<string, string>? env = null)
+        IReadOnlyDictionary<string, string>? env = null, string? extraSettings = null)
     {
         Prerequisites.Check();
         var home = reuseHome ?? Path.Combine(Path.GetTempPath(), $"hive-e2e-{Guid.NewGuid():N}"[..22]);
@@ -45,7 +45,7 @@ public sealed class DaemonProcess : IAsyncDisposable
         var port = FreePort();
         var subnet = reuseHome is not null && File.Exists(Path.Combine(home, "subnet")) ? File.ReadAllText(Path.Combine(home, "subnet")) : RandomSubnet();
         File.WriteAllText(Path.Combine(home, "subnet"), subnet);
-        var d = new DaemonProcess(home, port, subnet) { _upstream = upstream ?? "{}" };
+        var d = new DaemonProcess(home, port, subnet) { _upstream = upstream ?? "{}", ExtraSettings = extraSettings };
         foreach (var (k, v) in env ?? new Dictionary<string, string>()) d.ProcessEnv[k] = v;
         d.WriteSettings();
         if (reuseHome is null)
@@ -77,8 +77,11 @@ public sealed class DaemonProcess : IAsyncDisposable
 
     private string _upstream = "{}";
 
+    /// <summary>More daemon.json settings, as JSON members (e.g. <c>"events": { "maxSizeMb": 0 }</c>), written at the next launch.</summary>
+    public string? ExtraSettings { get; set; }
+
     private void WriteSettings() =>
-        File.WriteAllText(Path.Combine(Home, "daemon.json"), $$"""{ "listen": "127.0.0.1:{{Port}}", "subnet": "{{Subnet}}", "upstream": {{_upstream}} }""");
+        File.WriteAllText(Path.Combine(Home, "daemon.json"), $$"""{ "listen": "127.0.0.1:{{Port}}", "subnet": "{{Subnet}}", "upstream": {{_upstream}}{{(ExtraSettings is null ? "" : ", " + ExtraSettings)}} }""");
 
     private static async Task LinkBaseImageAsync(string home)
     {

@@ -1,0 +1,51 @@
+using Hive.Core.Events;
+using Hive.Daemon.Store;
+using Microsoft.Data.Sqlite;
+
+namespace Hive.Daemon.Tests;
+
+public sealed class EventPageBeforeTests
+{
+    [Theory]
+    [InlineData(HiveStore.EventsBefore, "INTEGER PRIMARY KEY")]
+    [InlineData(HiveStore.TypeEventsBefore, "INDEX events_type ")]
+    [InlineData(HiveStore.SandboxTypeEventsBefore, "INDEX events_sandbox_type ")]
+    [InlineData(HiveStore.SandboxEventsBefore, "INDEX events_sandbox ")]
+    public void Paging_back_reads_an_index_backwards_instead_of_scanning_or_sorting(string sql, string index)
+    {
+        using var c = new Controller();
+        using var db = new SqliteConnection($"Data Source={c.DatabasePath}");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        cmd.Parameters.AddWithValue("$a", 1000L);
+        cmd.Parameters.AddWithValue("$l", 100);
+        cmd.Parameters.AddWithValue("$s", "box");
+        cmd.Parameters.AddWithValue("$t", EventTypes.EgressRequest);
+        using var r = cmd.ExecuteReader();
+        var plan = new List<string>();
+        while (r.Read()) plan.Add(r.GetString(3));
+        var text = string.Join(" | ", plan);
+        Assert.Contains(index, text);
+        Assert.StartsWith("SEARCH events", text);
+        Assert.DoesNotContain("TEMP B-TREE", text);
+    }
+
+    [Fact]
+    public void A_page_before_an_id_holds_the_events_just_before_it_oldest_first()
+    {
+        using var c = new Controller();
+        string[] types = [EventTypes.EgressRequest, EventTypes.DnsQuery, EventTypes.FsRequest];
+        for (var i = 0; i < 300; i++) c.Events.Enqueue(i % 2 == 0 ? "a" : "b", types[i % types.Length]);
+        var all = c.Events.Read(null, 0, 10_000);
+
+        var newest = c.Events.ReadBefore(null, long.MaxValue, 50);
+        Assert.Equal(all.TakeLast(50).Select(e => e.Id), newest.Select(e => e.Id));
+
+        var back = c.Events.ReadBefore("a", newest[0].Id, 20, EventTypeFilter.Parse("egress.*,fs.*"));
+        var expected = all.Where(e => e.Sandbox == "a" && e.Id < newest[0].Id && e.Type is EventTypes.EgressRequest or EventTypes.FsRequest)
+            .TakeLast(20).Select(e => e.Id);
+        Assert.Equal(expected, back.Select(e => e.Id));
+        Assert.Empty(c.Events.ReadBefore(null, all[0].Id, 10));
+    }
+}
