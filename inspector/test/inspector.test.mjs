@@ -1,0 +1,162 @@
+// The Inspector in a real browser (Debian's chromium, headless, driven by playwright-core) against a live daemon with
+// real sandboxes. Screenshots of each page go to out/inspector-screenshots/ for a reviewer.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { chromium } from "playwright-core";
+import { TestDaemon, hiveCli, repoRoot } from "./daemon.mjs";
+
+const run = promisify(execFile);
+const shots = join(repoRoot, "out", "inspector-screenshots");
+let daemon, browser, context, page;
+const sandbox = `ui-${Math.random().toString(36).slice(2, 8)}`;
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  daemon = await TestDaemon.start();
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+  context = await browser.newContext({ viewport: { width: 1400, height: 800 }, colorScheme: "dark" });
+  page = await context.newPage();
+  page.on("dialog", (d) => d.accept());
+});
+
+after(async () => {
+  await browser?.close();
+  await daemon?.stop();
+});
+
+async function loginLink() {
+  const { stdout } = await run(hiveCli, ["inspector", "--no-open"], { env: { ...daemon.env(), HIVE_URL: daemon.url } });
+  const url = stdout.trim().split("\n").pop();
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/login\?code=[0-9a-f]{64}$/);
+  return url;
+}
+
+const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`) });
+
+test("without logging in, pages send the browser to the login page and the API answers 401", async () => {
+  const r = await page.goto(daemon.url + "/");
+  assert.equal(new URL(page.url()).pathname, "/login");
+  assert.equal(r.status(), 200);
+  assert.match(await page.textContent("body"), /hive inspector/);
+  await shot("0-login-required");
+  const api = await page.evaluate(async () => {
+    const r = await fetch("/v1/sandboxes");
+    return { status: r.status, type: r.headers.get("content-type") };
+  });
+  assert.deepEqual(api, { status: 401, type: "application/problem+json" });
+  const asset = await page.evaluate(async () => (await fetch("/assets/app.js", { redirect: "manual" })).type);
+  assert.equal(asset, "opaqueredirect");
+});
+
+test("the one-time link from `hive inspector` logs in once; the sandboxes page shows", async () => {
+  const link = await loginLink();
+  await page.goto(link);
+  assert.equal(new URL(page.url()).pathname, "/");
+  await page.waitForSelector("#sandboxes");
+  const cookie = (await context.cookies()).find((c) => c.name === "hive_session");
+  assert.ok(cookie, "session cookie set");
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, "Strict");
+  assert.equal(cookie.path, "/");
+
+  // The same link a second time, in a fresh browser context: refused.
+  const other = await browser.newContext();
+  const p2 = await other.newPage();
+  const again = await p2.goto(link);
+  assert.equal(again.status(), 401);
+  assert.match(await p2.textContent("body"), /used or expired/);
+  await other.close();
+});
+
+test("a mutating call from the page without the CSRF token is refused", async () => {
+  const status = await page.evaluate(async () => (await fetch("/v1/sandboxes/nope", { method: "DELETE" })).status);
+  assert.equal(status, 403);
+});
+
+test("a sandbox created through the API appears on the sandboxes page without a reload", async () => {
+  await page.goto(daemon.url + "/#/");
+  await page.waitForSelector("#sandboxes");
+  await daemon.api("PUT", `/v1/sandboxes/${sandbox}`, { image: "hive/minimal", egress: [{ access: "allow", host: "allowed.test", ports: [80] }] });
+  const row = await page.waitForSelector(`tr[data-name="${sandbox}"]`, { timeout: 10_000 });
+  assert.match(await row.textContent(), /running/);
+  await shot("1-sandboxes");
+});
+
+test("a denied request from inside the sandbox shows in the timeline within seconds, and the denied filter keeps it", async () => {
+  await page.goto(`${daemon.url}/#/s/${sandbox}/timeline`);
+  await page.waitForSelector('#timeline .row[data-type="sandbox.started"]');
+  const started = Date.now();
+  // 203.0.113.7 (TEST-NET-3) is denied by the proxy before any connection is made: nothing leaves the machine.
+  await daemon.api("POST", `/v1/sandboxes/${sandbox}/exec`, { command: "wget -q -T 3 -O- http://203.0.113.7/secret || true", timeoutMs: 20_000 });
+  await page.waitForSelector('#timeline .row[data-type="egress.request"]:has-text("203.0.113.7")', { timeout: 5_000 });
+  const seconds = (Date.now() - started) / 1000;
+  assert.ok(seconds < 5, `shown after ${seconds} s`);
+  await page.click('button[data-access="denied"]');
+  const denied = await page.$$eval("#timeline .row", (rows) => rows.map((r) => r.textContent));
+  assert.ok(denied.length >= 1);
+  assert.ok(denied.every((t) => t.includes("denied")), denied.join("\n"));
+  assert.ok(denied.some((t) => t.includes("203.0.113.7")));
+  await page.click('#timeline .row[data-type="egress.request"]');
+  const detail = JSON.parse(await page.textContent("#event-detail"));
+  assert.equal(detail.access, "denied");
+  assert.equal(detail.host, "203.0.113.7");
+  await shot("2-timeline-denied");
+  await page.click('button[data-access="all"]');
+  await page.click('button[data-kind="exec"]');
+  const exec = await page.$$eval("#timeline .row", (rows) => rows.map((r) => r.dataset.type));
+  assert.ok(exec.length >= 2 && exec.every((t) => t.startsWith("exec.")), exec.join(","));
+  await page.click('button[data-kind="exec"]');
+});
+
+test("an invalid config edit shows the error at its path and changes nothing; a valid one applies", async () => {
+  await page.goto(`${daemon.url}/#/s/${sandbox}/config`);
+  await page.waitForFunction(() => document.querySelector("#config-editor")?.value.includes('"image"'));
+  const before = await daemon.api("GET", `/v1/sandboxes/${sandbox}/config`);
+  const edit = async (change) => {
+    const config = JSON.parse(await page.inputValue("#config-editor"));
+    change(config);
+    await page.fill("#config-editor", JSON.stringify(config, null, 2));
+    await page.click("#config-apply");
+  };
+  await edit((c) => { c.ttl = "soon"; });
+  const error = await page.waitForSelector('.config-error[data-path="ttl"]');
+  assert.match(await error.textContent(), /ttl/);
+  assert.deepEqual(await daemon.api("GET", `/v1/sandboxes/${sandbox}/config`), before);
+  await shot("3-config-error");
+
+  await page.click("#config-reset");
+  await edit((c) => { c.ttl = 600; });
+  await page.waitForSelector("#config-result .result");
+  assert.match(await page.textContent("#config-result"), /Applied/);
+  assert.equal((await daemon.api("GET", `/v1/sandboxes/${sandbox}/config`)).ttl, 600);
+  await shot("4-config-applied");
+});
+
+test("the LLM calls tab lists the sandbox's model calls with totals", async () => {
+  await page.goto(`${daemon.url}/#/s/${sandbox}/llm`);
+  await page.waitForSelector("#llm-calls");
+  assert.match(await page.textContent("#llm-totals"), /0 calls/);
+  await shot("5-llm-calls");
+});
+
+test("t toggles between dark and light, and the choice is kept", async () => {
+  await page.goto(daemon.url + "/#/");
+  await page.waitForSelector("#sandboxes");
+  await page.keyboard.press("t");
+  assert.equal(await page.getAttribute("html", "data-theme"), "light");
+  await shot("6-sandboxes-light");
+  await page.reload();
+  await page.waitForSelector("#sandboxes");
+  assert.equal(await page.getAttribute("html", "data-theme"), "light");
+});
+
+test("deleting from the sandboxes page removes the sandbox", async () => {
+  await page.click(`tr[data-name="${sandbox}"] button.danger`);
+  await page.waitForSelector(`tr[data-name="${sandbox}"]`, { state: "detached", timeout: 15_000 });
+  const list = await daemon.api("GET", "/v1/sandboxes");
+  assert.ok(!list.some((s) => s.name === sandbox));
+});
