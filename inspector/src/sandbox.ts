@@ -16,8 +16,7 @@ export function sandboxPage(root: HTMLElement, name: string, tab: string): () =>
   const info = h("span", { class: "muted", id: "sandbox-info" });
   const tabs = h("nav", { class: "tabs" }, ...Object.entries(TABS).map(([k, t]) =>
     h("a", { href: `#/s/${encodeURIComponent(name)}/${k}`, class: k === tab ? "active" : "", "data-tab": k, title: `${t.label} (${t.key})` }, t.label)));
-  const body = h("section", { class: "split", id: "tab" });
-  body.classList.add("tabbody");
+  const body = h("section", { class: "tabbody", id: "tab" });
   root.replaceChildren(tabs, body);
   api<SandboxInfo>("GET", sandboxPath(name))
     .then((s) => (info.textContent = `${s.status} · ${s.image} · created ${age(s.createdAt)} ago`))
