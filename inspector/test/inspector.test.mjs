@@ -116,6 +116,51 @@ test("a denied request from inside the sandbox shows in the timeline within seco
   await page.click('button[data-kind="exec"]');
 });
 
+test("the sandboxes page counts the sandbox's denied requests and commands from its events, live", async () => {
+  await page.goto(daemon.url + "/#/");
+  const cell = (col) => `tr[data-name="${sandbox}"] td[data-col="${col}"]`;
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === "1", cell("denied"));
+  const commands = Number(await page.textContent(cell("commands")));
+  await daemon.api("POST", `/v1/sandboxes/${sandbox}/exec`, { command: "true" });
+  await page.waitForFunction(([sel, n]) => Number(document.querySelector(sel)?.textContent) === n, [cell("commands"), commands + 1]);
+});
+
+test("thousands of events: the timeline keeps only the rows in view in the page, and filters them all", async () => {
+  const r = await daemon.api("POST", `/v1/sandboxes/${sandbox}/exec`, {
+    command: "i=0; while [ $i -lt 1500 ]; do echo x > /workspace/f$i; i=$((i+1)); done; echo done",
+    timeoutMs: 120_000,
+  });
+  assert.equal(r.stdout, "done\n");
+  await page.goto(`${daemon.url}/#/s/${sandbox}/timeline`);
+  await page.waitForFunction(() => parseInt((document.querySelector("#timeline-count")?.textContent ?? "0").replace(/,/g, ""), 10) > 3000, null, { timeout: 20_000 });
+  const inDom = await page.$$eval("#timeline .row", (rows) => rows.length);
+  assert.ok(inDom > 10 && inDom < 120, `${inDom} rows in the DOM`);
+  // Follow mode: the newest event is in view.
+  const newest = await page.$$eval("#timeline .row", (rows) => Math.max(...rows.map((r) => Number(r.dataset.id))));
+  const last = (await daemon.api("GET", `/v1/sandboxes/${sandbox}/events?follow=false&limit=10000`)).at(-1).id;
+  assert.equal(newest, last);
+  await page.fill("#timeline-search", "/workspace/f1499");
+  await page.waitForFunction(() => /of/.test(document.querySelector("#timeline-count")?.textContent ?? ""));
+  const hits = await page.$$eval("#timeline .row", (rows) => rows.map((r) => r.textContent));
+  assert.ok(hits.length >= 1 && hits.every((t) => t.includes("f1499")), hits.join("\n"));
+  await page.fill("#timeline-search", "");
+  await shot("2b-timeline-many");
+});
+
+test("a sandbox created from a template in the form opens on its timeline", async () => {
+  const name = `${sandbox}-form`;
+  await page.goto(daemon.url + "/#/");
+  await page.click("#new-sandbox");
+  await page.fill("#create-name", name);
+  await page.selectOption("#create-template", "minimal");
+  assert.match(await page.inputValue("#create-config"), /hive\/minimal/);
+  await shot("1b-create-form");
+  await page.click('#create-form button[type="submit"]');
+  await page.waitForSelector('#timeline .row[data-type="sandbox.started"]', { timeout: 20_000 });
+  assert.equal(new URL(page.url()).hash, `#/s/${name}/timeline`);
+  await daemon.api("DELETE", `/v1/sandboxes/${name}`);
+});
+
 test("an invalid config edit shows the error at its path and changes nothing; a valid one applies", async () => {
   await page.goto(`${daemon.url}/#/s/${sandbox}/config`);
   await page.waitForFunction(() => document.querySelector("#config-editor")?.value.includes('"image"'));
