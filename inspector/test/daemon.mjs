@@ -2,7 +2,7 @@
 // one (sdk/typescript/test/helpers/daemon.ts), with the same clean-up of whatever it left on the host.
 import { spawn, execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, readdirSync, rmdirSync, realpathSync, accessSync, constants } from "node:fs";
+import { existsSync, symlinkSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync, readdirSync, rmdirSync, realpathSync, accessSync, constants } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -12,6 +12,8 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const hiveCli = join(repoRoot, "out", "hive", "hive");
+/** Where hive/base is built once per machine and shared by test daemons (as the other test suites do). */
+export const sharedImageHome = "/var/cache/hive-test";
 
 export function checkPrerequisites() {
   const problems = [];
@@ -34,11 +36,12 @@ async function freePort() {
 }
 
 export class TestDaemon {
-  constructor(home, port, subnet, env) {
+  constructor(home, port, subnet, env, upstream) {
     this.home = home;
     this.port = port;
     this.subnet = subnet;
     this.extraEnv = env;
+    this.upstream = upstream;
   }
 
   get url() { return `http://127.0.0.1:${this.port}`; }
@@ -56,14 +59,23 @@ export class TestDaemon {
     return env;
   }
 
-  static async start(env = {}) {
+  /**
+   * @param options.env extra environment of the daemon; options.upstream the daemon.json "upstream" object (loopback
+   * stand-ins for real hosts); options.baseImage links hive/base, built once per machine into /var/cache/hive-test.
+   */
+  static async start({ env = {}, upstream, baseImage = false } = {}) {
     checkPrerequisites();
     const home = realpathSync(mkdtempSync(join(tmpdir(), "hive-ui-")));
     const subnet = `10.${100 + Math.floor(Math.random() * 150)}.${Math.floor(Math.random() * 255)}.0/24`;
-    const d = new TestDaemon(home, await freePort(), subnet, env);
+    const d = new TestDaemon(home, await freePort(), subnet, env, upstream);
     try {
       d.#settings();
       await run(hiveCli, ["image", "build", "hive/minimal"], { env: d.env() });
+      if (baseImage) {
+        await run(hiveCli, ["image", "build", "hive/base"], { env: { ...d.env(), HIVE_HOME: sharedImageHome }, timeout: 15 * 60_000, maxBuffer: 64 << 20 });
+        await run("rm", ["-rf", join(home, "images", "hive_base")]);
+        symlinkSync(join(sharedImageHome, "images", "hive_base"), join(home, "images", "hive_base"));
+      }
       for (let attempt = 0; ; attempt++) {
         try {
           await d.#launch();
@@ -81,7 +93,7 @@ export class TestDaemon {
   }
 
   #settings() {
-    writeFileSync(join(this.home, "daemon.json"), JSON.stringify({ listen: `127.0.0.1:${this.port}`, subnet: this.subnet }));
+    writeFileSync(join(this.home, "daemon.json"), JSON.stringify({ listen: `127.0.0.1:${this.port}`, subnet: this.subnet, ...(this.upstream ? { upstream: this.upstream } : {}) }));
   }
 
   async #launch() {
