@@ -71,26 +71,46 @@ const connListeners = new Set<(s: ConnState) => void>();
 export const onConn = (f: (s: ConnState) => void) => connListeners.add(f);
 
 /**
- * Follows an SSE event stream from `after` (exclusive). EventSource reconnects by itself and resumes with
- * Last-Event-ID, so nothing is lost or repeated across a dropped connection or a daemon restart.
+ * Follows an SSE event stream from `after` (exclusive). After a dropped connection or a daemon restart it reconnects
+ * from the last id it saw, so nothing is lost or repeated; a session that ended sends the browser to the login page.
  */
 export function follow(path: string, after: number, onEvent: (e: HiveEvent) => void, types?: string): () => void {
-  const q = new URLSearchParams({ after: String(after) });
-  if (types) q.set("types", types);
-  const source = new EventSource(`${path}?${q}`);
   let last = after;
+  let source: EventSource | undefined;
+  let retry: number | undefined;
+  let closed = false;
   const handler = (m: MessageEvent) => {
     const e = JSON.parse(m.data) as HiveEvent;
     if (e.id <= last) return;
     last = e.id;
     onEvent(e);
   };
-  source.onopen = () => connListeners.forEach((f) => f("live"));
-  source.onerror = () => connListeners.forEach((f) => f("down"));
-  // Every event type arrives as a named SSE event; one listener per type the log knows, plus "message".
-  for (const t of EVENT_TYPES) source.addEventListener(t, handler as EventListener);
-  source.onmessage = handler;
-  return () => source.close();
+  const open = () => {
+    const q = new URLSearchParams({ after: String(last) });
+    if (types) q.set("types", types);
+    const s = (source = new EventSource(`${path}?${q}`));
+    s.onopen = () => connListeners.forEach((f) => f("live"));
+    s.onerror = () => {
+      connListeners.forEach((f) => f("down"));
+      // EventSource would resume with Last-Event-ID, but the query's `after` wins on the daemon: reopen from `last`.
+      s.close();
+      if (closed) return;
+      retry = window.setTimeout(async () => {
+        const r = await fetch("/v1/session").catch(() => undefined);
+        if (r?.status === 401) location.href = "/login";
+        else if (!closed) open();
+      }, 1000);
+    };
+    // Every event type arrives as a named SSE event; one listener per type the log knows, plus "message".
+    for (const t of EVENT_TYPES) s.addEventListener(t, handler as EventListener);
+    s.onmessage = handler;
+  };
+  open();
+  return () => {
+    closed = true;
+    clearTimeout(retry);
+    source?.close();
+  };
 }
 
 export const EVENT_TYPES = [
