@@ -151,7 +151,6 @@ export function timelineTab(root: HTMLElement, sandbox: string): () => void {
       return;
     }
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    const handled = true;
     switch (ev.key) {
       case "j": case "ArrowDown": move(1); break;
       case "k": case "ArrowUp": move(-1); break;
@@ -164,7 +163,7 @@ export function timelineTab(root: HTMLElement, sandbox: string): () => void {
       case "Escape": select(-1); break;
       default: return;
     }
-    if (handled) ev.preventDefault();
+    ev.preventDefault();
   };
   document.addEventListener("keydown", key);
 
