@@ -8,6 +8,29 @@ const OVERSCAN = 12;
 
 type Access = "all" | "allowed" | "denied";
 
+/** How a request ended, in a few words: status or exit code, duration, bytes. */
+export function outcome(r: HiveEvent): string {
+  const ms = typeof r.durationMs === "number" ? ` ${r.durationMs} ms` : "";
+  switch (r.type) {
+    case "egress.response":
+      return `${r.status}${ms}  ↓${r.bytesIn ?? 0} B ↑${r.bytesOut ?? 0} B${r.error ? `  ${r.error}` : ""}`;
+    case "exec.response":
+      return `exit ${r.exitCode}${ms}${r.timedOut ? " (timed out)" : ""}`;
+    case "fs.response":
+      return `${r.error ?? "ok"}${ms}${typeof r.bytes === "number" ? ` ${r.bytes} B` : ""}`;
+    default:
+      return ms.trim();
+  }
+}
+
+// A bar whose width grows with the duration (log scale: 1 ms to a minute fit in 80 px), like a network panel's waterfall.
+function waterfall(r: HiveEvent): HTMLElement {
+  const ms = typeof r.durationMs === "number" ? r.durationMs : 0;
+  const bar = h("span", { class: "bar", title: `${ms} ms` });
+  bar.style.width = `${Math.max(2, Math.min(80, Math.round(Math.log2(1 + ms) * 5)))}px`;
+  return h("span", { class: "wf" }, bar);
+}
+
 /**
  * Every event of one sandbox: stored pages first, then live over SSE from the last id (no gap, no repeat). Newest at the
  * bottom; follow mode keeps the bottom in view until the user scrolls up. Only the rows in view exist in the DOM.
@@ -21,14 +44,23 @@ export function timelineTab(root: HTMLElement, sandbox: string): () => void {
   const kinds = new Set<string>();
   let access: Access = "all";
   let query = "";
+  // A request and its response as one row: response events are folded into their request's row.
+  let pairing = true;
+  const indexById = new Map<number, number>();
+  const responseOf = new Map<number, HiveEvent>(); // request index → its response
+  const folded = new Set<number>(); // indexes of responses whose request is in the list
+
+  const filtering = () => kinds.size > 0 || access !== "all" || query !== "";
 
   const matches = (i: number): boolean => {
     const e = events[i];
+    if (pairing && folded.has(i)) return false;
     if (kinds.size && !kinds.has(kindOf(e.type))) return false;
     if (access === "denied" && !isDenied(e)) return false;
     if (access === "allowed" && !isAllowed(e)) return false;
     if (query) {
-      const t = (text[i] ??= JSON.stringify(e).toLowerCase());
+      const response = responseOf.get(i);
+      const t = (text[i] ??= (JSON.stringify(e) + (response ? JSON.stringify(response) : "")).toLowerCase());
       if (!t.includes(query)) return false;
     }
     return true;
@@ -64,16 +96,24 @@ export function timelineTab(root: HTMLElement, sandbox: string): () => void {
       refilter();
     }, 120);
   });
+  const pairButton = h("button", { id: "pair", class: "on", title: "Show a request and its response as one row, with a bar for its duration (p)" }, "Pair");
+  const togglePair = () => {
+    pairing = !pairing;
+    pairButton.classList.toggle("on", pairing);
+    refilter();
+  };
+  pairButton.addEventListener("click", togglePair);
   const followButton = h("button", { id: "follow", class: "on", title: "Keep the newest event in view (f)" }, "Follow");
   followButton.addEventListener("click", () => setFollow(!followMode));
   const toolbar = h("div", { class: "toolbar" }, ...kindButtons, h("span", { class: "muted" }, "│"), ...accessButtons, search,
-    h("span", { class: "spacer" }), count, followButton);
+    h("span", { class: "spacer" }), count, pairButton, followButton);
 
   // ---- list and detail ----
   const rows = h("div", { class: "rows" });
   const list = h("div", { class: "list", id: "timeline", tabindex: 0 }, rows);
   const detail = h("pre", { id: "event-detail" }, "Select an event to see all of it.");
-  root.replaceChildren(toolbar, h("div", { class: "split" }, list, h("aside", { class: "detail" }, detail)));
+  const detailResponse = h("pre", { id: "event-response" });
+  root.replaceChildren(toolbar, h("div", { class: "split" }, list, h("aside", { class: "detail" }, detail, detailResponse)));
 
   const setFollow = (on: boolean) => {
     followMode = on;
@@ -97,16 +137,19 @@ export function timelineTab(root: HTMLElement, sandbox: string): () => void {
       const i = shown[r];
       const e = events[i];
       const denied = isDenied(e);
+      const response = pairing ? responseOf.get(i) : undefined;
       const row = h("div", { class: `row${i === selected ? " sel" : ""}`, "data-id": e.id, "data-type": e.type, "data-i": i },
         h("span", { class: "t" }, clock(e.ts)),
         h("span", { class: "k" }, e.type),
         h("span", { class: `a ${denied ? "denied" : isAllowed(e) ? "allowed" : ""}` }, denied ? "denied" : isAllowed(e) ? "allowed" : ""),
-        summary(e));
+        pairing ? (response ? waterfall(response) : h("span", { class: "wf" })) : null,
+        summary(e),
+        response ? h("span", { class: "resp" }, `  → ${outcome(response)}`) : null);
       row.style.top = `${r * ROW}px`;
       nodes.push(row);
     }
     rows.replaceChildren(...nodes);
-    count.textContent = shown.length === events.length ? `${events.length.toLocaleString("en-US")} events` : `${shown.length.toLocaleString("en-US")} of ${events.length.toLocaleString("en-US")}`;
+    count.textContent = !filtering() ? `${events.length.toLocaleString("en-US")} events` : `${shown.length.toLocaleString("en-US")} of ${events.length.toLocaleString("en-US")}`;
   }
 
   function refilter() {
@@ -118,6 +161,8 @@ export function timelineTab(root: HTMLElement, sandbox: string): () => void {
   const select = (i: number) => {
     selected = i;
     detail.textContent = i >= 0 ? JSON.stringify(events[i], null, 2) : "Select an event to see all of it.";
+    const response = i >= 0 ? responseOf.get(i) : undefined;
+    detailResponse.textContent = response ? `response\n${JSON.stringify(response, null, 2)}` : "";
     schedule();
   };
 
@@ -159,6 +204,7 @@ export function timelineTab(root: HTMLElement, sandbox: string): () => void {
       case "g": case "Home": setFollow(false); list.scrollTop = 0; break;
       case "G": case "End": setFollow(true); break;
       case "f": setFollow(!followMode); break;
+      case "p": togglePair(); break;
       case "/": search.focus(); break;
       case "Escape": select(-1); break;
       default: return;
@@ -169,6 +215,13 @@ export function timelineTab(root: HTMLElement, sandbox: string): () => void {
 
   const add = (e: HiveEvent) => {
     const i = events.push(e) - 1;
+    indexById.set(e.id, i);
+    const request = e.type.endsWith(".response") && typeof e.requestId === "number" ? indexById.get(e.requestId) : undefined;
+    if (request !== undefined) {
+      responseOf.set(request, e);
+      folded.add(i);
+      text[request] = undefined;
+    }
     if (matches(i)) shown.push(i);
     schedule();
   };

@@ -100,6 +100,7 @@ test("a denied request from inside the sandbox shows in the timeline within seco
   const seconds = (Date.now() - started) / 1000;
   assert.ok(seconds < 5, `shown after ${seconds} s`);
   await page.click('button[data-access="denied"]');
+  await page.waitForFunction(() => / of /.test(document.querySelector("#timeline-count")?.textContent ?? ""));
   const denied = await page.$$eval("#timeline .row", (rows) => rows.map((r) => r.textContent));
   assert.ok(denied.length >= 1);
   assert.ok(denied.every((t) => t.includes("denied")), denied.join("\n"));
@@ -109,10 +110,18 @@ test("a denied request from inside the sandbox shows in the timeline within seco
   assert.equal(detail.access, "denied");
   assert.equal(detail.host, "203.0.113.7");
   await shot("2-timeline-denied");
+  // The request and the proxy's 403 are one row, with the response's status in it and in the detail pane.
+  assert.match(await page.textContent('#timeline .row[data-type="egress.request"]'), /→ 403/);
+  assert.equal(JSON.parse((await page.textContent("#event-response")).replace(/^response\n/, "")).status, 403);
   await page.click('button[data-access="all"]');
   await page.click('button[data-kind="exec"]');
-  const exec = await page.$$eval("#timeline .row", (rows) => rows.map((r) => r.dataset.type));
-  assert.ok(exec.length >= 2 && exec.every((t) => t.startsWith("exec.")), exec.join(","));
+  await page.waitForFunction(() => [...document.querySelectorAll("#timeline .row")].every((r) => r.dataset.type.startsWith("exec.")));
+  const exec = await page.$$eval("#timeline .row", (rows) => rows.map((r) => [r.dataset.type, r.textContent]));
+  assert.ok(exec.length >= 1 && exec.every(([t, text]) => t === "exec.request" && /→ exit 0/.test(text)), JSON.stringify(exec));
+  // Unpaired (p), each response is a row of its own.
+  await page.keyboard.press("p");
+  await page.waitForSelector('#timeline .row[data-type="exec.response"]');
+  await page.keyboard.press("p");
   await page.click('button[data-kind="exec"]');
 });
 
@@ -137,8 +146,10 @@ test("thousands of events: the timeline keeps only the rows in view in the page,
   assert.ok(inDom > 10 && inDom < 120, `${inDom} rows in the DOM`);
   // Follow mode: the newest event is in view.
   const newest = await page.$$eval("#timeline .row", (rows) => Math.max(...rows.map((r) => Number(r.dataset.id))));
-  const last = (await daemon.api("GET", `/v1/sandboxes/${sandbox}/events?follow=false&limit=10000`)).at(-1).id;
-  assert.equal(newest, last);
+  // A response is shown on its request's row: the newest row is the newest event that is not such a response.
+  const all = await daemon.api("GET", `/v1/sandboxes/${sandbox}/events?follow=false&limit=10000`);
+  const ids = new Set(all.map((e) => e.id));
+  assert.equal(newest, all.filter((e) => !(e.type.endsWith(".response") && ids.has(e.requestId))).at(-1).id);
   await page.fill("#timeline-search", "/workspace/f1499");
   await page.waitForFunction(() => /of/.test(document.querySelector("#timeline-count")?.textContent ?? ""));
   const hits = await page.$$eval("#timeline .row", (rows) => rows.map((r) => r.textContent));
