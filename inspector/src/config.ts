@@ -1,4 +1,5 @@
 import { api, ApiError, sandboxPath } from "./api";
+import { lineDiff } from "./diff";
 import { h } from "./dom";
 
 interface ApplyResult { applied: boolean; changes: string[]; warnings: string[]; config: unknown }
@@ -43,6 +44,21 @@ export function configTab(root: HTMLElement, sandbox: string): () => void {
           : [h("div", {}, (e as Error).message)])));
     }
   };
+  // The proposed change against the config in force, both normalised the same way, changed lines with 2 of context.
+  const diff = () => {
+    let proposed: string;
+    try {
+      proposed = JSON.stringify(JSON.parse(editor.value), null, 2);
+    } catch (e) {
+      out.replaceChildren(h("div", { class: "errors" }, h("div", {}, h("code", {}, "(document)"), `: ${(e as Error).message}`)));
+      return;
+    }
+    const lines = lineDiff(current, proposed);
+    const near = (k: number) => lines.slice(Math.max(0, k - 2), k + 3).some(([t]) => t !== " ");
+    const shown = lines.map((l, k) => [l, near(k)] as const).filter(([, keep]) => keep);
+    out.replaceChildren(h("pre", { class: "diff", id: "config-diff" },
+      ...(shown.length ? shown.map(([[t, line]]) => h("div", { class: t === "+" ? "add" : t === "-" ? "del" : "" }, `${t} ${line}`)) : ["No change."])));
+  };
   // Selects the last property name of a JSON path (egress[0].ports → "ports") in the text: a guide, not a parser.
   const reveal = (path: string) => {
     const key = path.replace(/\[\d+\]/g, "").split(".").filter(Boolean).pop();
@@ -62,6 +78,7 @@ export function configTab(root: HTMLElement, sandbox: string): () => void {
   root.replaceChildren(h("div", { class: "editor" },
     h("div", { class: "head" }, h("h2", {}, "Config"), h("span", { class: "muted" }, "in force, override values shown as ***"), h("span", { class: "spacer" }),
       h("button", { id: "config-reset", onclick: () => { editor.value = current; out.replaceChildren(); } }, "Reset"),
+      h("button", { id: "config-diff-button", title: "Show the proposed change", onclick: diff }, "Diff"),
       h("button", { id: "config-apply", class: "primary", title: "Apply (Ctrl+Enter)", onclick: () => void apply() }, "Apply")),
     out, editor));
   load().catch((e) => out.replaceChildren(h("div", { class: "errors" }, (e as Error).message)));

@@ -234,7 +234,14 @@ test("an invalid config edit shows the error at its path and changes nothing; a 
   await shot("3-config-error");
 
   await page.click("#config-reset");
-  await edit((c) => { c.ttl = 600; });
+  const config = JSON.parse(await page.inputValue("#config-editor"));
+  config.ttl = 600;
+  await page.fill("#config-editor", JSON.stringify(config));
+  await page.click("#config-diff-button");
+  const diff = await page.$$eval("#config-diff div", (d) => d.map((x) => [x.className, x.textContent]));
+  assert.deepEqual(diff.filter(([c]) => c).map(([c, t]) => [c, t.replace(/\s+/g, " ")]), [["del", '- "ttl": 0,'], ["add", '+ "ttl": 600,']]);
+  await shot("3b-config-diff");
+  await page.click("#config-apply");
   await page.waitForSelector("#config-result .result");
   assert.match(await page.textContent("#config-result"), /Applied/);
   assert.equal((await daemon.api("GET", `/v1/sandboxes/${sandbox}/config`)).ttl, 600);
