@@ -96,6 +96,13 @@ export function timelineTab(root: HTMLElement, sandbox: string): () => void {
       refilter();
     }, 120);
   });
+  const groupSelect = h("select", { id: "group", title: "Group the events shown by host or path" },
+    h("option", { value: "" }, "no grouping"), h("option", { value: "host" }, "group by host"), h("option", { value: "path" }, "group by path"));
+  groupSelect.addEventListener("change", () => {
+    list.hidden = groupSelect.value !== "";
+    groups.hidden = groupSelect.value === "";
+    schedule();
+  });
   const pairButton = h("button", { id: "pair", class: "on", title: "Show a request and its response as one row, with a bar for its duration (p)" }, "Pair");
   const togglePair = () => {
     pairing = !pairing;
@@ -106,14 +113,15 @@ export function timelineTab(root: HTMLElement, sandbox: string): () => void {
   const followButton = h("button", { id: "follow", class: "on", title: "Keep the newest event in view (f)" }, "Follow");
   followButton.addEventListener("click", () => setFollow(!followMode));
   const toolbar = h("div", { class: "toolbar" }, ...kindButtons, h("span", { class: "muted" }, "│"), ...accessButtons, search,
-    h("span", { class: "spacer" }), count, pairButton, followButton);
+    groupSelect, h("span", { class: "spacer" }), count, pairButton, followButton);
 
   // ---- list and detail ----
   const rows = h("div", { class: "rows" });
   const list = h("div", { class: "list", id: "timeline", tabindex: 0 }, rows);
   const detail = h("pre", { id: "event-detail" }, "Select an event to see all of it.");
   const detailResponse = h("pre", { id: "event-response" });
-  root.replaceChildren(toolbar, h("div", { class: "split" }, list, h("aside", { class: "detail" }, detail, detailResponse)));
+  const groups = h("div", { class: "list groups", id: "timeline-groups", hidden: true });
+  root.replaceChildren(toolbar, h("div", { class: "split" }, list, groups, h("aside", { class: "detail" }, detail, detailResponse)));
 
   const setFollow = (on: boolean) => {
     followMode = on;
@@ -126,8 +134,50 @@ export function timelineTab(root: HTMLElement, sandbox: string): () => void {
     if (!frame) frame = requestAnimationFrame(draw);
   };
 
+  function drawGroups() {
+    const by = groupSelect.value;
+    const agg = new Map<string, { n: number; allowed: number; denied: number; bytesIn: number; bytesOut: number; ms: number }>();
+    for (const i of shown) {
+      const e = events[i];
+      const key = by === "host" ? (e.host ?? (e.type === "dns.query" ? e.name : undefined)) : e.path;
+      if (key === undefined || key === null) continue;
+      const k = String(key);
+      let g = agg.get(k);
+      if (!g) agg.set(k, (g = { n: 0, allowed: 0, denied: 0, bytesIn: 0, bytesOut: 0, ms: 0 }));
+      g.n++;
+      if (isDenied(e)) g.denied++;
+      else if (isAllowed(e)) g.allowed++;
+      const r = responseOf.get(i);
+      if (r) {
+        g.bytesIn += typeof r.bytesIn === "number" ? r.bytesIn : typeof r.bytes === "number" ? r.bytes : 0;
+        g.bytesOut += typeof r.bytesOut === "number" ? r.bytesOut : 0;
+        g.ms += typeof r.durationMs === "number" ? r.durationMs : 0;
+      }
+    }
+    const sorted = [...agg.entries()].sort((a, b) => b[1].n - a[1].n).slice(0, 1000);
+    groups.replaceChildren(h("table", { class: "grid" },
+      h("thead", {}, h("tr", {}, h("th", {}, by), h("th", { class: "num" }, "events"), h("th", { class: "num" }, "allowed"), h("th", { class: "num" }, "denied"),
+        h("th", { class: "num" }, "bytes in"), h("th", { class: "num" }, "bytes out"), h("th", { class: "num" }, "total ms"))),
+      h("tbody", {}, ...sorted.map(([k, g]) => h("tr", { "data-group": k, title: "Show these events (filter by this text)" },
+        h("td", { class: "mono" }, k), h("td", { class: "num" }, g.n.toLocaleString("en-US")), h("td", { class: "num allowed" }, g.allowed || ""),
+        h("td", { class: `num ${g.denied ? "denied" : ""}` }, g.denied || ""), h("td", { class: "num" }, g.bytesIn || ""),
+        h("td", { class: "num" }, g.bytesOut || ""), h("td", { class: "num" }, g.ms ? Math.round(g.ms) : ""))))));
+  }
+
+  groups.addEventListener("click", (ev) => {
+    const tr = (ev.target as HTMLElement).closest<HTMLElement>("tr[data-group]");
+    if (!tr) return;
+    search.value = tr.dataset.group!;
+    query = search.value.toLowerCase();
+    groupSelect.value = "";
+    list.hidden = false;
+    groups.hidden = true;
+    refilter();
+  });
+
   function draw() {
     frame = 0;
+    if (groupSelect.value) drawGroups();
     rows.style.height = `${shown.length * ROW}px`;
     if (followMode) list.scrollTop = list.scrollHeight;
     const first = Math.max(0, Math.floor(list.scrollTop / ROW) - OVERSCAN);

@@ -123,6 +123,14 @@ test("a denied request from inside the sandbox shows in the timeline within seco
   await page.waitForSelector('#timeline .row[data-type="exec.response"]');
   await page.keyboard.press("p");
   await page.click('button[data-kind="exec"]');
+  // Grouped by host: the denied name is one group; clicking it filters the list by it.
+  await page.selectOption("#group", "host");
+  const group = await page.waitForSelector('#timeline-groups tr[data-group="203.0.113.7"]');
+  assert.match(await group.textContent(), /^203\.0\.113\.71\s*1/);
+  await shot("2d-timeline-by-host");
+  await group.click();
+  await page.waitForFunction(() => document.querySelector("#timeline-search").value === "203.0.113.7" && !document.querySelector("#timeline").hidden);
+  await page.fill("#timeline-search", "");
 });
 
 test("the sandboxes page counts the sandbox's denied requests and commands from its events, live", async () => {
