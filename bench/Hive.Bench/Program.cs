@@ -4,13 +4,13 @@ using Hive.EndToEnd.Infrastructure;
 using HiveClient;
 
 // Sandbox benchmarks of issue 2, each printed as a ratio to a baseline measured in the same run.
-// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|secrets|files|mcp --runs 30 --sandboxes 20 --seconds 10 --warmup 15 --file-runs 5 --only all|seq|small|git"]
+// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|secrets|scrub|files|mcp --mb 1024 --rounds 3 --fill zeros|text --runs 30 --sandboxes 20 --seconds 10 --warmup 15 --file-runs 5 --only all|seq|small|git"]
 var runs = ArgValue("--runs", 30);
 var sandboxes = ArgValue("--sandboxes", 20);
 var suite = Array.IndexOf(args, "--suite") is var si and >= 0 && si + 1 < args.Length ? args[si + 1] : "all";
-if (suite is not ("all" or "sandbox" or "egress" or "secrets" or "files" or "mcp"))
+if (suite is not ("all" or "sandbox" or "egress" or "secrets" or "scrub" or "files" or "mcp"))
 {
-    Console.Error.WriteLine("--suite: must be all, sandbox, egress, secrets, files or mcp");
+    Console.Error.WriteLine("--suite: must be all, sandbox, egress, secrets, scrub, files or mcp");
     return 2;
 }
 var only = Array.IndexOf(args, "--only") is var oi and >= 0 && oi + 1 < args.Length ? args[oi + 1] : "all";
@@ -27,6 +27,12 @@ if (suite == "mcp")
 if (suite == "secrets")
 {
     await SecretBench.RunAsync(ArgValue("--seconds", 5));
+    return 0;
+}
+if (suite == "scrub")
+{
+    var fill = Array.IndexOf(args, "--fill") is var fi and >= 0 && fi + 1 < args.Length ? args[fi + 1] : "zeros";
+    await ScrubBench.RunAsync(ArgValue("--mb", 1024) * 1_000_000L, ArgValue("--rounds", 3), fill);
     return 0;
 }
 if (suite == "files")

@@ -114,11 +114,12 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
     private void Register(SandboxRecord sandbox, SandboxConfig config) =>
         egress.Registry.Register(sandbox.Name, runtime.Network.Addressing.For(sandbox.Slot).SandboxAddress, config);
 
+    /// <summary>Bound read-only into the container (<see cref="DaemonFiles"/>); the daemon never writes into its root.</summary>
     private List<RootFile> RootFiles(string resolver) =>
     [
         new("/etc/resolv.conf", _ => $"nameserver {resolver}\noptions ndots:0 attempts:2 timeout:2\n"),
         new(CaPath, _ => caPem),
-        // The image's own roots stay trusted; the daemon's CA is added to them.
+        // The image's own roots (read from the image, not from what the agent made of it) stay trusted; the daemon's CA is added to them.
         new(TrustBundlePath, existing => existing is null || existing.Contains(caPem, StringComparison.Ordinal)
             ? existing ?? caPem : existing.TrimEnd() + "\n" + caPem),
     ];

@@ -75,7 +75,7 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
             var started = Stopwatch.GetTimestamp();
             using var llm = LlmEndpoints.Provider(conn.Host, method, target.Path) is { } provider ? new LlmCallRecorder(provider) : null;
             var counting = new CountingStreams(context, llm);
-            var transformer = new EgressTransformer(conn, target, overrides, forward is { Changed: true } ? forward : null);
+            var transformer = new EgressTransformer(conn, target, overrides, forward is { Changed: true } ? forward : null, ResponseScrubbing.For(secrets, conn));
             var error = await forwarder.SendAsync(context, conn.Origin, upstream, RequestConfig, transformer);
             string? failure = null;
             if (error != ForwarderError.None)

@@ -1,6 +1,7 @@
 using Hive.Core.Egress;
 using Hive.Core.Secrets;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Hive.Egress.Proxy;
@@ -8,10 +9,11 @@ namespace Hive.Egress.Proxy;
 /// <summary>
 /// Builds the upstream request from what the policy decided on: the canonical destination, the
 /// normalised path (what was matched is what is forwarded), real secret values in place of stand-ins
-/// (<paramref name="secrets"/>: only when they changed something), and the rule's overrides set last.
+/// (<paramref name="secrets"/>: only when they changed something), and the rule's overrides set last. On a secret's
+/// hosts, <paramref name="scrubbing"/> puts stand-ins back in place of real values in the response.
 /// </summary>
 internal sealed class EgressTransformer(EgressConnection connection, UrlTarget target, OverrideApplier? overrides,
-    SubstitutionResult.Forward? secrets = null) : HttpTransformer
+    SubstitutionResult.Forward? secrets = null, ResponseScrubbing? scrubbing = null) : HttpTransformer
 {
     /// <summary>The upstream's status, once its response arrived.</summary>
     public int? UpstreamStatus { get; private set; }
@@ -27,8 +29,10 @@ internal sealed class EgressTransformer(EgressConnection connection, UrlTarget t
         proxyRequest.Headers.Remove("Host");
         proxyRequest.Headers.Remove("Via");
         if (secrets is not null) ApplySecretHeaders(httpContext, proxyRequest, secrets.Headers);
-        if (overrides is null) return;
-        foreach (var (name, value) in overrides.Headers) Set(proxyRequest, name, [value]);
+        if (overrides is not null)
+            foreach (var (name, value) in overrides.Headers) Set(proxyRequest, name, [value]);
+        // Last: an override must not bring back a compressed body the proxy then has to decode.
+        if (scrubbing is not null) ResponseScrubbing.PrepareRequest(proxyRequest);
     }
 
     /// <summary>Every header whose values the substitution changed or added is replaced whole by its new values.</summary>
@@ -76,8 +80,16 @@ internal sealed class EgressTransformer(EgressConnection connection, UrlTarget t
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
         UpstreamStatus = proxyResponse is null ? null : (int)proxyResponse.StatusCode;
+        if (scrubbing is not null && proxyResponse is not null && !await scrubbing.PrepareResponseAsync(httpContext, proxyResponse, cancellationToken)) return false;
         var result = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         httpContext.Response.Headers.Remove("Via");
+        scrubbing?.ScrubResponse(httpContext);
         return result;
+    }
+
+    public override async ValueTask TransformResponseTrailersAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken)
+    {
+        await base.TransformResponseTrailersAsync(httpContext, proxyResponse, cancellationToken);
+        scrubbing?.Scrub(httpContext.Features.Get<IHttpResponseTrailersFeature>()?.Trailers);
     }
 }

@@ -1,12 +1,13 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Hive.Files.Native;
+using Hive.SafePaths;
 
 namespace Hive.Files.Backends;
 
 /// <summary>
 /// A host directory (a named volume or an <c>origin</c>). Every path is resolved with openat2(2) relative to a
-/// descriptor of the root with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, and every final component is used with
+/// descriptor of the root in <see cref="InRoot.Storage"/> scope (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), and every final component is used with
 /// O_NOFOLLOW / AT_SYMLINK_NOFOLLOW, so nothing ever resolves outside the root, whatever another writer of the
 /// directory (the host, a second sandbox on the same volume) does meanwhile. Symlinks are data: created, read and
 /// listed, never followed here; the kernel resolves them inside the sandbox. Handles are file descriptors.
@@ -14,7 +15,7 @@ namespace Hive.Files.Backends;
 public sealed unsafe class LocalBackend : IFsBackend
 {
     private const int MaxPath = 4096;
-    private const ulong Resolve = Libc.RESOLVE_BENEATH | Libc.RESOLVE_NO_SYMLINKS | Libc.RESOLVE_NO_MAGICLINKS;
+    private const Resolve Scope = InRoot.Storage;
     private readonly int _root;
     private int _disposed;
 
@@ -541,9 +542,8 @@ public sealed unsafe class LocalBackend : IFsBackend
         fd = -1;
         Span<byte> z = stackalloc byte[path.Length + 1];
         if (!Terminate(path, z)) return Errno.ENAMETOOLONG;
-        var how = new Libc.OpenHow { Flags = (ulong)(uint)(flags | Libc.O_CLOEXEC), Mode = 0, Resolve = Resolve };
         fixed (byte* p = z)
-            fd = Libc.OpenAt2(_root, p, ref how);
+            fd = Openat2.Open(_root, p, flags | Libc.O_CLOEXEC, 0, Scope);
         return fd < 0 ? Libc.Errno : 0;
     }
 
@@ -585,8 +585,7 @@ public sealed unsafe class LocalBackend : IFsBackend
         stat = default;
         var groupKept = ParentIsSetgid(parentFd);
         if (Libc.FchownAt(parentFd, name, uid, groupKept ? uint.MaxValue : gid, Libc.AT_SYMLINK_NOFOLLOW) != 0) return Libc.Errno;
-        var how = new Libc.OpenHow { Flags = (ulong)(Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC), Resolve = Resolve };
-        var fd = Libc.OpenAt2(parentFd, name, ref how);
+        var fd = Openat2.Open(parentFd, name, Libc.O_PATH | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0, Scope);
         if (fd < 0) return Libc.Errno;
         try
         {

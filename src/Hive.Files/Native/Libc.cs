@@ -37,11 +37,6 @@ internal static unsafe partial class Libc
     public const int AT_REMOVEDIR = 0x200;
     public const int AT_EMPTY_PATH = 0x1000;
 
-    public const ulong RESOLVE_NO_XDEV = 0x01;
-    public const ulong RESOLVE_NO_MAGICLINKS = 0x02;
-    public const ulong RESOLVE_NO_SYMLINKS = 0x04;
-    public const ulong RESOLVE_BENEATH = 0x08;
-
     public const uint S_IFMT = 0xF000;
     public const uint S_IFSOCK = 0xC000;
     public const uint S_IFLNK = 0xA000;
@@ -62,16 +57,6 @@ internal static unsafe partial class Libc
     public const int MNT_DETACH = 2;
     public const int XATTR_CREATE = 1;
     public const int XATTR_REPLACE = 2;
-
-    private const long SYS_openat2 = 437;
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct OpenHow
-    {
-        public ulong Flags;
-        public ulong Mode;
-        public ulong Resolve;
-    }
 
     [StructLayout(LayoutKind.Sequential)]
     public struct StatxTimestamp
@@ -144,15 +129,6 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "openat", SetLastError = true)]
     public static partial int OpenAt(int dirfd, byte* path, int flags, uint mode);
-
-    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
-    private static partial long Syscall4(long number, long a, long b, long c, long d);
-
-    public static int OpenAt2(int dirfd, byte* path, ref OpenHow how)
-    {
-        fixed (OpenHow* h = &how)
-            return (int)Syscall4(SYS_openat2, dirfd, (long)path, (long)h, sizeof(OpenHow));
-    }
 
     [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);

@@ -19,6 +19,8 @@ public sealed class HostPaths(string home)
     public string InitDir(string name) => Path.Combine(SandboxDir(name), "init");
     /// <summary>Anchor directories of a sandbox's FUSE mounts (bound into the container).</summary>
     public string MountAnchors(string name) => Path.Combine(SandboxDir(name), "mnt");
+    /// <summary>The daemon-made files of a sandbox (resolv.conf, the CA...), bound read-only into the container.</summary>
+    public string Files(string name) => Path.Combine(SandboxDir(name), "files");
 
     public string Volume(string volume) => Path.Combine(Volumes, volume);
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Hive.SafePaths;
 using Microsoft.Win32.SafeHandles;
 
 namespace Hive.Runtime.Host;
@@ -7,42 +8,39 @@ namespace Hive.Runtime.Host;
 public sealed record DirEntry(string Name, string Type, long Size, DateTimeOffset Mtime);
 
 /// <summary>
-/// File operations below a root directory that the sandbox can also write to. Every component is
-/// opened with openat(O_NOFOLLOW) from the one before it, so an agent that swaps a directory for a
-/// symlink cannot make the daemon read or write outside the root. Symlinks are refused, not followed.
+/// File operations below a root directory that the sandbox can also write to. Every path is resolved by
+/// <see cref="InRoot"/> in its <see cref="InRoot.Storage"/> scope (openat2, beneath the root, no symlink anywhere),
+/// so an agent that swaps a directory for a symlink cannot make the daemon read or write outside the root.
+/// Symlinks are refused, not followed.
 /// </summary>
 public sealed partial class SafeDirectory(string root)
 {
-    private const int O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0x40, O_TRUNC = 0x200, O_DIRECTORY = 0x10000,
-        O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000, O_PATH = 0x200000;
+    private const int O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0x40, O_TRUNC = 0x200, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000;
     private const int AT_REMOVEDIR = 0x200, AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000;
-    private const int ENOENT = 2, ENOTDIR = 20, ELOOP = 40, EISDIR = 21, EEXIST = 17, ENOTEMPTY = 39;
+    private const int ENOENT = 2, ENOTDIR = 20, ELOOP = 40, EISDIR = 21, EEXIST = 17, ENOTEMPTY = 39, EXDEV = 18;
 
     public string Root { get; } = root;
 
     /// <summary>Opens a file for reading, or returns null and the listing when the path is a directory.</summary>
     public (FileStream? File, IReadOnlyList<DirEntry>? Listing) Read(IReadOnlyList<string> segments)
     {
-        using var parent = OpenParent(segments, create: false, 0, 0);
-        if (segments.Count == 0) return (null, List(parent));
-        var name = segments[^1];
-        var dirFd = Openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-        if (dirFd >= 0)
+        using var root = OpenRoot();
+        var path = string.Join('/', segments);
+        if (root.TryOpen(path, O_RDONLY | O_DIRECTORY, 0, out var dir) == 0)
         {
-            using var dir = new SafeFileHandle(dirFd, ownsHandle: true);
-            return (null, List(dir));
+            using (dir) return (null, List(dir));
         }
-        var fd = OpenAt(parent, name, O_RDONLY | O_NOFOLLOW, 0);
-        return (new FileStream(fd, FileAccess.Read), null);
+        return (new FileStream(Check(root.TryOpen(path, O_RDONLY | O_NOFOLLOW, 0, out var fd), fd), FileAccess.Read), null);
     }
 
     public async Task WriteAsync(IReadOnlyList<string> segments, Stream content, int uid, int gid, CancellationToken ct)
     {
         if (segments.Count == 0) throw new FileOpsException(400, "cannot write to the mount's root directory");
-        using var parent = OpenParent(segments, create: true, uid, gid);
+        using var root = OpenRoot();
+        using var parent = Parent(root, segments, create: true, uid, gid);
         var name = segments[^1];
         var existed = Fchownat(parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) == 0;
-        using var fd = OpenAt(parent, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, Convert.ToInt32("644", 8));
+        using var fd = Check(root.TryOpen(string.Join('/', segments), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, Convert.ToUInt32("644", 8), out var h), h);
         if (!existed) Fchownat(fd, "", uid, gid, AT_EMPTY_PATH);
         await using var file = new FileStream(fd, FileAccess.Write);
         await content.CopyToAsync(file, ct);
@@ -51,7 +49,8 @@ public sealed partial class SafeDirectory(string root)
     public void Delete(IReadOnlyList<string> segments)
     {
         if (segments.Count == 0) throw new FileOpsException(400, "cannot delete the mount's root directory");
-        using var parent = OpenParent(segments, create: false, 0, 0);
+        using var root = OpenRoot();
+        using var parent = Parent(root, segments, create: false, 0, 0);
         if (Unlinkat(parent, segments[^1], 0) == 0) return;
         var errno = Marshal.GetLastPInvokeError();
         if (errno == EISDIR && Unlinkat(parent, segments[^1], AT_REMOVEDIR) == 0) return;
@@ -64,40 +63,44 @@ public sealed partial class SafeDirectory(string root)
         };
     }
 
-    private SafeFileHandle OpenParent(IReadOnlyList<string> segments, bool create, int uid, int gid)
+    /// <summary>The directory that holds the last segment; with <paramref name="create"/>, made (and given to the agent) as needed.</summary>
+    private static SafeFileHandle Parent(InRoot root, IReadOnlyList<string> segments, bool create, int uid, int gid)
     {
-        var dir = OpenRoot();
-        for (var i = 0; i < segments.Count - 1; i++)
+        var parents = segments.Take(segments.Count - 1).ToList();
+        if (!create) return Check(root.TryOpen(string.Join('/', parents), O_PATH | O_DIRECTORY, 0, out var h), h);
+        try
         {
-            var name = segments[i];
-            if (create && Mkdirat(dir, name, Convert.ToInt32("755", 8)) == 0) Fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW);
-            var next = OpenAt(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
-            dir.Dispose();
-            dir = next;
+            return root.CreateDirectories(parents, Convert.ToUInt32("755", 8), (dir, name) => Fchownat(dir, name, uid, gid, AT_SYMLINK_NOFOLLOW));
         }
-        return dir;
-    }
-
-    private SafeFileHandle OpenRoot()
-    {
-        var fd = Open(Root, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-        if (fd < 0) throw new FileOpsException(404, "the mount's storage does not exist yet");
-        return new SafeFileHandle(fd, ownsHandle: true);
-    }
-
-    private static SafeFileHandle OpenAt(SafeFileHandle dir, string name, int flags, int mode)
-    {
-        var fd = Openat(dir, name, flags | O_CLOEXEC, mode);
-        if (fd >= 0) return new SafeFileHandle(fd, ownsHandle: true);
-        var errno = Marshal.GetLastPInvokeError();
-        throw errno switch
+        catch (InRootException e)
         {
-            ENOENT => new FileOpsException(404, "no such file or directory"),
-            ENOTDIR or ELOOP => new FileOpsException(400, "a component of the path is a symlink or not a directory; the files API does not follow symlinks"),
-            EISDIR => new FileOpsException(409, "the path is a directory"),
-            _ => new FileOpsException(500, $"open failed: {Marshal.GetPInvokeErrorMessage(errno)}"),
-        };
+            throw Map(e.Errno);
+        }
     }
+
+    private const int O_PATH = 0x200000;
+
+    private InRoot OpenRoot()
+    {
+        try
+        {
+            return InRoot.Open(Root, InRoot.Storage);
+        }
+        catch (InRootException)
+        {
+            throw new FileOpsException(404, "the mount's storage does not exist yet");
+        }
+    }
+
+    private static SafeFileHandle Check(int errno, SafeFileHandle handle) => errno == 0 ? handle : throw Map(errno);
+
+    private static FileOpsException Map(int errno) => errno switch
+    {
+        ENOENT => new FileOpsException(404, "no such file or directory"),
+        ENOTDIR or ELOOP or EXDEV => new FileOpsException(400, "a component of the path is a symlink or not a directory; the files API does not follow symlinks"),
+        EISDIR => new FileOpsException(409, "the path is a directory"),
+        _ => new FileOpsException(500, $"open failed: {Marshal.GetPInvokeErrorMessage(errno)}"),
+    };
 
     // The directory is already opened safely; its /proc/self/fd link names exactly that directory.
     private static IReadOnlyList<DirEntry> List(SafeFileHandle dir)
@@ -111,15 +114,6 @@ public sealed partial class SafeDirectory(string root)
         list.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return list;
     }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags, int mode);
-
-    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Openat(SafeFileHandle dirfd, string path, int flags, int mode);
-
-    [LibraryImport("libc", EntryPoint = "mkdirat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Mkdirat(SafeFileHandle dirfd, string path, int mode);
 
     [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Unlinkat(SafeFileHandle dirfd, string path, int flags);

@@ -33,15 +33,13 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
         if (Directory.Exists(paths.SandboxDir(name)) || runc.HasState(name)) await StopAsync(name, launch.Slot, ct);
         try
         {
-            var rootFs = paths.RootFs(name);
-            Mounts.MountOverlay(launch.Image.RootFs, paths.Upper(name), paths.Work(name), rootFs);
-            // Directory anchors are made here; a file bind's mount point is left to runc, which creates it inside the root safely.
-            foreach (var m in launch.Mounts)
-                if (!File.Exists(m.Source)) Directory.CreateDirectory(Path.Combine(rootFs, m.Destination.TrimStart('/')));
-            foreach (var f in launch.Files) WriteRootFile(rootFs, f);
+            Mounts.MountOverlay(launch.Image.RootFs, paths.Upper(name), paths.Work(name), paths.RootFs(name));
+            // Nothing is written, made or changed inside the root from here: the agent may have planted symlinks
+            // anywhere in it. runc makes every mount point itself, resolving paths within the root (securejoin).
+            var files = DaemonFiles.Prepare(paths.Files(name), launch.Image.RootFs, launch.Files);
             var net = network.Addressing.For(launch.Slot);
             await network.CreateLinksAsync(net, ct);
-            var spec = BuildSpec(launch, net);
+            var spec = BuildSpec(launch, net, files);
             if (init.Binary is not null)
             {
                 // Root-only: the daemon reaches hive-init's socket here, the agent (inside, another uid) cannot.
@@ -157,18 +155,6 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
     private static bool IsUnder(string path, string mount) =>
         path == mount || path.StartsWith(mount.TrimEnd('/') + "/", StringComparison.Ordinal);
 
-    /// <summary>Writes a daemon-provided file into the sandbox's upper layer (the image below stays untouched).</summary>
-    private static void WriteRootFile(string rootFs, RootFile file)
-    {
-        var path = Path.Combine(rootFs, file.Path.TrimStart('/'));
-        // Never follow a link the image (or an earlier run of the agent) planted at the path.
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        if (new FileInfo(path).LinkTarget is not null) File.Delete(path);
-        var content = file.Content(File.Exists(path) ? File.ReadAllText(path) : null);
-        File.WriteAllText(path, content);
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-    }
-
     /// <summary>The cgroup under which runc puts this daemon's containers, in every hierarchy.</summary>
     private string CgroupParent => $"hive-{network.TableName["hive_".Length..]}";
 
@@ -184,7 +170,7 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
         }
     }
 
-    private ContainerSpec BuildSpec(SandboxLaunch launch, SandboxNetwork net)
+    private ContainerSpec BuildSpec(SandboxLaunch launch, SandboxNetwork net, IReadOnlyList<MountPlan> files)
     {
         var image = launch.Image;
         var (uid, gid) = ImageUser.Resolve(image.User, image.RootFs);
@@ -213,7 +199,8 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
             Gid = gid,
             NetworkNamespacePath = net.NamespacePath,
             CgroupsPath = $"/{CgroupParent}/{launch.Name}",
-            Binds = launch.Mounts.Select(m => new BindMount(m.Source, m.Destination, m.ReadOnly)).ToList(),
+            // The daemon's files come last: they land on top of a mount of the agent's that would cover them.
+            Binds = launch.Mounts.Concat(files).Select(m => new BindMount(m.Source, m.Destination, m.ReadOnly)).ToList(),
             Cpus = launch.Cpus,
             MemoryMb = launch.MemoryMb,
             Pids = launch.Pids,

@@ -14,7 +14,9 @@ public static class HttpdImage
 
     /// <param name="user">The image's User.</param>
     /// <param name="extra">More files for the layer: path inside the image (no leading slash) and host file, made executable.</param>
-    public static string Write(string directory, string user = "1000:1000", IReadOnlyDictionary<string, string>? extra = null)
+    /// <param name="links">Symlinks for the layer: path inside the image (no leading slash) and target, kept verbatim.</param>
+    public static string Write(string directory, string user = "1000:1000", IReadOnlyDictionary<string, string>? extra = null,
+        IReadOnlyDictionary<string, string>? links = null)
     {
         var layer = new MemoryStream();
         using (var w = new TarWriter(layer, TarEntryFormat.Pax, leaveOpen: true))
@@ -31,6 +33,8 @@ public static class HttpdImage
                 "echo '{\"jsonrpc\":\"2.0\",\"id\":41,\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"no\"}],\"isError\":true}}'\n"), "755");
             foreach (var (inside, host) in extra ?? new Dictionary<string, string>())
                 using (var f = System.IO.File.OpenRead(host)) File(w, inside, f, "755");
+            foreach (var (inside, target) in links ?? new Dictionary<string, string>())
+                w.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, inside) { LinkName = target });
         }
         var config = new JsonObject
         {

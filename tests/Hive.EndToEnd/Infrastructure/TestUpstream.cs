@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
@@ -67,6 +68,22 @@ public sealed class TestUpstream : IAsyncDisposable
         var app = builder.Build();
         app.UseWebSockets();
         app.Map("/echo/{**rest}", Echo);
+        app.Map("/reflect/{**rest}", Reflect);
+        app.Map("/ws-reflect", async (HttpContext c) =>
+        {
+            // Says back, as its first text message, the headers its handshake carried; then echoes.
+            if (!c.WebSockets.IsWebSocketRequest) { c.Response.StatusCode = 400; return; }
+            var said = string.Join("\n", c.Request.Headers.Select(h => $"{h.Key}: {h.Value}"));
+            using var ws = await c.WebSockets.AcceptWebSocketAsync();
+            await ws.SendAsync(System.Text.Encoding.UTF8.GetBytes(said), WebSocketMessageType.Text, true, CancellationToken.None);
+            var buffer = new byte[4096];
+            while (true)
+            {
+                var r = await ws.ReceiveAsync(buffer, CancellationToken.None);
+                if (r.MessageType == WebSocketMessageType.Close) { await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None); break; }
+                await ws.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage, CancellationToken.None);
+            }
+        });
         app.MapGet("/sse", Sse);
         app.MapPost("/upload", async (HttpContext c) =>
         {
@@ -76,11 +93,17 @@ public sealed class TestUpstream : IAsyncDisposable
             while ((n = await c.Request.Body.ReadAsync(buffer)) > 0) total += n;
             return Results.Text($"{{\"bytes\":{total}}}", "application/json");
         });
-        app.MapGet("/bytes", async (HttpContext c, long n) =>
+        app.MapGet("/bytes", async (HttpContext c, long n, string? fill) =>
         {
             c.Response.ContentType = "application/octet-stream";
             c.Response.ContentLength = n;
             var chunk = new byte[64 * 1024];
+            // fill=text: English-like text full of key-like prefixes ("sk-", "ghp_"), the worst case for a search for keys.
+            if (fill == "text")
+            {
+                var text = System.Text.Encoding.ASCII.GetBytes("the sk-live key was rotated; ask ghp_ tokens to skip sk- prefixes in task logs. ");
+                for (var i = 0; i < chunk.Length; i++) chunk[i] = text[i % text.Length];
+            }
             for (long sent = 0; sent < n; sent += chunk.Length)
                 await c.Response.Body.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, n - sent)));
         });
@@ -106,19 +129,74 @@ public sealed class TestUpstream : IAsyncDisposable
         return new TestUpstream(app, ports.First(u => u.Scheme == "https").Port, ports.First(u => u.Scheme == "http").Port, ca.ExportCertificatePem(), names, git);
     }
 
+    /// <summary>
+    /// What <c>/echo</c> received, by the <c>id</c> its answer carries: the proxy scrubs real secret values out of the
+    /// answers of a secret's hosts, so a test that checks what reached the upstream reads it here
+    /// (<c>UpstreamDaemon.Json</c> does).
+    /// </summary>
+    public static ConcurrentDictionary<string, string> Received { get; } = new();
+
     /// <summary>Reflects what arrived: method, raw target, query and every header.</summary>
     private static IResult Echo(HttpContext c)
     {
         var headers = new JsonObject();
         foreach (var (k, v) in c.Request.Headers) headers[k.ToLowerInvariant()] = v.ToString();
-        return Results.Text(new JsonObject
+        var id = Guid.NewGuid().ToString("N");
+        var json = new JsonObject
         {
+            ["id"] = id,
             ["method"] = c.Request.Method,
             ["target"] = c.Features.Get<IHttpRequestFeature>()!.RawTarget,
             ["query"] = c.Request.QueryString.Value,
             ["protocol"] = c.Request.Protocol,
             ["headers"] = headers,
-        }.ToJsonString(), "application/json");
+        }.ToJsonString();
+        Received[id] = json;
+        return Results.Text(json, "application/json");
+    }
+
+    /// <summary>
+    /// Reflects like an API's error or debug page: the request's headers, target and body in the response body (also
+    /// base64 of each header value after one byte, as a token would embed it) and each header back as
+    /// <c>X-Echo-NAME</c>. <c>?encoding=gzip|deflate|br|zstd</c> compresses the body (or claims to, for zstd) whatever
+    /// the request accepts; <c>?chunk=N</c> writes it in N-byte pieces, each flushed.
+    /// </summary>
+    private static async Task Reflect(HttpContext c)
+    {
+        var body = await new StreamReader(c.Request.Body).ReadToEndAsync();
+        var text = new System.Text.StringBuilder();
+        text.Append("you sent ").Append(c.Request.Method).Append(' ').Append(c.Features.Get<IHttpRequestFeature>()!.RawTarget).Append('\n');
+        foreach (var (name, values) in c.Request.Headers)
+        {
+            text.Append(name).Append(": ").Append(values.ToString()).Append('\n');
+            text.Append(name).Append(" (b64): ").Append(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("#" + values))).Append('\n');
+            if (!name.StartsWith(':') && name is not ("Host" or "Content-Length" or "Transfer-Encoding" or "Connection"))
+                c.Response.Headers["X-Echo-" + name] = values.ToString();
+        }
+        text.Append("body: ").Append(body).Append('\n');
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text.ToString());
+        c.Response.ContentType = "text/plain";
+        var encoding = c.Request.Query["encoding"].ToString();
+        if (encoding.Length > 0)
+        {
+            c.Response.Headers.ContentEncoding = encoding;
+            using var compressed = new MemoryStream();
+            await using (Stream z = encoding switch
+            {
+                "gzip" => new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, true),
+                "deflate" => new System.IO.Compression.ZLibStream(compressed, System.IO.Compression.CompressionLevel.Fastest, true),
+                "br" => new System.IO.Compression.BrotliStream(compressed, System.IO.Compression.CompressionLevel.Fastest, true),
+                _ => new MemoryStream(), // zstd: this server cannot make it, the proxy must refuse it unread
+            })
+                await z.WriteAsync(bytes);
+            bytes = encoding == "zstd" ? bytes : compressed.ToArray();
+        }
+        var chunk = int.TryParse(c.Request.Query["chunk"], out var n) && n > 0 ? n : bytes.Length;
+        for (var i = 0; i < bytes.Length; i += chunk)
+        {
+            await c.Response.Body.WriteAsync(bytes.AsMemory(i, Math.Min(chunk, bytes.Length - i)));
+            await c.Response.Body.FlushAsync();
+        }
     }
 
     /// <summary>The shapes of the Anthropic Messages API: a JSON message, or its event stream when asked to stream.</summary>

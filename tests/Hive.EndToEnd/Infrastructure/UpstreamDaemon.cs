@@ -56,7 +56,15 @@ public abstract class UpstreamDaemon(params string[] extraNames) : IAsyncLifetim
         return all.Count == 0 ? 0 : all[^1].Id;
     }
 
-    public static JsonNode Json(string text) => JsonNode.Parse(text)!;
+    /// <summary>
+    /// The JSON in <paramref name="text"/>; for an <c>/echo</c> answer, what the upstream received (the answer the
+    /// sandbox saw has stand-ins where the upstream got real values).
+    /// </summary>
+    public static JsonNode Json(string text)
+    {
+        var node = JsonNode.Parse(text)!;
+        return node is JsonObject o && (string?)o["id"] is { } id && TestUpstream.Received.TryGetValue(id, out var received) ? JsonNode.Parse(received)! : node;
+    }
 
     public async Task DisposeAsync()
     {
