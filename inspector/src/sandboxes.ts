@@ -104,9 +104,9 @@ export function sandboxesPage(root: HTMLElement): () => void {
 
   stats.start();
   let timer: number | undefined;
-  const off = stats.on((e) => {
+  const off = stats.on((batch) => {
     // A lifecycle event changes the list; any event changes the counts.
-    if (e.type.startsWith("sandbox.") || e.type === "config.apply") {
+    if (batch.some((e) => e.type.startsWith("sandbox.") || e.type === "config.apply")) {
       clearTimeout(timer);
       timer = window.setTimeout(refresh, 100);
     } else render();
@@ -123,6 +123,7 @@ export function sandboxesPage(root: HTMLElement): () => void {
   void refresh();
   return () => {
     off();
+    stats.stop();
     clearTimeout(timer);
     clearInterval(tick);
     document.removeEventListener("keydown", key);

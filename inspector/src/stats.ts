@@ -43,17 +43,23 @@ export function count(s: SandboxStats, e: HiveEvent): void {
   }
 }
 
-/** Counts every sandbox's events from the start of the log, then live; calls `changed` (at most once a frame). */
+/**
+ * Counts every sandbox's events from the start of the log, then live; listeners get what arrived, once a frame. The
+ * stream is open only while a page needs it (a browser allows 6 connections per host across its tabs); started again,
+ * it resumes from the last event it counted.
+ */
 export class StatsStore {
   readonly bySandbox = new Map<string, SandboxStats>();
-  private listeners = new Set<(e: HiveEvent) => void>();
-  private stop?: () => void;
+  private listeners = new Set<(batch: HiveEvent[]) => void>();
+  private stopStream?: () => void;
+  private last = 0;
   private pending: HiveEvent[] = [];
   private scheduled = false;
 
   start(): void {
-    if (this.stop) return;
-    this.stop = follow("/v1/events", 0, (e) => {
+    if (this.stopStream) return;
+    this.stopStream = follow("/v1/events", this.last, (e) => {
+      this.last = e.id;
       let s = this.bySandbox.get(e.sandbox);
       if (!s) this.bySandbox.set(e.sandbox, (s = emptyStats()));
       count(s, e);
@@ -64,13 +70,18 @@ export class StatsStore {
           this.scheduled = false;
           const batch = this.pending;
           this.pending = [];
-          for (const f of this.listeners) for (const ev of batch) f(ev);
+          for (const f of this.listeners) f(batch);
         });
       }
     }, TYPES);
   }
 
-  on(f: (e: HiveEvent) => void): () => void {
+  stop(): void {
+    this.stopStream?.();
+    this.stopStream = undefined;
+  }
+
+  on(f: (batch: HiveEvent[]) => void): () => void {
     this.listeners.add(f);
     return () => this.listeners.delete(f);
   }
