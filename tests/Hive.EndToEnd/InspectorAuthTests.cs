@@ -223,5 +223,31 @@ public sealed class InspectorAuthTests(InspectorDaemon fixture)
         }
     }
 
+    [Fact]
+    public async Task A_sandbox_cannot_reach_the_inspector_nor_redeem_a_login_code()
+    {
+        using var hive = D.Connect();
+        var sb = await hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("ui"), new HiveClient.SandboxConfig { Image = "hive/minimal" });
+        try
+        {
+            var code = await MintCodePathAsync();
+            // The daemon's host address (the sandbox's resolver) and the sandbox's own loopback, at the daemon's port.
+            var probe = await sb.ExecAsync(["/bin/busybox", "sh", "-c",
+                $"host=$(/bin/busybox awk '/nameserver/ {{print $2}}' /etc/resolv.conf); " +
+                $"for h in $host 127.0.0.1; do printf 'GET {code} HTTP/1.0\r\nHost: 127.0.0.1:{D.Port}\r\n\r\n' | /bin/busybox nc -w 2 $h {D.Port}; " +
+                $"printf 'GET / HTTP/1.0\r\nHost: 127.0.0.1:{D.Port}\r\n\r\n' | /bin/busybox nc -w 2 $h {D.Port}; done; echo done"]);
+            Assert.Contains("done", probe.Stdout);
+            Assert.DoesNotContain("hive_session", probe.Stdout);
+            Assert.DoesNotContain("Location: /", probe.Stdout);
+            // The code was not used from inside: it still logs a browser in.
+            using var resp = await SendAsync(HttpMethod.Get, code);
+            Assert.Equal(HttpStatusCode.Redirect, resp.StatusCode);
+        }
+        finally
+        {
+            await sb.DeleteAsync();
+        }
+    }
+
     private static string Regex(string s) => System.Text.RegularExpressions.Regex.Escape(s);
 }
