@@ -249,5 +249,49 @@ public sealed class InspectorAuthTests(InspectorDaemon fixture)
         }
     }
 
+    [Theory]
+    [InlineData("/assets/..%2Findex.html")]
+    [InlineData("/assets/..%2F..%2Ftoken")]
+    [InlineData("/assets/.hidden")]
+    [InlineData("/assets/%2Fetc%2Fpasswd")]
+    [InlineData("/assets/missing.js")]
+    public async Task Only_the_inspectors_own_asset_files_are_served(string path)
+    {
+        var (cookie, _) = await LoginAsync();
+        using var resp = await SendAsync(HttpMethod.Get, path, cookie);
+        Assert.Equal(HttpStatusCode.NotFound, resp.StatusCode);
+    }
+
+    [Fact]
+    public async Task HIVE_INSPECTOR_DIR_points_the_daemon_at_other_assets()
+    {
+        var dir = Directory.CreateTempSubdirectory("hive-ui-assets-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "assets"));
+            File.WriteAllText(Path.Combine(dir, "index.html"), "<!doctype html><title>custom inspector</title>");
+            File.WriteAllText(Path.Combine(dir, "assets", "x.js"), "console.log(1)");
+            await using var other = await DaemonProcess.StartAsync(env: new Dictionary<string, string> { ["HIVE_INSPECTOR_DIR"] = dir });
+            using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = new Uri(other.Url) };
+            using var mint = new HttpRequestMessage(HttpMethod.Post, "/v1/login-codes");
+            mint.Headers.Authorization = new AuthenticationHeaderValue("Bearer", other.Token);
+            using var minted = await http.SendAsync(mint);
+            using var login = await http.GetAsync((string)JsonNode.Parse(await minted.Content.ReadAsStringAsync())!["path"]!);
+            var cookie = login.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+            foreach (var (path, want) in new[] { ("/", "custom inspector"), ("/assets/x.js", "console.log(1)") })
+            {
+                using var req = new HttpRequestMessage(HttpMethod.Get, path);
+                req.Headers.Add("Cookie", cookie);
+                using var resp = await http.SendAsync(req);
+                Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
+                Assert.Contains(want, await resp.Content.ReadAsStringAsync());
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static string Regex(string s) => System.Text.RegularExpressions.Regex.Escape(s);
 }
