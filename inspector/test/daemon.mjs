@@ -128,7 +128,14 @@ export class TestDaemon {
     try { return JSON.parse(text); } catch { return text; }
   }
 
-  async stop() {
+  /** SIGTERM, wait for the exit, then start again on the same home and port. */
+  async restart() {
+    await this.#terminate();
+    this.#settings();
+    await this.#launch();
+  }
+
+  async #terminate() {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
@@ -137,6 +144,10 @@ export class TestDaemon {
       clearTimeout(timer);
     }
     this.child = undefined;
+  }
+
+  async stop() {
+    await this.#terminate();
     await removeLeftovers(this.home);
   }
 }

@@ -274,6 +274,19 @@ test("t toggles between dark and light, and the choice is kept", async () => {
   assert.equal(await page.getAttribute("html", "data-theme"), "light");
 });
 
+test("across a daemon restart the page stays logged in and its timeline resumes without a reload", async () => {
+  await page.goto(`${daemon.url}/#/s/${sandbox}/timeline`);
+  await page.waitForSelector("#timeline .row"); // the newest rows: the sandbox has thousands of events by now
+  await daemon.restart();
+  await daemon.api("POST", `/v1/sandboxes/${sandbox}/exec`, { command: "echo after-restart" });
+  await page.waitForSelector('#timeline .row[data-type="exec.request"]:has-text("after-restart")', { timeout: 15_000 });
+  assert.equal(new URL(page.url()).pathname, "/");
+  const ids = await page.$$eval("#timeline .row", (rows) => rows.map((r) => Number(r.dataset.id)));
+  assert.equal(new Set(ids).size, ids.length, "no event shown twice");
+  await page.goto(daemon.url + "/#/");
+  await page.waitForSelector(`tr[data-name="${sandbox}"]`);
+});
+
 test("deleting from the sandboxes page removes the sandbox", async () => {
   await page.click(`tr[data-name="${sandbox}"] button.danger`);
   await page.waitForSelector(`tr[data-name="${sandbox}"]`, { state: "detached", timeout: 15_000 });

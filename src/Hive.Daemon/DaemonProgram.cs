@@ -90,7 +90,8 @@ public static class DaemonProgram
 
         app.UseProblems(log);
         var inspector = InspectorAssets.Locate();
-        var sessions = new InspectorSessions(TimeProvider.System, InspectorCodeLifetime(), InspectorSessions.DefaultSessionLifetime);
+        var sessions = new InspectorSessions(TimeProvider.System, InspectorCodeLifetime(), InspectorSessions.DefaultSessionLifetime,
+            Path.Combine(settings.Home, "inspector-sessions.json"));
         app.UseInspectorAuth(token, sessions);
         app.MapOpenApi();
         app.MapGet("/v1/health", () => Results.Json(new { status = "ok", version = Version })).WithTags("Health");

@@ -199,6 +199,21 @@ public sealed class InspectorAuthTests(InspectorDaemon fixture)
     }
 
     [Fact]
+    public async Task A_session_survives_a_daemon_restart_and_its_cookie_value_is_never_stored()
+    {
+        var (cookie, csrf) = await LoginAsync();
+        await D.StopAsync();
+        await D.RestartAsync();
+        using var list = await SendAsync(HttpMethod.Get, "/v1/sandboxes", cookie);
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        using var delete = await SendAsync(HttpMethod.Delete, "/v1/sandboxes/nope", cookie, csrf);
+        Assert.Equal(HttpStatusCode.NotFound, delete.StatusCode);
+        var store = Path.Combine(D.Home, "inspector-sessions.json");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(store));
+        Assert.DoesNotContain(cookie.Split('=')[1], File.ReadAllText(store));
+    }
+
+    [Fact]
     public async Task Logging_out_ends_the_session()
     {
         var (cookie, csrf) = await LoginAsync();

@@ -45,7 +45,7 @@ public static class InspectorEndpoints
 
         app.MapDelete("/v1/session", (HttpContext c) =>
         {
-            if (InspectorAuth.Session(c) is { } s) sessions.End(s.Id);
+            if (InspectorAuth.Session(c) is { } s) sessions.End(s);
             c.Response.Cookies.Delete(InspectorAuth.CookieName, new CookieOptions { Path = "/", HttpOnly = true, SameSite = SameSiteMode.Strict });
             return Results.NoContent();
         }).WithTags("Inspector").WithSummary("Log this Inspector session out");
@@ -58,11 +58,11 @@ public static class InspectorEndpoints
             var code = c.Request.Query["code"].ToString();
             if (code.Length == 0)
                 return Html(200, "Log in to the Hive Inspector", "Run <code>hive inspector</code> on the daemon's host and open the link it prints.");
-            var session = sessions.Redeem(code);
-            if (session is null)
+            var redeemed = sessions.Redeem(code);
+            if (redeemed is not { } login)
                 return Html(401, "This login link is used or expired",
                     "A link works once, within 5 minutes. Run <code>hive inspector</code> again for a new one.");
-            c.Response.Cookies.Append(InspectorAuth.CookieName, session.Id, new CookieOptions
+            c.Response.Cookies.Append(InspectorAuth.CookieName, login.Cookie, new CookieOptions
             {
                 HttpOnly = true,
                 SameSite = SameSiteMode.Strict,
