@@ -93,6 +93,7 @@ public static class DaemonProgram
         var sessions = new InspectorSessions(TimeProvider.System, InspectorCodeLifetime(), InspectorSessions.DefaultSessionLifetime,
             Path.Combine(settings.Home, "inspector-sessions.json"));
         app.UseInspectorAuth(token, sessions);
+        app.UseStreamShutdown();
         app.MapOpenApi();
         app.MapGet("/v1/health", () => Results.Json(new { status = "ok", version = Version })).WithTags("Health");
         app.MapSandboxes();

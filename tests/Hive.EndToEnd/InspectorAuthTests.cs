@@ -214,6 +214,23 @@ public sealed class InspectorAuthTests(InspectorDaemon fixture)
     }
 
     [Fact]
+    public async Task An_open_event_stream_does_not_hold_the_daemon_at_shutdown()
+    {
+        var (cookie, _) = await LoginAsync();
+        using var http = Raw();
+        using var req = new HttpRequestMessage(HttpMethod.Get, "/v1/events");
+        req.Headers.Add("Cookie", cookie);
+        req.Headers.Add("Accept", "text/event-stream");
+        using var stream = await http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await D.StopAsync();
+        var stopped = watch.Elapsed;
+        await D.RestartAsync();
+        Assert.True(stopped < TimeSpan.FromSeconds(8), $"the daemon took {stopped.TotalSeconds:F1} s to stop with an event stream open");
+    }
+
+    [Fact]
     public async Task Logging_out_ends_the_session()
     {
         var (cookie, csrf) = await LoginAsync();
