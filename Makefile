@@ -17,6 +17,8 @@ build: deps
 	@install -m 0755 out/mcp/hive-mcp out/hive/hive-mcp
 	@# The sandboxes' PID 1, which also starts exec'd commands: one static C binary that runs in any image.
 	clang -static -O2 -Wall -Wextra -Werror -o out/hive/hive-init src/Hive.Init/hive-init.c
+	@# The Inspector (the daemon's web UI): TypeScript bundled by esbuild into out/hive/inspector, served at /.
+	@cd inspector && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } && node build.mjs ../out/hive/inspector
 	@mkdir -p bin && ln -sfn ../out/hive/hive $(HIVE)
 	@echo "built $(HIVE)"
 

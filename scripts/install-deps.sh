@@ -20,6 +20,10 @@ command -v clang >/dev/null || need+=(clang)
 /usr/bin/python3 -c 'import pytest' 2>/dev/null || need+=(python3-pytest)
 # The examples' tests (examples/) make their fake model API's certificate with the openssl CLI.
 command -v openssl >/dev/null || need+=(openssl)
+# The Inspector is built with Node (npm, esbuild) and tested in Debian's chromium, driven headless by playwright-core.
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 # `install-deps.sh bench`: what the benchmarks drive as load generator and peer proxy.
 if [ "${1:-}" = bench ]; then
   command -v wrk >/dev/null || need+=(wrk)

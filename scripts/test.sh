@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test project, then the TypeScript and Python SDKs' tests and the example agents, and prints one closing line: N passed, N failed, N skipped.
+# Runs every test project, then the TypeScript and Python SDKs' tests, the example agents and the Inspector's browser tests, and prints one closing line: N passed, N failed, N skipped.
 # The same line is written to out/test-summary.txt so that .ci/run can repeat it last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -77,6 +77,22 @@ if [ -z "$line" ]; then
   failed=$((failed + 1)); status=1
 else
   read -r p f s < <(sed -E 's/^ex: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/' <<<"$line")
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  [ "$rc" -ne 0 ] && status=1
+fi
+
+# The Inspector (inspector/): type check, then its browser tests (headless chromium via playwright-core) against live
+# daemons. Its test.sh ends with "ui: N passed, N failed, N skipped"; no such line counts as one failure.
+echo "=== inspector"
+log=out/test-inspector.log
+inspector/test.sh 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+line=$(grep -E '^ui: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -1)
+if [ -z "$line" ]; then
+  echo "!!! inspector produced no test summary (exit $rc): counted as one failure"
+  failed=$((failed + 1)); status=1
+else
+  read -r p f s < <(sed -E 's/^ui: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/' <<<"$line")
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   [ "$rc" -ne 0 ] && status=1
 fi

@@ -22,6 +22,7 @@ internal static class HiveCli
         root.Add(EventsCommand.Build(ctx));
         root.Add(SecretCommands.Build(ctx));
         root.Add(ImageCommands.Build(ctx));
+        root.Add(InspectorCommand.Build(ctx));
         return root;
     }
 

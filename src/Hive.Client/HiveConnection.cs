@@ -180,6 +180,16 @@ public sealed class HiveConnection : IDisposable
     public Task<HealthInfo> HealthAsync(CancellationToken ct = default) =>
         GetJsonAsync("v1/health", HiveJsonContext.Default.HealthInfo, ct);
 
+    /// <summary>A one-time Inspector login link (valid once, for 5 minutes): what <c>hive inspector</c> prints.</summary>
+    public async Task<InspectorLogin> CreateInspectorLoginAsync(CancellationToken ct = default)
+    {
+        using var req = new HttpRequestMessage(HttpMethod.Post, "v1/login-codes");
+        using var resp = await SendAsync(req, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+        var o = await ReadJsonAsync(resp, HiveJsonContext.Default.JsonObject, ct).ConfigureAwait(false);
+        var path = (string?)o["path"] ?? throw new HiveException($"The daemon at {DisplayUrl} sent a login code without a path.", (int)resp.StatusCode);
+        return new InspectorLogin(new Uri(BaseUrl, path), DateTimeOffset.Parse((string)o["expiresAt"]!, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>
     /// Events of all sandboxes as they happen, from <paramref name="after"/> (exclusive) or from now. Survives
     /// daemon restarts and dropped connections: it reconnects with the last id seen, so no event is skipped or

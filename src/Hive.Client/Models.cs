@@ -149,3 +149,6 @@ internal sealed class ExecExit
     public long DurationMs { get; set; }
     public bool TimedOut { get; set; }
 }
+
+/// <summary>A one-time link that logs a browser in to the Inspector.</summary>
+public sealed record InspectorLogin(Uri Url, DateTimeOffset ExpiresAt);

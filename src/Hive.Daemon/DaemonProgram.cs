@@ -4,6 +4,7 @@ using Hive.Files.Owner;
 using Hive.Egress.Tls;
 using Hive.Daemon.Events;
 using Hive.Daemon.HostSide;
+using Hive.Daemon.Inspector;
 using Hive.Daemon.Ingress;
 using Hive.Daemon.Sandboxes;
 using Hive.Daemon.Secrets;
@@ -91,7 +92,11 @@ public static class DaemonProgram
         await manager.StartupAsync(ct);
 
         app.UseProblems(log);
-        app.UseBearerToken(token);
+        var inspector = InspectorAssets.Locate();
+        var sessions = new InspectorSessions(TimeProvider.System, InspectorCodeLifetime(), InspectorSessions.DefaultSessionLifetime,
+            Path.Combine(settings.Home, "inspector-sessions.json"));
+        app.UseInspectorAuth(token, sessions);
+        app.UseStreamShutdown();
         app.MapOpenApi();
         app.MapGet("/v1/health", () => Results.Json(new { status = "ok", version = Version })).WithTags("Health");
         app.MapSandboxes();
@@ -100,6 +105,7 @@ public static class DaemonProgram
         app.MapEvents();
         app.MapSecrets();
         app.MapIngress();
+        app.MapInspector(sessions, inspector);
 
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
         var ttl = ExpireLoopAsync(manager, log, stopping.Token);
@@ -109,6 +115,9 @@ public static class DaemonProgram
         if (runtime.Init.Binary is null)
             log.LogWarning("no hive-init next to the daemon ({Path}) and {Variable} unset: sandboxes start their image's entrypoint as PID 1 and every exec costs a runc exec (run make build)",
                 Path.Combine(AppContext.BaseDirectory, "hive-init"), SandboxInit.BinaryVariable);
+        if (inspector.Directory is null)
+            log.LogWarning("no Inspector web assets next to the daemon ({Path}) and {Variable} unset: / answers 503 (run make build)",
+                Path.Combine(AppContext.BaseDirectory, "inspector"), InspectorAssets.DirectoryVariable);
         if (mcp.Binary is null)
             log.LogWarning("no hive-mcp next to the daemon ({Path}) and {Variable} unset: hive/base sandboxes start without their MCP server (run make build)",
                 Path.Combine(AppContext.BaseDirectory, "hive-mcp"), DefaultMcpServer.BinaryVariable);
@@ -141,6 +150,10 @@ public static class DaemonProgram
         }
         catch (OperationCanceledException) { }
     }
+
+    // HIVE_INSPECTOR_CODE_TTL (seconds) shortens the login codes' 5 minutes, for tests of their expiry.
+    private static TimeSpan InspectorCodeLifetime() =>
+        int.TryParse(Environment.GetEnvironmentVariable("HIVE_INSPECTOR_CODE_TTL"), out var s) && s > 0 ? TimeSpan.FromSeconds(s) : InspectorSessions.DefaultCodeLifetime;
 
     private static bool IsRoot() => File.ReadAllLines("/proc/self/status").Any(l => l.StartsWith("Uid:") && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == "0");
 }
