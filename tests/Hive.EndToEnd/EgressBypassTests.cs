@@ -157,10 +157,13 @@ public sealed class EgressBypassTests(EgressDaemon fx)
             _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
             resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
             socks = []
+            refused = 0
             for i in range(1100):
+                # Past the cap the proxy may reset a connection as it is made (an idle machine) or just after (a busy one).
                 try: socks.append(socket.create_connection(("api.example.test", int(os.environ["HTTP"])), timeout=5))
                 except OSError as e:
-                    print("connect", i, "failed:", e); break
+                    refused += 1
+                    if refused > 200: print("connect", i, "failed:", e); break
             for s in socks: s.setblocking(False)
             gone = set()
             deadline = time.time() + 15
@@ -172,14 +175,15 @@ public sealed class EgressBypassTests(EgressDaemon fx)
                         if not s.recv(1): gone.add(i)
                     except BlockingIOError: pass
                     except OSError: gone.add(i)
-            print("opened", len(socks), "closed", len(gone))
+            print("opened", len(socks), "closed", len(gone), "refused", refused)
             PY
             """, 120_000);
-        var m = System.Text.RegularExpressions.Regex.Match(r.Stdout, @"opened (\d+) closed (\d+)");
+        var m = System.Text.RegularExpressions.Regex.Match(r.Stdout, @"opened (\d+) closed (\d+) refused (\d+)");
         Assert.True(m.Success, r.Stdout + r.Stderr);
         var opened = int.Parse(m.Groups[1].Value);
         var closed = int.Parse(m.Groups[2].Value);
-        Assert.True(opened > 1034, r.Stdout);
+        var refused = int.Parse(m.Groups[3].Value);
+        Assert.True(opened + refused >= 1100 && closed + refused > 0, r.Stdout); // every attempt made, some turned away
         Assert.InRange(opened - closed, 1000, 1024); // at most the cap stay open
         var events = await fx.EventsAfterAsync(before, "egress.request");
         Assert.Contains(events, e => e.Get<string>("access") == "denied" && (e.Get<string>("reason") ?? "").Contains("too many connections"));
