@@ -56,7 +56,8 @@ test("a streamed Anthropic call from the sandbox shows with its model, tokens, l
 
   // The sandboxes page adds the call's tokens and cost to the sandbox's row.
   await page.goto(`${daemon.url}/#/`);
-  const cells = await page.waitForSelector(`tr[data-name="${sandbox}"]`);
-  await page.waitForFunction((name) => /1,200/.test(document.querySelector(`tr[data-name="${name}"]`)?.textContent ?? ""), sandbox);
-  assert.match(await cells.textContent(), /\$0\.0088/);
+  // The row is redrawn as counts arrive: wait on the live row, then read it afresh (not through a handle to an old one).
+  await page.waitForFunction((name) => { const t = document.querySelector(`tr[data-name="${name}"]`)?.textContent ?? ""; return /1,200/.test(t) && /\$0\.0088/.test(t); }, sandbox,
+    { timeout: 10_000 });
+  assert.match(await page.textContent(`tr[data-name="${sandbox}"]`), /\$0\.0088/);
 });

@@ -329,7 +329,8 @@ def test_003_secret_create_then_bound_by_env_var_the_upstream_gets_the_real_valu
         ok, body = fetch(sandbox, f"http://api.anthropic.com:{upstream.port}/v1/messages", f"--header=x-api-key: {stand_in}")
         assert ok, body
         assert upstream.last.headers["x-api-key"] == real, "the proxy swapped the stand-in for the real value"
-        activity = Secret.activity("anthropic-prod")
+        # Activity is written with the secret.used event, which the proxy records without waiting for its commit.
+        activity = eventually(lambda: Secret.activity("anthropic-prod"), "the secret's activity")
         assert activity[0]["kind"] == "used" and activity[0]["host"] == "api.anthropic.com"
         assert all(real not in json.dumps(s) for s in Secret.list())
         sandbox.shutdown()
