@@ -25,6 +25,7 @@ public sealed class EventBus : IDisposable
     private readonly Lock _queueGate = new();
     private List<StoredEvent> _pending = [];
     private TaskCompletionSource _pendingCommitted = NewCompletion();
+    private Task _inFlight = Task.CompletedTask; // the batch the writer took from _pending and is committing
     private long _lastId;
     private readonly SemaphoreSlim _wake = new(0);
     private readonly ManualResetEventSlim _hurry = new(false, spinCount: 1);
@@ -77,12 +78,15 @@ public sealed class EventBus : IDisposable
     /// <summary>Waits until every event appended so far is stored.</summary>
     public void Flush()
     {
-        Task committed;
+        Task? committed = null;
+        Task inFlight;
         lock (_queueGate)
         {
-            if (_pending.Count == 0) return;
-            committed = _pendingCommitted.Task;
+            inFlight = _inFlight;
+            if (_pending.Count > 0) committed = _pendingCommitted.Task;
         }
+        inFlight.Wait(); // a batch already taken from the queue is not in _pending but may not be stored yet
+        if (committed is null) return;
         _hurry.Set();
         committed.Wait();
     }
@@ -124,6 +128,7 @@ public sealed class EventBus : IDisposable
                 }
                 batch = _pending;
                 done = _pendingCommitted;
+                _inFlight = done.Task;
                 _pending = new List<StoredEvent>(Math.Min(batch.Count * 2, MaxBatch));
                 _pendingCommitted = NewCompletion();
             }
