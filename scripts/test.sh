@@ -49,53 +49,31 @@ else
   [ "$rc" -ne 0 ] && status=1
 fi
 
-# The Python SDK (sdk/python): pytest against live daemons. Its test.sh ends with "py: N passed, N failed, N skipped"
-# (read from pytest's summary, errors counted as failures); no such line counts as one failure.
-echo "=== sdk/python"
-log=out/test-sdk-python.log
-sdk/python/test.sh 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-line=$(grep -E '^py: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -1)
-if [ -z "$line" ]; then
-  echo "!!! sdk/python produced no test summary (exit $rc): counted as one failure"
-  failed=$((failed + 1)); status=1
-else
-  read -r p f s < <(sed -E 's/^py: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/' <<<"$line")
+# A suite whose test.sh ends with "PREFIX: N passed, N failed, N skipped": its counts are added to the totals; no such
+# line counts as one failure. Usage: suite NAME SCRIPT PREFIX
+suite() {
+  local name=$1 script=$2 prefix=$3 log rc line p f s
+  echo "=== $name"
+  log=out/test-${name//\//-}.log
+  "$script" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  line=$(grep -E "^$prefix: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped\$" "$log" | tail -1)
+  if [ -z "$line" ]; then
+    echo "!!! $name produced no test summary (exit $rc): counted as one failure"
+    failed=$((failed + 1)); status=1
+    return
+  fi
+  read -r p f s < <(sed -E "s/^$prefix: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped\$/\1 \2 \3/" <<<"$line")
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   [ "$rc" -ne 0 ] && status=1
-fi
+}
 
-# The example agents (examples/): pytest runs each against a live daemon and a loopback stand-in for the Anthropic
-# API. Its test.sh ends with "ex: N passed, N failed, N skipped"; no such line counts as one failure.
-echo "=== examples"
-log=out/test-examples.log
-examples/test.sh 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-line=$(grep -E '^ex: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -1)
-if [ -z "$line" ]; then
-  echo "!!! examples produced no test summary (exit $rc): counted as one failure"
-  failed=$((failed + 1)); status=1
-else
-  read -r p f s < <(sed -E 's/^ex: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/' <<<"$line")
-  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-  [ "$rc" -ne 0 ] && status=1
-fi
-
-# The Inspector (inspector/): type check, then its browser tests (headless chromium via playwright-core) against live
-# daemons. Its test.sh ends with "ui: N passed, N failed, N skipped"; no such line counts as one failure.
-echo "=== inspector"
-log=out/test-inspector.log
-inspector/test.sh 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-line=$(grep -E '^ui: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -1)
-if [ -z "$line" ]; then
-  echo "!!! inspector produced no test summary (exit $rc): counted as one failure"
-  failed=$((failed + 1)); status=1
-else
-  read -r p f s < <(sed -E 's/^ui: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/' <<<"$line")
-  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-  [ "$rc" -ne 0 ] && status=1
-fi
+# The Python SDK: pytest against live daemons (errors counted as failures).
+suite sdk/python sdk/python/test.sh py
+# The example agents: each run against a live daemon and a loopback stand-in for the Anthropic API.
+suite examples examples/test.sh ex
+# The Inspector: type check, then browser tests (headless chromium via playwright-core) against live daemons.
+suite inspector inspector/test.sh ui
 
 # Name every failed test just above the closing line, so a log that keeps only its tail still says what broke.
 if [ "$failed" -gt 0 ]; then

@@ -32,17 +32,8 @@ public static class ScrubBench
         {
             Image = "hive/base", Egress = egress, Secrets = new() { ["API_KEY"] = "bench-key" },
         });
-        var tag = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(daemon.Home))))[..6];
-        var (offNs, onNs) = ($"hive-{tag}-0", $"hive-{tag}-1");
-        var etcs = new List<string>();
-        foreach (var (sb, ns) in new[] { (plain, offNs), (secret, onNs) })
-        {
-            var synthetic = (await sb.ExecAsync("getent hosts api.example.test | cut -d' ' -f1")).Stdout.Trim();
-            var etc = Path.Combine("/etc/netns", ns);
-            Directory.CreateDirectory(etc);
-            await File.WriteAllTextAsync(Path.Combine(etc, "hosts"), $"{synthetic} api.example.test\n");
-            etcs.Add(etc);
-        }
+        using var netns = await SandboxNetns.CreateAsync(daemon, plain, secret);
+        var (offNs, onNs) = (netns.Names[0], netns.Names[1]);
         var url = $"https://api.example.test:{upstream.HttpsPort}/bytes?n={bytes}&fill={fill}";
         try
         {
@@ -66,7 +57,6 @@ public static class ScrubBench
         }
         finally
         {
-            foreach (var etc in etcs) Directory.Delete(etc, recursive: true);
             await plain.DeleteAsync();
             await secret.DeleteAsync();
             File.Delete(caFile);

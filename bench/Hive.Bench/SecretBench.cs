@@ -29,17 +29,8 @@ public static class SecretBench
         });
         var standIn = (await secret.ExecAsync("printf %s \"$API_KEY\"")).Stdout;
         var sameLength = new string('x', standIn.Length);
-        var tag = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(daemon.Home))))[..6];
-        var (plainNs, secretNs) = ($"hive-{tag}-0", $"hive-{tag}-1");
-        var etcs = new List<string>();
-        foreach (var (sb, ns) in new[] { (plain, plainNs), (secret, secretNs) })
-        {
-            var synthetic = (await sb.ExecAsync("getent hosts api.example.test | cut -d' ' -f1")).Stdout.Trim();
-            var etc = Path.Combine("/etc/netns", ns);
-            Directory.CreateDirectory(etc);
-            await File.WriteAllTextAsync(Path.Combine(etc, "hosts"), $"{synthetic} api.example.test\n");
-            etcs.Add(etc);
-        }
+        using var netns = await SandboxNetns.CreateAsync(daemon, plain, secret);
+        var (plainNs, secretNs) = (netns.Names[0], netns.Names[1]);
         var url = $"https://api.example.test:{upstream.HttpsPort}/hello";
         try
         {
@@ -67,7 +58,6 @@ public static class SecretBench
         }
         finally
         {
-            foreach (var etc in etcs) Directory.Delete(etc, recursive: true);
             await plain.DeleteAsync();
             await secret.DeleteAsync();
             File.Delete(caFile);

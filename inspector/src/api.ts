@@ -119,6 +119,38 @@ export const EVENT_TYPES = [
   "llm.call", "secret.used", "secret.misuse", "secret.revoked",
 ];
 
+/**
+ * Reads the stored events of `path` page by page (`onStored`, in id order), then follows live ones from the last id
+ * seen (`onEvent`). Returns the function that stops it; a failed load goes to `onError`.
+ */
+export function loadThenFollow(path: string, o: {
+  types?: string;
+  pageSize: number;
+  onStored: (batch: HiveEvent[]) => void;
+  onLoaded?: () => void;
+  onEvent: (e: HiveEvent) => void;
+  onError: (e: Error) => void;
+}): () => void {
+  let stop: (() => void) | undefined;
+  let closed = false;
+  (async () => {
+    let after = 0;
+    for (;;) {
+      const batch = await page(path, after, o.pageSize, o.types);
+      if (closed) return;
+      o.onStored(batch);
+      if (batch.length) after = batch[batch.length - 1].id;
+      if (batch.length < o.pageSize) break;
+    }
+    o.onLoaded?.();
+    stop = follow(path, after, o.onEvent, o.types);
+  })().catch((e) => o.onError(e as Error));
+  return () => {
+    closed = true;
+    stop?.();
+  };
+}
+
 /** One JSON page of stored events after `after`. */
 export function page(path: string, after: number, limit: number, types?: string): Promise<HiveEvent[]> {
   const q = new URLSearchParams({ follow: "false", after: String(after), limit: String(limit) });

@@ -1,4 +1,4 @@
-import { follow, page, sandboxPath, type HiveEvent } from "./api";
+import { loadThenFollow, sandboxPath, type HiveEvent } from "./api";
 import { clock, h, num, usd } from "./dom";
 import { costOf } from "./cost";
 
@@ -34,27 +34,17 @@ export function llmTab(root: HTMLElement, sandbox: string): () => void {
       h("span", { class: "count" }, `${calls.length} calls · ${num(inTok)} in / ${num(outTok)} out tokens · est. ${usd(cost)}${unknown ? ` (+${unknown} of unknown price)` : ""}`));
   };
 
-  let stop: (() => void) | undefined;
-  let closed = false;
-  const path = `${sandboxPath(sandbox)}/events`;
-  (async () => {
-    let after = 0;
-    for (;;) {
-      const batch = await page(path, after, 5000, "llm.call");
-      if (closed) return;
-      calls.push(...batch);
-      if (batch.length) after = batch[batch.length - 1].id;
-      if (batch.length < 5000) break;
-    }
-    render();
-    stop = follow(path, after, (e) => {
+  const stop = loadThenFollow(`${sandboxPath(sandbox)}/events`, {
+    types: "llm.call",
+    pageSize: 5000,
+    onStored: (batch) => calls.push(...batch),
+    onLoaded: render,
+    onEvent: (e) => {
       calls.push(e);
       render();
-    }, "llm.call");
-  })().catch((e) => totals.replaceChildren(h("div", { class: "errors" }, (e as Error).message)));
+    },
+    onError: (e) => totals.replaceChildren(h("div", { class: "errors" }, e.message)),
+  });
   render();
-  return () => {
-    closed = true;
-    stop?.();
-  };
+  return stop;
 }

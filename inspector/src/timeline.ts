@@ -1,4 +1,4 @@
-import { follow, page, sandboxPath, type HiveEvent } from "./api";
+import { loadThenFollow, sandboxPath, type HiveEvent } from "./api";
 import { clock, h } from "./dom";
 import { isAllowed, isDenied, KINDS, kindOf, summary } from "./kinds";
 
@@ -277,25 +277,16 @@ export function timelineTab(root: HTMLElement, sandbox: string): () => void {
   };
 
   // Stored pages first (fast, JSON), then live from the last id.
-  let stop: (() => void) | undefined;
-  let closed = false;
-  const path = `${sandboxPath(sandbox)}/events`;
-  (async () => {
-    let after = 0;
-    for (;;) {
-      const batch = await page(path, after, PAGE);
-      if (closed) return;
-      for (const e of batch) add(e);
-      if (batch.length) after = batch[batch.length - 1].id;
-      if (batch.length < PAGE) break;
-    }
-    stop = follow(path, after, add);
-  })().catch((e) => (detail.textContent = `could not load events: ${(e as Error).message}`));
+  const stop = loadThenFollow(`${sandboxPath(sandbox)}/events`, {
+    pageSize: PAGE,
+    onStored: (batch) => batch.forEach(add),
+    onEvent: add,
+    onError: (e) => (detail.textContent = `could not load events: ${e.message}`),
+  });
   schedule();
 
   return () => {
-    closed = true;
-    stop?.();
+    stop();
     document.removeEventListener("keydown", key);
     cancelAnimationFrame(frame);
   };

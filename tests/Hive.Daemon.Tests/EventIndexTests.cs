@@ -1,6 +1,5 @@
 using Hive.Core.Events;
 using Hive.Daemon.Store;
-using Microsoft.Data.Sqlite;
 
 namespace Hive.Daemon.Tests;
 
@@ -13,18 +12,7 @@ public sealed class EventIndexTests
     public void Type_filtered_reads_search_an_index_instead_of_scanning_the_log(string sql, string index)
     {
         using var c = new Controller();
-        using var db = new SqliteConnection($"Data Source={c.DatabasePath}");
-        db.Open();
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        cmd.Parameters.AddWithValue("$a", 0L);
-        cmd.Parameters.AddWithValue("$l", 100);
-        cmd.Parameters.AddWithValue("$s", "box");
-        cmd.Parameters.AddWithValue("$t", EventTypes.EgressRequest);
-        using var r = cmd.ExecuteReader();
-        var plan = new List<string>();
-        while (r.Read()) plan.Add(r.GetString(3));
-        var text = string.Join(" | ", plan);
+        var text = QueryPlan.Of(c.DatabasePath, sql, 0L);
         Assert.Contains($"SEARCH events USING INDEX {index} ", text);
         Assert.DoesNotContain("SCAN", text);
         Assert.DoesNotContain("TEMP B-TREE", text);

@@ -1,6 +1,5 @@
 using Hive.Core.Config;
 using Hive.Files.Owner;
-using Hive.Runtime.Host;
 using Microsoft.AspNetCore.Http;
 
 namespace Hive.Daemon.Api;
@@ -13,7 +12,6 @@ public static class ApiErrors
     public static (int Status, string Title, string Detail, IReadOnlyList<ConfigError>? Errors) Classify(Exception e) => e switch
     {
         ApiProblem p => (p.Status, p.Title, p.Message, p.Errors),
-        FileOpsException f => (f.Status, "File operation failed", f.Message, null),
         OwnerFilesException f => (f.Status, f.Title, f.Message, null),
         // Kestrel's own: a malformed chunk size, a body past MaxRequestBodySize (413), a body cut short.
         BadHttpRequestException b => (b.StatusCode, Title(b.StatusCode), b.Message, null),

@@ -1,8 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json.Nodes;
-using Hive.Files.Owner;
-using Hive.Runtime.Host;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -36,28 +32,6 @@ public static class ApiMiddleware
             await WriteAsync(context, status, title, detail, errors?.Select(x => (x.Path, x.Message)));
         }
     });
-
-    public static void UseBearerToken(this WebApplication app, string token)
-    {
-        var expected = Encoding.UTF8.GetBytes("Bearer " + token);
-        app.Use(async (context, next) =>
-        {
-            var path = context.Request.Path;
-            if (path.StartsWithSegments("/v1/health") || path.StartsWithSegments("/openapi"))
-            {
-                await next(context);
-                return;
-            }
-            var given = Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString());
-            if (!CryptographicOperations.FixedTimeEquals(given, expected))
-            {
-                await WriteAsync(context, 401, "Unauthorized",
-                    "missing or wrong bearer token: send 'Authorization: Bearer <token>' with the token from $HIVE_HOME/token (or set HIVE_TOKEN)", null);
-                return;
-            }
-            await next(context);
-        });
-    }
 
     public static async Task WriteAsync(HttpContext context, int status, string title, string detail, IEnumerable<(string Path, string Message)>? errors)
     {

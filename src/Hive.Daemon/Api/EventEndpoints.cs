@@ -38,7 +38,7 @@ public static class EventEndpoints
                 : long.TryParse(raw, out var b) && b >= 0 ? b : throw ApiProblem.BadRequest("before: must be an event id (a non-negative integer) or latest");
             return Results.Text(Json(bus.ReadBefore(sandbox, before, limit, filter)), "application/json");
         }
-        if (!follow) return Results.Text(Page(bus, sandbox, after, limit, filter), "application/json");
+        if (!follow) return Results.Text(Json(bus.Read(sandbox, after, limit, filter)), "application/json");
 
         var ct = context.RequestAborted;
         // Subscribe before reading the store, so nothing appended between the two is missed.
@@ -91,25 +91,7 @@ public static class EventEndpoints
         }
     }
 
-    private static string Page(EventBus bus, string? sandbox, long after, int limit, EventTypeFilter filter)
-    {
-        var sb = new StringBuilder("[");
-        var count = 0;
-        while (count < limit)
-        {
-            var want = Math.Min(PageSize, limit - count);
-            var page = bus.Read(sandbox, after, want, filter);
-            foreach (var e in page)
-            {
-                after = e.Id;
-                if (count++ > 0) sb.Append(',');
-                sb.Append(EventBus.ToJson(e));
-            }
-            if (page.Count < want) break;
-        }
-        return sb.Append(']').ToString();
-    }
-
+    /// <summary>A JSON page (at most 10,000 events: <c>limit</c> is clamped).</summary>
     private static string Json(IReadOnlyList<StoredEvent> events)
     {
         var sb = new StringBuilder("[");

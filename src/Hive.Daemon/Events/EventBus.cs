@@ -62,17 +62,18 @@ public sealed class EventBus : IDisposable
     public IReadOnlyList<StoredEvent> Read(string? sandbox, long after, int limit, EventTypeFilter? filter = null)
     {
         Flush();
-        // A filter reads only the types it names, through the type indexes; the event types are a closed list.
-        var types = filter is null || filter.MatchesAll ? null : EventTypes.All.Where(filter.Matches).ToArray();
-        return _store.ReadEvents(sandbox, after, limit, types);
+        return _store.ReadEvents(sandbox, after, limit, TypesOf(filter));
     }
+
+    // A filter reads only the types it names, through the type indexes; the event types are a closed list.
+    private static string[]? TypesOf(EventTypeFilter? filter) =>
+        filter is null || filter.MatchesAll ? null : EventTypes.All.Where(filter.Matches).ToArray();
 
     /// <summary>The last <paramref name="limit"/> events before id <paramref name="before"/>, oldest first.</summary>
     public IReadOnlyList<StoredEvent> ReadBefore(string? sandbox, long before, int limit, EventTypeFilter? filter = null)
     {
         Flush();
-        var types = filter is null || filter.MatchesAll ? null : EventTypes.All.Where(filter.Matches).ToArray();
-        return _store.ReadEventsBefore(sandbox, before, limit, types);
+        return _store.ReadEventsBefore(sandbox, before, limit, TypesOf(filter));
     }
 
     /// <summary>Waits until every event appended so far is stored.</summary>

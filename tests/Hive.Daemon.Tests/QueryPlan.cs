@@ -1,0 +1,24 @@
+using Hive.Core.Events;
+using Microsoft.Data.Sqlite;
+
+namespace Hive.Daemon.Tests;
+
+/// <summary>What SQLite says it will do for one of the store's event queries (EXPLAIN QUERY PLAN), its steps joined by " | ".</summary>
+internal static class QueryPlan
+{
+    public static string Of(string databasePath, string sql, long bound)
+    {
+        using var db = new SqliteConnection($"Data Source={databasePath}");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        cmd.Parameters.AddWithValue("$a", bound);
+        cmd.Parameters.AddWithValue("$l", 100);
+        cmd.Parameters.AddWithValue("$s", "box");
+        cmd.Parameters.AddWithValue("$t", EventTypes.EgressRequest);
+        using var r = cmd.ExecuteReader();
+        var plan = new List<string>();
+        while (r.Read()) plan.Add(r.GetString(3));
+        return string.Join(" | ", plan);
+    }
+}
