@@ -27,6 +27,7 @@ public sealed class UpstreamDialer
     private static readonly TimeSpan HostAddressesAge = TimeSpan.FromSeconds(5);
     private readonly IReadOnlyDictionary<string, string> _hosts;
     private readonly EgressOptions _options;
+    private readonly IReadOnlyList<IPNetwork> _neverDial;
     private readonly Lock _gate = new();
     private int[] _daemonPorts;
     private AddressClassifier _classifier = null!;
@@ -37,6 +38,8 @@ public sealed class UpstreamDialer
         _options = options;
         _hosts = new Dictionary<string, string>(options.Hosts, StringComparer.OrdinalIgnoreCase);
         _daemonPorts = [.. options.DaemonPorts ?? []];
+        _neverDial = [.. (options.NeverDial ?? []).Select(t => AddressClassifier.ParseRange(t)
+            ?? throw new FormatException($"\"{t}\" is not a CIDR such as 10.201.0.0/16"))];
         Rebuild();
     }
 
@@ -58,9 +61,7 @@ public sealed class UpstreamDialer
 
     private void Rebuild()
     {
-        var never = (_options.NeverDial ?? []).Select(t => AddressClassifier.ParseRange(t)
-            ?? throw new FormatException($"\"{t}\" is not a CIDR such as 10.201.0.0/16")).ToList();
-        var classifier = AddressClassifier.Create(_options.AllowPrivate, HostAddresses(), never, _daemonPorts);
+        var classifier = AddressClassifier.Create(_options.AllowPrivate, HostAddresses(), _neverDial, _daemonPorts);
         Volatile.Write(ref _classifier, classifier);
         Volatile.Write(ref _classifiedAt, Environment.TickCount64);
     }
