@@ -63,7 +63,7 @@ public static class DaemonProgram
         var paths = new HostPaths(settings.Home);
         var addressing = new SlotAddressing(settings.Subnet, settings.Tag);
         var runtime = new SandboxRuntime(paths, new Runc(paths.RuncRoot), new NetworkSetup(addressing, settings.Tag), SandboxInit.Locate());
-        var store = new HiveStore(settings.DatabasePath);
+        IHiveStore store = settings.Database.IsPostgres ? new PostgresStore(settings.Database) : new SqliteStore(settings.DatabasePath);
         var events = new EventBus(store);
         using var bootLoggers = LoggerFactory.Create(l => l
             .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; })

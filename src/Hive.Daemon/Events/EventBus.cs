@@ -19,7 +19,7 @@ namespace Hive.Daemon.Events;
 public sealed class EventBus : IDisposable
 {
     private const int MaxBatch = 2048;
-    private readonly HiveStore _store;
+    private readonly IHiveStore _store;
     private readonly Lock _gate = new();
     private readonly List<Subscription> _subscribers = [];
     private readonly Lock _queueGate = new();
@@ -33,7 +33,7 @@ public sealed class EventBus : IDisposable
     private readonly Thread _writer;
     private volatile bool _stopping;
 
-    public EventBus(HiveStore store)
+    public EventBus(IHiveStore store)
     {
         _store = store;
         _lastId = store.LastEventId();
