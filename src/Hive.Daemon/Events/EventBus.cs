@@ -103,7 +103,9 @@ public sealed class EventBus : IDisposable
     {
         lock (_queueGate)
         {
-            var e = new StoredEvent(++_lastId, DateTimeOffset.UtcNow, sandbox, type, json);
+            // Microseconds, what every store keeps: the event published now and the one read back later are the same.
+            var now = DateTimeOffset.UtcNow;
+            var e = new StoredEvent(++_lastId, now.AddTicks(-(now.UtcTicks % 10)), sandbox, type, json);
             _pending.Add(e);
             var committed = _pendingCommitted.Task;
             if (_pending.Count == 1) _wake.Release();
