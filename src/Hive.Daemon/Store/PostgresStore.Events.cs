@@ -44,12 +44,12 @@ public sealed partial class PostgresStore
     {
         if (batch.Count == 0) return;
         using var c = _db.OpenConnection();
-        using var tx = c.BeginTransaction();
-        using (var insert = BatchCommand(c, tx, InsertBatch, batch)) insert.ExecuteNonQuery();
+        // One round trip: the statements of a batch run in one implicit transaction (both stored, or neither).
+        using var statements = new NpgsqlBatch(c);
+        statements.BatchCommands.Add(BatchCommand(InsertBatch, batch));
         var secrets = batch.Where(e => e.Type.StartsWith("secret.", StringComparison.Ordinal)).ToList();
-        if (secrets.Count > 0)
-            using (var activity = BatchCommand(c, tx, InsertActivityBatch, secrets)) activity.ExecuteNonQuery();
-        tx.Commit();
+        if (secrets.Count > 0) statements.BatchCommands.Add(BatchCommand(InsertActivityBatch, secrets));
+        statements.ExecuteNonQuery();
     }
 
     public IReadOnlyList<StoredEvent> ReadEvents(string? sandbox, long after, int limit, IReadOnlyCollection<string>? types = null)
@@ -70,7 +70,7 @@ public sealed partial class PostgresStore
         return page;
     }
 
-    private static NpgsqlCommand BatchCommand(NpgsqlConnection c, NpgsqlTransaction tx, string sql, IReadOnlyList<StoredEvent> batch)
+    private static NpgsqlBatchCommand BatchCommand(string sql, IReadOnlyList<StoredEvent> batch)
     {
         var n = batch.Count;
         var (ids, ts, sandboxes, types, data) = (new long[n], new DateTime[n], new string[n], new string[n], new string[n]);
@@ -79,7 +79,7 @@ public sealed partial class PostgresStore
             var e = batch[i];
             (ids[i], ts[i], sandboxes[i], types[i], data[i]) = (e.Id, Micro(e.Ts).UtcDateTime, e.Sandbox, e.Type, e.Data);
         }
-        var cmd = new NpgsqlCommand(sql, c, tx);
+        var cmd = new NpgsqlBatchCommand(sql);
         cmd.Parameters.Add(new NpgsqlParameter("id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = ids });
         cmd.Parameters.Add(new NpgsqlParameter("ts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = ts });
         cmd.Parameters.Add(new NpgsqlParameter("sandbox", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sandboxes });
