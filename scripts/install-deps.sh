@@ -24,6 +24,8 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# The store's tests run its contract against a real PostgreSQL server they start (cluster mode keeps its state there).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # `install-deps.sh bench`: what the benchmarks drive as load generator and peer proxy.
 if [ "${1:-}" = bench ]; then
   command -v wrk >/dev/null || need+=(wrk)

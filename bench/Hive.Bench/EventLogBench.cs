@@ -29,7 +29,7 @@ public static class EventLogBench
             var insert = Fill(Path.Combine(home, "hive.db"), count);
             Console.WriteLine($"  write: {count / insert.TotalSeconds:N0} events/s straight into SQLite ({insert.TotalSeconds:F0} s); file {new FileInfo(Path.Combine(home, "hive.db")).Length / (1024 * 1024):N0} MiB");
 
-            using var direct = new HiveStore(Path.Combine(home, "hive.db"));
+            using var direct = new SqliteStore(Path.Combine(home, "hive.db"));
             // Retention off: the bench measures reads of a full log, not pruning.
             await using var daemon = await DaemonProcess.StartAsync(reuseHome: home, extraSettings: "\"events\": { \"retentionDays\": 0, \"maxSizeMb\": 0 }");
             using var http = new HttpClient { BaseAddress = new Uri(daemon.Url) };
@@ -77,7 +77,7 @@ public static class EventLogBench
 
     private static TimeSpan Fill(string path, long count)
     {
-        using var store = new HiveStore(path);
+        using var store = new SqliteStore(path);
         var weights = Mix.SelectMany(m => Enumerable.Repeat(m.Type, m.Weight)).ToArray();
         var random = new Random(20261205);
         var clock = Stopwatch.StartNew();

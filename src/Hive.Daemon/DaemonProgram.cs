@@ -63,7 +63,16 @@ public static class DaemonProgram
         var paths = new HostPaths(settings.Home);
         var addressing = new SlotAddressing(settings.Subnet, settings.Tag);
         var runtime = new SandboxRuntime(paths, new Runc(paths.RuncRoot), new NetworkSetup(addressing, settings.Tag), SandboxInit.Locate());
-        var store = new HiveStore(settings.DatabasePath);
+        IHiveStore store;
+        try
+        {
+            store = settings.Database.IsPostgres ? new PostgresStore(settings.Database) : new SqliteStore(settings.DatabasePath);
+        }
+        catch (InvalidOperationException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 1;
+        }
         var events = new EventBus(store);
         using var bootLoggers = LoggerFactory.Create(l => l
             .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; })
@@ -111,7 +120,8 @@ public static class DaemonProgram
         var ttl = ExpireLoopAsync(manager, log, stopping.Token);
         var retention = new EventRetention(store, settings.Events, log).RunAsync(stopping.Token);
         await app.StartAsync(ct);
-        log.LogInformation("hive daemon {Version} listening on http://{Listen}, home {Home}", Version, settings.Listen, settings.Home);
+        log.LogInformation("hive daemon {Version} listening on http://{Listen}, home {Home}, store {Store} (schema {Schema})",
+            Version, settings.Listen, settings.Home, store.Description, store.SchemaVersion);
         if (runtime.Init.Binary is null)
             log.LogWarning("no hive-init next to the daemon ({Path}) and {Variable} unset: sandboxes start their image's entrypoint as PID 1 and every exec costs a runc exec (run make build)",
                 Path.Combine(AppContext.BaseDirectory, "hive-init"), SandboxInit.BinaryVariable);

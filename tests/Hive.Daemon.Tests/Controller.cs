@@ -14,7 +14,7 @@ internal sealed class Controller : IDisposable
 
     public Controller()
     {
-        Store = new HiveStore(Path.Combine(_dir, "hive.db"));
+        Store = new SqliteStore(Path.Combine(_dir, "hive.db"));
         Events = new EventBus(Store);
         var secrets = new SecretService(Store, MasterKey.Generate(), Host, NullLogger<SecretService>.Instance);
         Manager = new SandboxManager(Store, Events, Host, secrets, 64, NullLogger<SandboxManager>.Instance);
@@ -22,7 +22,7 @@ internal sealed class Controller : IDisposable
 
     public string DatabasePath => Path.Combine(_dir, "hive.db");
     public FakeSandboxHost Host { get; } = new();
-    public HiveStore Store { get; }
+    public SqliteStore Store { get; }
     public EventBus Events { get; }
     public SandboxManager Manager { get; }
 

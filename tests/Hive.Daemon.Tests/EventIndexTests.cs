@@ -6,9 +6,9 @@ namespace Hive.Daemon.Tests;
 public sealed class EventIndexTests
 {
     [Theory]
-    [InlineData(HiveStore.TypeEventsAfter, "events_type")]
-    [InlineData(HiveStore.SandboxTypeEventsAfter, "events_sandbox_type")]
-    [InlineData(HiveStore.SandboxEventsAfter, "events_sandbox")]
+    [InlineData(SqliteStore.TypeEventsAfter, "events_type")]
+    [InlineData(SqliteStore.SandboxTypeEventsAfter, "events_sandbox_type")]
+    [InlineData(SqliteStore.SandboxEventsAfter, "events_sandbox")]
     public void Type_filtered_reads_search_an_index_instead_of_scanning_the_log(string sql, string index)
     {
         using var c = new Controller();

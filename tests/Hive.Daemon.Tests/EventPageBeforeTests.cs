@@ -6,10 +6,10 @@ namespace Hive.Daemon.Tests;
 public sealed class EventPageBeforeTests
 {
     [Theory]
-    [InlineData(HiveStore.EventsBefore, "INTEGER PRIMARY KEY")]
-    [InlineData(HiveStore.TypeEventsBefore, "INDEX events_type ")]
-    [InlineData(HiveStore.SandboxTypeEventsBefore, "INDEX events_sandbox_type ")]
-    [InlineData(HiveStore.SandboxEventsBefore, "INDEX events_sandbox ")]
+    [InlineData(SqliteStore.EventsBefore, "INTEGER PRIMARY KEY")]
+    [InlineData(SqliteStore.TypeEventsBefore, "INDEX events_type ")]
+    [InlineData(SqliteStore.SandboxTypeEventsBefore, "INDEX events_sandbox_type ")]
+    [InlineData(SqliteStore.SandboxEventsBefore, "INDEX events_sandbox ")]
     public void Paging_back_reads_an_index_backwards_instead_of_scanning_or_sorting(string sql, string index)
     {
         using var c = new Controller();

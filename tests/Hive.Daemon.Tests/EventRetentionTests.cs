@@ -10,9 +10,9 @@ public sealed class EventRetentionTests : IDisposable
 {
     private static readonly DateTimeOffset Now = new(2026, 12, 5, 12, 0, 0, TimeSpan.Zero);
     private readonly string _dir = Directory.CreateTempSubdirectory("hive-retention-tests-").FullName;
-    private readonly HiveStore _store;
+    private readonly SqliteStore _store;
 
-    public EventRetentionTests() => _store = new HiveStore(DbPath);
+    public EventRetentionTests() => _store = new SqliteStore(DbPath);
 
     private string DbPath => Path.Combine(_dir, "hive.db");
 
@@ -50,7 +50,7 @@ public sealed class EventRetentionTests : IDisposable
         _store.PruneEvents(Now, TimeSpan.FromDays(1), null);
         Assert.Equal([10L], _store.ReadEvents(null, 0, 100).Select(e => e.Id));
         _store.Dispose();
-        using var reopened = new HiveStore(DbPath);
+        using var reopened = new SqliteStore(DbPath);
         Assert.Equal(10, reopened.LastEventId());
     }
 

@@ -19,7 +19,7 @@ namespace Hive.Daemon.Events;
 public sealed class EventBus : IDisposable
 {
     private const int MaxBatch = 2048;
-    private readonly HiveStore _store;
+    private readonly IHiveStore _store;
     private readonly Lock _gate = new();
     private readonly List<Subscription> _subscribers = [];
     private readonly Lock _queueGate = new();
@@ -33,7 +33,7 @@ public sealed class EventBus : IDisposable
     private readonly Thread _writer;
     private volatile bool _stopping;
 
-    public EventBus(HiveStore store)
+    public EventBus(IHiveStore store)
     {
         _store = store;
         _lastId = store.LastEventId();
@@ -103,7 +103,9 @@ public sealed class EventBus : IDisposable
     {
         lock (_queueGate)
         {
-            var e = new StoredEvent(++_lastId, DateTimeOffset.UtcNow, sandbox, type, json);
+            // Microseconds, what every store keeps: the event published now and the one read back later are the same.
+            var now = DateTimeOffset.UtcNow;
+            var e = new StoredEvent(++_lastId, now.AddTicks(-(now.UtcTicks % 10)), sandbox, type, json);
             _pending.Add(e);
             var committed = _pendingCommitted.Task;
             if (_pending.Count == 1) _wake.Release();

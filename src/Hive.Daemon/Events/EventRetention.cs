@@ -8,7 +8,7 @@ namespace Hive.Daemon.Events;
 /// Keeps the event log within daemon.json's <c>events</c> limits: a pass at start and then every
 /// <see cref="Interval"/>, deleting the oldest events in small transactions so that event writers never wait long.
 /// </summary>
-public sealed class EventRetention(HiveStore store, EventRetentionSettings settings, ILogger log, TimeProvider? time = null)
+public sealed class EventRetention(IHiveStore store, EventRetentionSettings settings, ILogger log, TimeProvider? time = null)
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
     private readonly TimeProvider _time = time ?? TimeProvider.System;

@@ -20,7 +20,7 @@ public sealed record ApplyResult(bool Applied, SandboxConfig Config, IReadOnlyLi
 /// The controller: sandbox lifecycle, config apply, exec and TTL, with the store as the truth and the
 /// host (through <see cref="ISandboxHost"/>) made to follow it. One lifecycle lock per sandbox name.
 /// </summary>
-public sealed class SandboxManager(HiveStore store, EventBus events, ISandboxHost host, SecretService secrets, int capacity, ILogger<SandboxManager> log)
+public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHost host, SecretService secrets, int capacity, ILogger<SandboxManager> log)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _lifecycle = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _apply = new(StringComparer.Ordinal);

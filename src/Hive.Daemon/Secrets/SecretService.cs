@@ -15,7 +15,7 @@ namespace Hive.Daemon.Secrets;
 public sealed class SecretService
 {
     public const string KeyFingerprint = "master_key_fingerprint";
-    private readonly HiveStore _store;
+    private readonly IHiveStore _store;
     private readonly ISandboxHost _host;
     private readonly ILogger _log;
     private readonly VaultCipher _cipher;
@@ -23,7 +23,7 @@ public sealed class SecretService
     private readonly Lock _gate = new();
     private readonly bool _wrongKey;
 
-    public SecretService(HiveStore store, MasterKey key, ISandboxHost host, ILogger<SecretService> log)
+    public SecretService(IHiveStore store, MasterKey key, ISandboxHost host, ILogger<SecretService> log)
     {
         _store = store;
         _host = host;

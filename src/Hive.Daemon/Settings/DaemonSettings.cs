@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Hive.Core;
+using Hive.Daemon.Store;
 
 namespace Hive.Daemon.Settings;
 
@@ -14,6 +15,9 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
 {
     /// <summary>How much of the event log is kept (daemon.json <c>events</c>).</summary>
     public EventRetentionSettings Events { get; init; } = EventRetentionSettings.Default;
+
+    /// <summary>Where the state is kept (daemon.json <c>database</c>, or <c>HIVE_DATABASE</c>): SQLite in <see cref="DatabasePath"/> unless a PostgreSQL URL.</summary>
+    public DatabaseUrl Database { get; init; } = DatabaseUrl.Sqlite;
 
     public const string DefaultSubnet = "10.201.0.0/16";
 
@@ -30,11 +34,12 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
         string listen = HiveHome.DefaultListen, subnet = DefaultSubnet;
         var upstream = new UpstreamSettings(new Dictionary<string, string>(), [], null);
         var events = EventRetentionSettings.Default;
+        var database = DatabaseUrl.Sqlite;
         if (File.Exists(file))
         {
             try
             {
-                (listen, subnet, upstream, events) = Parse(File.ReadAllText(file), listen, subnet);
+                (listen, subnet, upstream, events, database) = Parse(File.ReadAllText(file), listen, subnet);
             }
             catch (Exception e) when (e is JsonException or FormatException)
             {
@@ -42,12 +47,14 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
             }
         }
         if (Environment.GetEnvironmentVariable("HIVE_LISTEN") is { Length: > 0 } l) listen = l;
-        return new DaemonSettings(home, ParseEndpoint(listen), subnet, upstream) { Events = events };
+        if (Environment.GetEnvironmentVariable("HIVE_DATABASE") is { Length: > 0 } db) database = DatabaseUrl.Parse(db, "HIVE_DATABASE");
+        return new DaemonSettings(home, ParseEndpoint(listen), subnet, upstream) { Events = events, Database = database };
     }
 
-    internal static (string Listen, string Subnet, UpstreamSettings Upstream, EventRetentionSettings Events) Parse(string json, string listen, string subnet)
+    internal static (string Listen, string Subnet, UpstreamSettings Upstream, EventRetentionSettings Events, DatabaseUrl Database) Parse(string json, string listen, string subnet)
     {
         var events = EventRetentionSettings.Default;
+        var database = DatabaseUrl.Sqlite;
         using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         var hosts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var allow = new List<string>();
@@ -75,10 +82,14 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
                     }
                     break;
                 case "events": events = ParseEvents(p.Value); break;
-                default: throw new FormatException($"{p.Name}: unknown setting (allowed: listen, subnet, upstream, events)");
+                case "database":
+                    if (p.Value.ValueKind != JsonValueKind.String) throw new FormatException("database: must be a string, \"sqlite\" or postgres://USER:PASSWORD@HOST:PORT/DATABASE");
+                    database = DatabaseUrl.Parse(p.Value.GetString()!);
+                    break;
+                default: throw new FormatException($"{p.Name}: unknown setting (allowed: listen, subnet, upstream, events, database)");
             }
         }
-        return (listen, subnet, new UpstreamSettings(hosts, allow, ca), events);
+        return (listen, subnet, new UpstreamSettings(hosts, allow, ca), events, database);
     }
 
     private static EventRetentionSettings ParseEvents(JsonElement value)

@@ -1,14 +1,13 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Hive.Core.Secrets;
 using Microsoft.Data.Sqlite;
 
 namespace Hive.Daemon.Store;
 
 /// <summary>Secrets, stand-ins and the activity log (derived from secret.* events in the same transaction).</summary>
-public sealed partial class HiveStore
+public sealed partial class SqliteStore
 {
-    private void CreateSecretTables() => Execute("""
+    private const string SecretTables = """
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS secrets (
           scope TEXT NOT NULL, name TEXT NOT NULL, global INTEGER NOT NULL, provider TEXT, hosts TEXT, auth TEXT,
@@ -20,7 +19,7 @@ public sealed partial class HiveStore
           id INTEGER PRIMARY KEY, secret TEXT NOT NULL, ts TEXT NOT NULL, sandbox TEXT NOT NULL, kind TEXT NOT NULL,
           method TEXT, host TEXT, path TEXT, status INTEGER, upstream_status INTEGER, duration_ms INTEGER, error TEXT);
         CREATE INDEX IF NOT EXISTS secret_activity_secret ON secret_activity(secret, id);
-        """);
+        """;
 
     public string? GetMeta(string key)
     {
@@ -60,8 +59,6 @@ public sealed partial class HiveStore
         return ReadSecrets(cmd);
     }
 
-    public SecretRecord? FindSecret(string scope, string name) => FindSecrets(name).FirstOrDefault(s => s.Scope == scope);
-
     /// <summary>Inserts or replaces a secret (keeping its creation time). True when it was created.</summary>
     public bool UpsertSecret(SecretRecord s)
     {
@@ -73,8 +70,8 @@ public sealed partial class HiveStore
             using var cmd = Command($"""
                 INSERT INTO secrets({SecretColumns}) VALUES ($s, $n, $g, $p, $h, $a, $v, $c, $r)
                 ON CONFLICT(scope, name) DO UPDATE SET global = $g, provider = $p, hosts = $h, auth = $a, value = $v, rotated_at = $r
-                """, tx, ("$s", s.Scope), ("$n", s.Name), ("$g", s.Global ? 1 : 0), ("$p", s.Provider), ("$h", HostsJson(s.Hosts)),
-                ("$a", AuthJson(s.Auth)), ("$v", s.Sealed), ("$c", Time(s.CreatedAt)), ("$r", s.RotatedAt is { } r ? Time(r) : null));
+                """, tx, ("$s", s.Scope), ("$n", s.Name), ("$g", s.Global ? 1 : 0), ("$p", s.Provider), ("$h", StoredColumns.HostsJson(s.Hosts)),
+                ("$a", StoredColumns.AuthJson(s.Auth)), ("$v", s.Sealed), ("$c", Time(s.CreatedAt)), ("$r", s.RotatedAt is { } r ? Time(r) : null));
             cmd.ExecuteNonQuery();
             tx.Commit();
             return created;
@@ -192,7 +189,7 @@ public sealed partial class HiveStore
         var list = new List<SecretRecord>();
         while (r.Read())
         {
-            list.Add(new SecretRecord(r.GetString(0), r.GetString(1), r.GetInt64(2) != 0, Str(r, 3), ParseHosts(Str(r, 4)), ParseAuth(Str(r, 5)),
+            list.Add(new SecretRecord(r.GetString(0), r.GetString(1), r.GetInt64(2) != 0, Str(r, 3), StoredColumns.ParseHosts(Str(r, 4)), StoredColumns.ParseAuth(Str(r, 5)),
                 (byte[])r.GetValue(6), DateTimeOffset.Parse(r.GetString(7), CultureInfo.InvariantCulture),
                 r.IsDBNull(8) ? null : DateTimeOffset.Parse(r.GetString(8), CultureInfo.InvariantCulture)));
         }
@@ -202,30 +199,4 @@ public sealed partial class HiveStore
     private static string? Str(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
     private static string Time(DateTimeOffset t) => t.ToString("O", CultureInfo.InvariantCulture);
-
-    private static string? HostsJson(IReadOnlyList<string>? hosts)
-    {
-        if (hosts is null) return null;
-        var a = new JsonArray();
-        foreach (var h in hosts) a.Add(h);
-        return a.ToJsonString();
-    }
-
-    private static IReadOnlyList<string>? ParseHosts(string? json) =>
-        json is null ? null : [.. JsonNode.Parse(json)!.AsArray().Select(n => n!.GetValue<string>())];
-
-    internal static string? AuthJson(SecretAuth? auth) => auth is null ? null : new JsonObject
-    {
-        ["type"] = auth.Type.ToString().ToLowerInvariant(),
-        ["name"] = auth.Name,
-        ["prefix"] = auth.Prefix,
-        ["basicUser"] = auth.BasicUser,
-    }.ToJsonString();
-
-    private static SecretAuth? ParseAuth(string? json)
-    {
-        if (json is null) return null;
-        var o = JsonNode.Parse(json)!.AsObject();
-        return new SecretAuth(Enum.Parse<SecretAuthType>((string)o["type"]!, ignoreCase: true), (string?)o["name"], (string?)o["prefix"], (string?)o["basicUser"]);
-    }
 }

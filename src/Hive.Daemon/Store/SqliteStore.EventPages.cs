@@ -1,6 +1,6 @@
 namespace Hive.Daemon.Store;
 
-public sealed partial class HiveStore
+public sealed partial class SqliteStore
 {
     // $a is the exclusive upper bound here: the same binder as the "after" queries, read backwards along the same indexes.
     internal const string EventsBefore = "SELECT id, ts, sandbox, type, data FROM events WHERE id < $a ORDER BY id DESC LIMIT $l";
@@ -15,15 +15,9 @@ public sealed partial class HiveStore
     public IReadOnlyList<StoredEvent> ReadEventsBefore(string? sandbox, long before, int limit, IReadOnlyCollection<string>? types = null)
     {
         using var c = Open();
-        List<StoredEvent> page;
-        if (types is null) page = Query(c, sandbox is null ? EventsBefore : SandboxEventsBefore, sandbox, null, before, limit);
-        else
-        {
-            page = [];
-            foreach (var type in types) page.AddRange(Query(c, sandbox is null ? TypeEventsBefore : SandboxTypeEventsBefore, sandbox, type, before, limit));
-            page.Sort((a, b) => b.Id.CompareTo(a.Id));
-            if (page.Count > limit) page.RemoveRange(limit, page.Count - limit);
-        }
+        if (types is not null)
+            return EventPageMerge.Before(types.Select(type => Query(c, sandbox is null ? TypeEventsBefore : SandboxTypeEventsBefore, sandbox, type, before, limit)), limit);
+        var page = Query(c, sandbox is null ? EventsBefore : SandboxEventsBefore, sandbox, null, before, limit);
         page.Reverse();
         return page;
     }

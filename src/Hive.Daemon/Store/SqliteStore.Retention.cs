@@ -2,11 +2,8 @@ using System.Globalization;
 
 namespace Hive.Daemon.Store;
 
-public sealed partial class HiveStore
+public sealed partial class SqliteStore
 {
-    /// <summary>Events deleted per transaction: a writer waits for one batch at most, never for a whole pruning pass.</summary>
-    public const int PruneBatchSize = 2000;
-
     /// <summary>
     /// Deletes the oldest events while they are older than <paramref name="maxAge"/> or the database uses more than
     /// <paramref name="maxBytes"/> (then down to 90% of it, so that a full log is not pruned on every pass), one batch per
@@ -47,8 +44,8 @@ public sealed partial class HiveStore
     {
         lock (_writeLock)
         {
-            var oldest = new List<(long Id, string Ts)>(PruneBatchSize);
-            using (var head = Command("SELECT id, ts FROM events WHERE id < (SELECT MAX(id) FROM events) ORDER BY id LIMIT $n", null, ("$n", PruneBatchSize)))
+            var oldest = new List<(long Id, string Ts)>(IHiveStore.PruneBatchSize);
+            using (var head = Command("SELECT id, ts FROM events WHERE id < (SELECT MAX(id) FROM events) ORDER BY id LIMIT $n", null, ("$n", IHiveStore.PruneBatchSize)))
             using (var r = head.ExecuteReader())
                 while (r.Read()) oldest.Add((r.GetInt64(0), r.GetString(1)));
             if (oldest.Count == 0) return 0;

@@ -5,40 +5,67 @@ using SQLitePCL;
 
 namespace Hive.Daemon.Store;
 
-/// <summary>One stored event: the common fields plus the type's own fields as JSON.</summary>
-public sealed record StoredEvent(long Id, DateTimeOffset Ts, string Sandbox, string Type, string Data);
-
 /// <summary>
 /// SQLite state: sandboxes, secrets (sealed values, stand-ins, activity) and the event log. WAL with one writer connection; a commit is durable
 /// against a process crash (synchronous=NORMAL loses nothing unless the machine itself goes down).
 /// </summary>
-public sealed partial class HiveStore : IDisposable
+public sealed partial class SqliteStore : IHiveStore
 {
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly Lock _writeLock = new();
     private sqlite3_stmt? _insertEvent; // prepared once on the writer connection: batches are often a single event
 
-    public HiveStore(string path)
+    public SqliteStore(string path)
     {
         _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Pooling = true }.ToString();
+        Description = $"sqlite {path}";
         _writer = new SqliteConnection(_connectionString);
         _writer.Open();
-        Execute("""
-            PRAGMA journal_mode=WAL;
-            PRAGMA synchronous=NORMAL;
-            CREATE TABLE IF NOT EXISTS sandboxes (
-              name TEXT PRIMARY KEY, config TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
-              slot INTEGER NOT NULL UNIQUE, error TEXT);
-            -- Event ids are assigned in order by the event writer and events are never deleted: no AUTOINCREMENT bookkeeping per insert.
-            CREATE TABLE IF NOT EXISTS events (
-              id INTEGER PRIMARY KEY, ts TEXT NOT NULL, sandbox TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS events_sandbox ON events(sandbox, id);
-            -- ?types= reads one type at a time through these (id is the rowid: the index is ordered by it within a type).
-            CREATE INDEX IF NOT EXISTS events_type ON events(type, id);
-            CREATE INDEX IF NOT EXISTS events_sandbox_type ON events(sandbox, type, id);
-            """);
-        CreateSecretTables();
+        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+        SchemaVersion = Migrate();
+    }
+
+    public string Description { get; }
+    public int SchemaVersion { get; }
+
+    /// <summary>
+    /// The schema, one script per version. Version 1 is the schema from before versions were recorded, written with
+    /// IF NOT EXISTS so that such a database is adopted as it is. Append new versions; never edit a released one.
+    /// </summary>
+    internal static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE IF NOT EXISTS sandboxes (
+          name TEXT PRIMARY KEY, config TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
+          slot INTEGER NOT NULL UNIQUE, error TEXT);
+        -- Event ids are assigned in order by the event writer: no AUTOINCREMENT bookkeeping per insert.
+        CREATE TABLE IF NOT EXISTS events (
+          id INTEGER PRIMARY KEY, ts TEXT NOT NULL, sandbox TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS events_sandbox ON events(sandbox, id);
+        -- ?types= reads one type at a time through these (id is the rowid: the index is ordered by it within a type).
+        CREATE INDEX IF NOT EXISTS events_type ON events(type, id);
+        CREATE INDEX IF NOT EXISTS events_sandbox_type ON events(sandbox, type, id);
+        """ + SecretTables,
+    ];
+
+    private int Migrate()
+    {
+        Execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+        using var current = Command("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", null);
+        var version = (int)(long)current.ExecuteScalar()!;
+        if (version > Migrations.Length)
+            throw new InvalidOperationException($"{Description}: the database is at schema version {version}, newer than this hive knows ({Migrations.Length}); run the newer hive");
+        for (; version < Migrations.Length; version++)
+        {
+            using var tx = _writer.BeginTransaction();
+            using (var script = Command(Migrations[version], tx)) script.ExecuteNonQuery();
+            using (var mark = Command("INSERT INTO schema_migrations(version, applied_at) VALUES ($v, $t)", tx,
+                       ("$v", version + 1), ("$t", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture))))
+                mark.ExecuteNonQuery();
+            tx.Commit();
+        }
+        return version;
     }
 
     public IReadOnlyList<SandboxRecord> ListSandboxes()
@@ -62,7 +89,6 @@ public sealed partial class HiveStore : IDisposable
         return r.Read() ? ReadSandbox(r) : null;
     }
 
-    /// <summary>Inserts a new sandbox in the lowest free slot. Returns null when the name exists.</summary>
     public SandboxRecord? InsertSandbox(string name, SandboxConfig config, DateTimeOffset createdAt, int capacity)
     {
         lock (_writeLock)
@@ -76,7 +102,7 @@ public sealed partial class HiveStore : IDisposable
                 while (r.Read() && r.GetInt32(0) == slot) slot++;
             if (slot >= capacity) throw new InvalidOperationException($"no free network slot: the subnet holds {capacity} sandboxes");
             using var insert = Command("INSERT INTO sandboxes(name, config, status, created_at, slot) VALUES ($n, $c, $s, $t, $slot)", tx,
-                ("$n", name), ("$c", ConfigJson.Serialize(config, redact: false)), ("$s", SandboxStatus.Creating),
+                ("$n", name), ("$c", StoredColumns.Config(config)), ("$s", SandboxStatus.Creating),
                 ("$t", createdAt.ToString("O", CultureInfo.InvariantCulture)), ("$slot", slot));
             insert.ExecuteNonQuery();
             tx.Commit();
@@ -91,17 +117,16 @@ public sealed partial class HiveStore : IDisposable
             using var cmd = config is null
                 ? Command("UPDATE sandboxes SET status = $s, error = $e WHERE name = $n", null, ("$s", status), ("$e", error), ("$n", name))
                 : Command("UPDATE sandboxes SET status = $s, error = $e, config = $c WHERE name = $n", null,
-                    ("$s", status), ("$e", error), ("$n", name), ("$c", ConfigJson.Serialize(config, redact: false)));
+                    ("$s", status), ("$e", error), ("$n", name), ("$c", StoredColumns.Config(config)));
             cmd.ExecuteNonQuery();
         }
     }
 
-    /// <summary>Stores a sandbox's new config and nothing else: its status belongs to the lifecycle.</summary>
     public void UpdateSandboxConfig(string name, SandboxConfig config)
     {
         lock (_writeLock)
         {
-            using var cmd = Command("UPDATE sandboxes SET config = $c WHERE name = $n", null, ("$n", name), ("$c", ConfigJson.Serialize(config, redact: false)));
+            using var cmd = Command("UPDATE sandboxes SET config = $c WHERE name = $n", null, ("$n", name), ("$c", StoredColumns.Config(config)));
             cmd.ExecuteNonQuery();
         }
     }
@@ -115,7 +140,6 @@ public sealed partial class HiveStore : IDisposable
         }
     }
 
-    /// <summary>The highest event id stored (0 when none): where the event writer continues.</summary>
     public long LastEventId()
     {
         lock (_writeLock)
@@ -125,7 +149,6 @@ public sealed partial class HiveStore : IDisposable
         }
     }
 
-    /// <summary>Stores a batch of events (ids already assigned, increasing) in one transaction.</summary>
     public void InsertEvents(IReadOnlyList<StoredEvent> batch)
     {
         lock (_writeLock)
@@ -165,11 +188,8 @@ public sealed partial class HiveStore : IDisposable
     {
         using var c = Open();
         if (types is null) return Query(c, sandbox is null ? EventsAfter : SandboxEventsAfter, sandbox, null, after, limit);
-        var merged = new List<StoredEvent>();
-        foreach (var type in types) merged.AddRange(Query(c, sandbox is null ? TypeEventsAfter : SandboxTypeEventsAfter, sandbox, type, after, limit));
-        if (types.Count > 1) merged.Sort((a, b) => a.Id.CompareTo(b.Id));
-        if (merged.Count > limit) merged.RemoveRange(limit, merged.Count - limit);
-        return merged;
+        return EventPageMerge.After(types.Select(type => Query(c, sandbox is null ? TypeEventsAfter : SandboxTypeEventsAfter, sandbox, type, after, limit)),
+            types.Count, limit);
     }
 
     private static List<StoredEvent> Query(SqliteConnection c, string sql, string? sandbox, string? type, long after, int limit)
@@ -203,9 +223,7 @@ public sealed partial class HiveStore : IDisposable
     private static SandboxRecord ReadSandbox(SqliteDataReader r)
     {
         var name = r.GetString(0);
-        var parsed = ConfigParser.Parse(r.GetString(1), name);
-        var config = parsed.Config ?? throw new InvalidDataException($"stored config of sandbox {name} no longer parses: {string.Join("; ", parsed.Errors)}");
-        return new SandboxRecord(name, config, r.GetString(2), DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture),
+        return new SandboxRecord(name, StoredColumns.ParseConfig(name, r.GetString(1)), r.GetString(2), DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture),
             r.GetInt32(4), r.IsDBNull(5) ? null : r.GetString(5));
     }
 

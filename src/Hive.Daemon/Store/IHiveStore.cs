@@ -1,0 +1,90 @@
+using Hive.Core.Config;
+using Hive.Core.Secrets;
+
+namespace Hive.Daemon.Store;
+
+/// <summary>
+/// The daemon's state: sandboxes, secrets (sealed values, stand-ins, activity), the event log and a few settings (meta).
+/// Two implementations keep the same contract (tests/Hive.Daemon.Tests/Store): <see cref="SqliteStore"/>, the embedded
+/// default, and <see cref="PostgresStore"/> for a controller that outgrows one machine. Every write is durable when the
+/// call returns; event ids are assigned by the caller (the event writer), increasing.
+/// </summary>
+public interface IHiveStore : IDisposable
+{
+    /// <summary>Events deleted per transaction: a writer waits for one batch at most, never for a whole pruning pass.</summary>
+    public const int PruneBatchSize = 2000;
+
+    /// <summary>What the store is, for logs: "sqlite /var/lib/hive/hive.db" or a Postgres URL without its password.</summary>
+    string Description { get; }
+
+    /// <summary>The schema version the store is at (its migrations run when it opens).</summary>
+    int SchemaVersion { get; }
+
+    IReadOnlyList<SandboxRecord> ListSandboxes();
+    SandboxRecord? FindSandbox(string name);
+
+    /// <summary>Inserts a new sandbox in the lowest free slot. Returns null when the name exists; throws when no slot below <paramref name="capacity"/> is free.</summary>
+    SandboxRecord? InsertSandbox(string name, SandboxConfig config, DateTimeOffset createdAt, int capacity);
+
+    void UpdateSandbox(string name, string status, string? error = null, SandboxConfig? config = null);
+
+    /// <summary>Stores a sandbox's new config and nothing else: its status belongs to the lifecycle.</summary>
+    void UpdateSandboxConfig(string name, SandboxConfig config);
+
+    void DeleteSandbox(string name);
+
+    /// <summary>The highest event id stored (0 when none): where the event writer continues.</summary>
+    long LastEventId();
+
+    /// <summary>The lowest stored event id (0 when none).</summary>
+    long FirstEventId();
+
+    /// <summary>Stores a batch of events (ids already assigned, increasing) in one transaction; secret.* events also become activity rows.</summary>
+    void InsertEvents(IReadOnlyList<StoredEvent> batch);
+
+    /// <summary>Events after <paramref name="after"/> in id order, at most <paramref name="limit"/>; with <paramref name="types"/>, only those types.</summary>
+    IReadOnlyList<StoredEvent> ReadEvents(string? sandbox, long after, int limit, IReadOnlyCollection<string>? types = null);
+
+    /// <summary>The last <paramref name="limit"/> events before <paramref name="before"/> (exclusive), oldest first.</summary>
+    IReadOnlyList<StoredEvent> ReadEventsBefore(string? sandbox, long before, int limit, IReadOnlyCollection<string>? types = null);
+
+    /// <summary>
+    /// Deletes the oldest events while they are older than <paramref name="maxAge"/> or the log uses more than
+    /// <paramref name="maxBytes"/> (then down to 90% of it), in batches of <see cref="PruneBatchSize"/>, so that writers
+    /// never wait for a whole pass. The newest event is always kept. Returns how many events were deleted.
+    /// </summary>
+    long PruneEvents(DateTimeOffset now, TimeSpan? maxAge, long? maxBytes, CancellationToken ct = default);
+
+    /// <summary>Bytes the event log and its indexes use (what <see cref="PruneEvents"/> holds under its limit).</summary>
+    long UsedBytes();
+
+    string? GetMeta(string key);
+    void SetMeta(string key, string value);
+
+    IReadOnlyList<SecretRecord> ListSecrets();
+
+    /// <summary>Secrets named <paramref name="name"/> in every scope.</summary>
+    IReadOnlyList<SecretRecord> FindSecrets(string name);
+
+    SecretRecord? FindSecret(string scope, string name) => FindSecrets(name).FirstOrDefault(s => s.Scope == scope);
+
+    /// <summary>Inserts or replaces a secret (keeping its creation time). True when it was created.</summary>
+    bool UpsertSecret(SecretRecord s);
+
+    bool RotateSecret(string scope, string name, byte[] sealedValue, DateTimeOffset at);
+
+    /// <summary>Deletes a secret. A global one stops being bound by scope: its stand-ins stay, revoked.</summary>
+    bool DeleteSecret(string scope, string name);
+
+    IReadOnlyList<StandInRecord> ListStandIns(string sandbox);
+
+    /// <summary>Stores a stand-in unless the sandbox already has one for the secret; returns the one in force.</summary>
+    string EnsureStandIn(string sandbox, string secret, string standIn, bool auto);
+
+    /// <summary>Removes a sandbox's stand-ins and the secrets scoped to it.</summary>
+    void DeleteSandboxSecrets(string sandbox);
+
+    /// <summary>Activity of a secret name, newest first; ids below <paramref name="before"/> when given.</summary>
+    IReadOnlyList<SecretActivityRecord> ReadActivity(string secret, string? sandbox, ActivityStatusFilter? status, long? before, int limit);
+}
+
