@@ -15,6 +15,9 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
     /// <summary>How much of the event log is kept (daemon.json <c>events</c>).</summary>
     public EventRetentionSettings Events { get; init; } = EventRetentionSettings.Default;
 
+    /// <summary>How often each running sandbox's cgroup is sampled, and how many samples are kept (daemon.json <c>usage</c>).</summary>
+    public UsageSettings Usage { get; init; } = UsageSettings.Default;
+
     public const string DefaultSubnet = "10.201.0.0/16";
 
     /// <summary>Six hex digits derived from the home directory; names this daemon's host objects (nft table, veths, namespaces).</summary>
@@ -30,11 +33,12 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
         string listen = HiveHome.DefaultListen, subnet = DefaultSubnet;
         var upstream = new UpstreamSettings(new Dictionary<string, string>(), [], null);
         var events = EventRetentionSettings.Default;
+        var usage = UsageSettings.Default;
         if (File.Exists(file))
         {
             try
             {
-                (listen, subnet, upstream, events) = Parse(File.ReadAllText(file), listen, subnet);
+                (listen, subnet, upstream, events, usage) = Parse(File.ReadAllText(file), listen, subnet);
             }
             catch (Exception e) when (e is JsonException or FormatException)
             {
@@ -42,12 +46,14 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
             }
         }
         if (Environment.GetEnvironmentVariable("HIVE_LISTEN") is { Length: > 0 } l) listen = l;
-        return new DaemonSettings(home, ParseEndpoint(listen), subnet, upstream) { Events = events };
+        return new DaemonSettings(home, ParseEndpoint(listen), subnet, upstream) { Events = events, Usage = usage };
     }
 
-    internal static (string Listen, string Subnet, UpstreamSettings Upstream, EventRetentionSettings Events) Parse(string json, string listen, string subnet)
+    internal static (string Listen, string Subnet, UpstreamSettings Upstream, EventRetentionSettings Events, UsageSettings Usage) Parse(
+        string json, string listen, string subnet)
     {
         var events = EventRetentionSettings.Default;
+        var usage = UsageSettings.Default;
         using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         var hosts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var allow = new List<string>();
@@ -75,10 +81,35 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
                     }
                     break;
                 case "events": events = ParseEvents(p.Value); break;
-                default: throw new FormatException($"{p.Name}: unknown setting (allowed: listen, subnet, upstream, events)");
+                case "usage": usage = ParseUsage(p.Value); break;
+                default: throw new FormatException($"{p.Name}: unknown setting (allowed: listen, subnet, upstream, events, usage)");
             }
         }
-        return (listen, subnet, new UpstreamSettings(hosts, allow, ca), events);
+        return (listen, subnet, new UpstreamSettings(hosts, allow, ca), events, usage);
+    }
+
+    private static UsageSettings ParseUsage(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Object) throw new FormatException("usage: must be an object such as { \"intervalSeconds\": 5, \"samples\": 720 }");
+        var interval = UsageSettings.DefaultIntervalSeconds;
+        var samples = UsageSettings.DefaultSamples;
+        foreach (var e in value.EnumerateObject())
+        {
+            switch (e.Name)
+            {
+                case "intervalSeconds":
+                    if (e.Value.ValueKind != JsonValueKind.Number || !e.Value.TryGetDouble(out interval)
+                        || interval < UsageSettings.MinIntervalSeconds || interval > UsageSettings.MaxIntervalSeconds)
+                        throw new FormatException($"usage.intervalSeconds: must be a number of seconds from {UsageSettings.MinIntervalSeconds} to {UsageSettings.MaxIntervalSeconds}");
+                    break;
+                case "samples":
+                    if (e.Value.ValueKind != JsonValueKind.Number || !e.Value.TryGetInt32(out samples) || samples < 2 || samples > UsageSettings.MaxSamples)
+                        throw new FormatException($"usage.samples: must be a whole number from 2 to {UsageSettings.MaxSamples}");
+                    break;
+                default: throw new FormatException($"usage.{e.Name}: unknown setting (allowed: intervalSeconds, samples)");
+            }
+        }
+        return new UsageSettings(interval, samples);
     }
 
     private static EventRetentionSettings ParseEvents(JsonElement value)
