@@ -16,14 +16,24 @@ export interface Change {
 }
 
 const KIND: Record<string, ChangeKind> = {
-  write: "written", create: "created", mkdir: "created", mknod: "created", symlink: "created", link: "created",
+  create: "created", mkdir: "created", mknod: "created", symlink: "created", link: "created",
   unlink: "deleted", rmdir: "deleted", rename: "renamed", setattr: "attributes",
 };
+
+/**
+ * What a change event did. A file the agent writes shows as its open for writing: the summed `write` that follows at close
+ * is absent when the kernel wrote directly (passthrough), so it is not counted again; the files API's writes are.
+ */
+function kindOf(e: HiveEvent): ChangeKind | undefined {
+  if (e.op === "open") return /^(w|rw)(,|$)/.test(String(e.detail ?? "")) ? "written" : undefined;
+  if (e.op === "write") return e.via === "api" ? "written" : undefined;
+  return KIND[String(e.op)];
+}
 
 /** Adds one event to the changes by path; returns the paths it touched (none for reads, denials and other events). */
 export function addChange(changes: Map<string, Change>, e: HiveEvent): string[] {
   if (e.type !== "fs.request" || e.access !== "allowed") return [];
-  const kind = KIND[String(e.op)];
+  const kind = kindOf(e);
   const path = typeof e.path === "string" ? e.path : undefined;
   if (!kind || !path) return [];
   const touch = (p: string, renamed?: string) => {

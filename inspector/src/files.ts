@@ -193,11 +193,11 @@ export function filesTab(root: HTMLElement, sandbox: string): () => void {
         : null;
       const text = decodeText(data, truncated);
       if (text === null) {
-        body.replaceChildren(...[note, h("div", { class: "note", id: "file-binary" }, `Binary file${entry ? ` (${bytes(entry.size)})` : ""}: the first ${bytes(Math.min(1024, data.length))} as hex.`),
-          h("pre", { class: "hex" }, hexDump(data))].filter((x): x is HTMLElement => !!x));
+        body.replaceChildren(...([note, h("div", { class: "note", id: "file-binary" }, `Binary file${entry ? ` (${bytes(entry.size)})` : ""}: the first ${bytes(Math.min(1024, data.length))} as hex.`),
+          h("pre", { class: "hex" }, hexDump(data))] as (HTMLElement | null)[]).filter((x): x is HTMLElement => !!x));
         return;
       }
-      body.replaceChildren(...[note, codeView(text, path)].filter((x): x is HTMLElement => !!x));
+      body.replaceChildren(...([note, codeView(text, path)] as (HTMLElement | null)[]).filter((x): x is HTMLElement => !!x));
     } catch (e) {
       if (ticket === opened) body.replaceChildren(h("div", { class: "errors", id: "file-error" }, (e as Error).message));
     }
