@@ -71,8 +71,6 @@ public sealed class UsageTests(UsageDaemon fixture)
             Assert.All(first, s => Assert.True((long)s["pids"]! >= 1, $"no tasks counted: {s}"));
             var before = (long)first[^1]["cpuUsec"]!;
 
-            var idlest = first.Max(s => (double?)s["cpuPercent"] ?? 0);
-
             // A busy loop until the process has used 1.5 s of CPU (the machine may be shared, so its own CPU time, not the
             // wall clock, ends it): the cgroup counts at least that, and the samples taken meanwhile show the core busy.
             var burn = ShAsync(sb, "python3 -c 'import time\nwhile time.process_time() < 1.5: pass'");
@@ -89,7 +87,7 @@ public sealed class UsageTests(UsageDaemon fixture)
             var after = SamplesOf(await UsageAsync(sb.Name));
             var used = (long)after[^1]["cpuUsec"]! - before;
             Assert.True(used >= 1_400_000, $"the cgroup counted {used} µs of CPU for a loop that used 1.5 s");
-            Assert.True(busiest >= 10 && busiest > idlest, $"the busiest sample showed {busiest} % CPU during a busy loop (idle: {idlest} %)");
+            Assert.True(busiest >= 10, $"the busiest sample showed {busiest} % CPU during a busy loop");
 
             // The ring holds the last 8 samples, oldest first, 0.2 s apart.
             Assert.Equal(UsageDaemon.Samples, after.Count);
