@@ -12,6 +12,8 @@ export interface Change {
   lastKind: ChangeKind;
   /** The other end of the last rename (where it went, or where it came from). */
   renamed?: string;
+  /** After its last change nothing is at this path any more: deleted, or renamed away. */
+  gone: boolean;
   via?: string;
 }
 
@@ -36,9 +38,10 @@ export function addChange(changes: Map<string, Change>, e: HiveEvent): string[] 
   const kind = kindOf(e);
   const path = typeof e.path === "string" ? e.path : undefined;
   if (!kind || !path) return [];
-  const touch = (p: string, renamed?: string) => {
+  const touch = (p: string, renamed?: string, away = false) => {
     let c = changes.get(p);
-    if (!c) changes.set(p, (c = { path: p, counts: {}, total: 0, last: e.ts, lastKind: kind }));
+    if (!c) changes.set(p, (c = { path: p, counts: {}, total: 0, last: e.ts, lastKind: kind, gone: false }));
+    c.gone = kind === "deleted" || away;
     c.counts[kind] = (c.counts[kind] ?? 0) + 1;
     c.total++;
     c.last = e.ts;
@@ -48,7 +51,7 @@ export function addChange(changes: Map<string, Change>, e: HiveEvent): string[] 
   };
   // A rename's detail is its target: both paths changed.
   const target = kind === "renamed" && typeof e.detail === "string" && e.detail.startsWith("/") ? e.detail : undefined;
-  touch(path, target);
+  touch(path, target, target !== undefined);
   if (target) {
     touch(target, path);
     return [path, target];

@@ -71,10 +71,9 @@ export function codeView(text: string, path: string): HTMLElement {
  */
 export function filesTab(root: HTMLElement, sandbox: string): () => void {
   const tree = h("div", { class: "tree", id: "file-tree", role: "tree" });
-  const changedBody = h("tbody");
+  const changedBody = h("div", { class: "chlist" });
   const changedCount = h("span", { class: "count", id: "changed-count" }, "0");
-  const changed = h("div", { class: "changed", id: "changed", hidden: true },
-    h("table", { class: "grid" }, h("thead", {}, h("tr", {}, h("th", {}, "Path"), h("th", {}, "Changes"), h("th", { class: "num" }, "Last"))), changedBody));
+  const changed = h("div", { class: "changed", id: "changed", hidden: true }, changedBody);
   const viewer = h("section", { class: "viewer", id: "file-viewer" }, h("div", { class: "empty" }, "Choose a file."));
   const treeBtn = h("button", { class: "on", id: "show-tree", title: "Each mount as the owner sees it" }, "Tree");
   const changedBtn = h("button", { id: "show-changed", title: "Paths written, created, deleted or renamed in this sandbox" }, "Changed ", changedCount);
@@ -207,15 +206,15 @@ export function filesTab(root: HTMLElement, sandbox: string): () => void {
   const changes = new Map<string, Change>();
   const render = () => {
     const rows = [...changes.values()].sort((a, b) => (a.last < b.last ? 1 : a.last > b.last ? -1 : 0)).slice(0, 2000).map((c) => {
-      const link = h("a", { href: "#", "data-path": c.path, class: c.lastKind === "deleted" ? "deleted" : "" }, c.path);
+      const link = h("a", { href: "#", "data-path": c.path, class: c.gone ? "deleted" : "" }, c.path);
       link.addEventListener("click", (ev) => {
         ev.preventDefault();
         void openFile(c.path);
       });
       const what = Object.entries(c.counts).map(([k, n]) => `${k} ${n}`).join(" · ") + (c.renamed ? ` (↔ ${c.renamed})` : "") + (c.via === "api" ? " · via API" : "");
-      return h("tr", {}, h("td", { class: "mono" }, link), h("td", {}, what), h("td", { class: "num mono", title: c.last }, clock(c.last)));
+      return h("div", { class: "ch", title: `${c.path}\nlast change ${c.last}` }, link, h("div", { class: "muted" }, `${what} · ${clock(c.last)}`));
     });
-    changedBody.replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 3, class: "empty" }, "Nothing changed yet."))]));
+    changedBody.replaceChildren(...(rows.length ? rows : [h("div", { class: "empty" }, "Nothing changed yet.")]));
     changedCount.textContent = String(changes.size);
   };
   const stale = new Set<string>();
@@ -239,7 +238,7 @@ export function filesTab(root: HTMLElement, sandbox: string): () => void {
     onStored: (batch) => batch.forEach((e) => addChange(changes, e)),
     onLoaded: render,
     onEvent,
-    onError: (e) => changedBody.replaceChildren(h("tr", {}, h("td", { colspan: 3, class: "errors" }, e.message))),
+    onError: (e) => changedBody.replaceChildren(h("div", { class: "errors" }, e.message)),
   });
   render();
 

@@ -143,11 +143,13 @@ os.rename("src/hello.py", "src/hi.py")
   const link = (p) => `#changed a[data-path="${p}"]`;
   await page.waitForSelector(link("/workspace/notes.md"), { timeout: 10_000 });
   await page.waitForSelector(link("/workspace/src/hi.py"));
-  const row = async (p) => page.$eval(link(p), (a) => a.closest("tr").textContent);
+  const row = async (p) => page.$eval(link(p), (a) => a.closest(".ch").textContent);
   assert.match(await row("/workspace/notes.md"), /created 1 · written 1/);
   assert.match(await row("/workspace/gone.txt"), /deleted 1/);
   assert.match(await row("/workspace/src/hi.py"), /renamed 1/);
   assert.match(await page.$eval(link("/workspace/gone.txt"), (a) => a.className), /deleted/);
+  assert.match(await page.$eval(link("/workspace/src/hello.py"), (a) => a.className), /deleted/);
+  assert.doesNotMatch(await page.$eval(link("/workspace/src/hi.py"), (a) => a.className), /deleted/);
   assert.match(await page.textContent("#changed-count"), /^\d+$/);
   await shot("7-files-changed");
   await page.click(link("/workspace/notes.md"));

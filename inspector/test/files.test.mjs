@@ -62,7 +62,10 @@ test("the changed view groups allowed changes by path; reads and denials are not
   assert.deepEqual([...changes.keys()].sort(), ["/w/a", "/w/b", "/w/e"]);
   assert.deepEqual(changes.get("/w/a").counts, { created: 1, written: 1, renamed: 1 });
   assert.equal(changes.get("/w/a").renamed, "/w/e");
+  assert.equal(changes.get("/w/a").gone, true);
+  assert.equal(changes.get("/w/b").gone, false);
   assert.deepEqual(changes.get("/w/e").counts, { renamed: 1, deleted: 1 });
   assert.equal(changes.get("/w/e").lastKind, "deleted");
+  assert.equal(changes.get("/w/e").gone, true);
   assert.equal(changes.get("/w/b").via, "api");
 });
