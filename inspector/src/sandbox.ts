@@ -3,11 +3,15 @@ import { age, h } from "./dom";
 import { configTab } from "./config";
 import { llmTab } from "./llm";
 import { timelineTab } from "./timeline";
+import { filesTab } from "./files";
+import { usageTab } from "./usage";
 
 const TABS: Record<string, { label: string; key: string; open: (root: HTMLElement, name: string) => () => void }> = {
   timeline: { label: "Timeline", key: "1", open: timelineTab },
   llm: { label: "LLM calls", key: "2", open: llmTab },
   config: { label: "Config", key: "3", open: configTab },
+  files: { label: "Files", key: "4", open: filesTab },
+  usage: { label: "Usage", key: "5", open: usageTab },
 };
 
 /** One sandbox: its header and tabs. */

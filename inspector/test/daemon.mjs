@@ -36,7 +36,8 @@ async function freePort() {
 }
 
 export class TestDaemon {
-  constructor(home, port, subnet, env, upstream) {
+  constructor(home, port, subnet, env, upstream, settings = {}) {
+    this.settings = settings;
     this.home = home;
     this.port = port;
     this.subnet = subnet;
@@ -61,13 +62,14 @@ export class TestDaemon {
 
   /**
    * @param options.env extra environment of the daemon; options.upstream the daemon.json "upstream" object (loopback
-   * stand-ins for real hosts); options.baseImage links hive/base, built once per machine into /var/cache/hive-test.
+   * stand-ins for real hosts); options.baseImage links hive/base, built once per machine into /var/cache/hive-test;
+   * options.settings more daemon.json settings (e.g. { usage: { intervalSeconds: 0.5 } }).
    */
-  static async start({ env = {}, upstream, baseImage = false } = {}) {
+  static async start({ env = {}, upstream, baseImage = false, settings = {} } = {}) {
     checkPrerequisites();
     const home = realpathSync(mkdtempSync(join(tmpdir(), "hive-ui-")));
     const subnet = `10.${100 + Math.floor(Math.random() * 150)}.${Math.floor(Math.random() * 255)}.0/24`;
-    const d = new TestDaemon(home, await freePort(), subnet, env, upstream);
+    const d = new TestDaemon(home, await freePort(), subnet, env, upstream, settings);
     try {
       d.#settings();
       await run(hiveCli, ["image", "build", "hive/minimal"], { env: d.env() });
@@ -93,7 +95,7 @@ export class TestDaemon {
   }
 
   #settings() {
-    writeFileSync(join(this.home, "daemon.json"), JSON.stringify({ listen: `127.0.0.1:${this.port}`, subnet: this.subnet, ...(this.upstream ? { upstream: this.upstream } : {}) }));
+    writeFileSync(join(this.home, "daemon.json"), JSON.stringify({ listen: `127.0.0.1:${this.port}`, subnet: this.subnet, ...(this.upstream ? { upstream: this.upstream } : {}), ...this.settings }));
   }
 
   async #launch() {

@@ -87,7 +87,9 @@ public static class DaemonProgram
         builder.Services.AddSingleton(events);
         builder.Services.AddSingleton(FilesDeadline.FromEnvironment());
         var mcp = DefaultMcpServer.Locate();
-        builder.Services.AddSingleton<ISandboxHost>(new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress, new SandboxFileSystems(paths, fsEvents), ca.CertificatePem, mcp));
+        var usage = new UsageSampler(runtime.ReadUsage, settings.Usage, TimeProvider.System);
+        builder.Services.AddSingleton<ISandboxHost>(new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress, new SandboxFileSystems(paths, fsEvents), ca.CertificatePem,
+            mcp, usage));
         builder.Services.AddSingleton(sp => new SecretService(store, masterKey, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<ILogger<SecretService>>()));
         builder.Services.AddSingleton(sp => new SandboxManager(store, events, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<SecretService>(), addressing.Capacity,
             sp.GetRequiredService<ILogger<SandboxManager>>()));
@@ -111,6 +113,7 @@ public static class DaemonProgram
         app.MapSandboxes();
         app.MapExec();
         app.MapFiles();
+        app.MapUsage();
         app.MapEvents();
         app.MapSecrets();
         app.MapIngress();
@@ -119,6 +122,7 @@ public static class DaemonProgram
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
         var ttl = ExpireLoopAsync(manager, log, stopping.Token);
         var retention = new EventRetention(store, settings.Events, log).RunAsync(stopping.Token);
+        var sampling = usage.RunAsync(log, stopping.Token);
         await app.StartAsync(ct);
         log.LogInformation("hive daemon {Version} listening on http://{Listen}, home {Home}, store {Store} (schema {Schema})",
             Version, settings.Listen, settings.Home, store.Description, store.SchemaVersion);
@@ -134,6 +138,7 @@ public static class DaemonProgram
         await app.WaitForShutdownAsync(ct);
         await ttl;
         await retention;
+        await sampling;
         log.LogInformation("stopping sandboxes");
         await manager.ShutdownAsync(CancellationToken.None);
         events.Dispose();

@@ -37,6 +37,8 @@ internal sealed class FakeSandboxHost : ISandboxHost
 
     public Uri IngressAddress(SandboxRecord sandbox) => new("http://127.0.0.1:1/");
 
+    public UsageHistory Usage(SandboxRecord sandbox) => new(TimeSpan.FromSeconds(5), 720, []);
+
     public Task DestroyAsync(SandboxRecord sandbox, CancellationToken ct) => StopAsync(sandbox, ct);
 
     public async Task ApplyAsync(SandboxRecord sandbox, SandboxConfig proposed, CancellationToken ct)

@@ -46,6 +46,9 @@ public interface ISandboxHost
     /// <summary>The real values of the secrets bound to the sandbox: what redaction must hide (never to be shown).</summary>
     IReadOnlyList<string> SecretValues(string sandbox);
 
+    /// <summary>The sandbox's sampled CPU, memory and task counts (empty when it never ran on this host since the daemon started).</summary>
+    UsageHistory Usage(SandboxRecord sandbox);
+
     /// <summary>Stops every sandbox's container and releases host resources (daemon shutdown).</summary>
     Task ShutdownAsync(IReadOnlyList<SandboxRecord> sandboxes, CancellationToken ct);
 }

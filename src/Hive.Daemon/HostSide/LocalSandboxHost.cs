@@ -11,7 +11,7 @@ namespace Hive.Daemon.HostSide;
 
 /// <summary>Runs sandboxes on this machine with runc, their traffic steered through the egress service.</summary>
 public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, EgressService egress, SandboxFileSystems files, string caPem,
-    DefaultMcpServer mcp) : ISandboxHost
+    DefaultMcpServer mcp, UsageSampler usage) : ISandboxHost
 {
     public const string CaPath = "/etc/hive/ca.pem";
     public const string TrustBundlePath = "/etc/ssl/certs/ca-certificates.crt";
@@ -53,6 +53,7 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
             // The FUSE sessions outlived the old daemon in their holders: take them over (processes working in the
             // mounts carry on); a session that is gone is mounted again, and the mount propagates into the container.
             files.Mount(s.Name, s.Config, Storage);
+            usage.Track(s.Name);
         }
         return running;
     }
@@ -84,7 +85,11 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         foreach (var (k, v) in c.Env) env[k] = v;
         // Stand-ins only: the real values never enter the sandbox.
         foreach (var (k, v) in SecretEnv(sandbox.Name)) env[k] = v;
-        if (await runtime.IsRunningAsync(sandbox.Name, ct)) return;
+        if (await runtime.IsRunningAsync(sandbox.Name, ct))
+        {
+            usage.Track(sandbox.Name);
+            return;
+        }
         // Registered and mounted before the container runs, so its first packet and first file access already meet policy.
         Register(sandbox, c);
         try
@@ -104,6 +109,7 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
                 files.Mount(sandbox.Name, c, Storage);
                 return Task.CompletedTask;
             }, ct);
+            usage.Track(sandbox.Name);
         }
         catch
         {
@@ -134,6 +140,7 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
 
     public async Task StopAsync(SandboxRecord sandbox, CancellationToken ct)
     {
+        usage.Pause(sandbox.Name);
         egress.Registry.Unregister(sandbox.Name);
         await runtime.StopAsync(sandbox.Name, sandbox.Slot, ct);
         files.Unmount(sandbox.Name);
@@ -141,6 +148,7 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
 
     public async Task DestroyAsync(SandboxRecord sandbox, CancellationToken ct)
     {
+        usage.Forget(sandbox.Name);
         egress.Registry.Unregister(sandbox.Name);
         await runtime.StopAsync(sandbox.Name, sandbox.Slot, ct);
         files.Unmount(sandbox.Name);
@@ -201,6 +209,8 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
             return;
         }
     }
+
+    public UsageHistory Usage(SandboxRecord sandbox) => usage.History(sandbox.Name);
 
     public async Task ShutdownAsync(IReadOnlyList<SandboxRecord> sandboxes, CancellationToken ct)
     {

@@ -14,7 +14,7 @@ public static class InspectorEndpoints
     public const string LoginPath = "/login";
 
     // The app's own files only: no inline script, no other origin, never framed.
-    private const string PageCsp = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    private const string PageCsp = "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     private const string LoginCsp = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     public static void MapInspector(this IEndpointRouteBuilder app, InspectorSessions sessions, InspectorAssets assets)

@@ -214,6 +214,13 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
 
     public void FileChanged(string name, string path) => host.FileChanged(Get(name), path);
 
+    /// <summary>The sandbox's record and the CPU, memory and task samples its host kept.</summary>
+    public (SandboxRecord Sandbox, UsageHistory Usage) Usage(string name)
+    {
+        var s = Get(name);
+        return (s, host.Usage(s));
+    }
+
     /// <summary>Stops running sandboxes idle for longer than their TTL. Called once a second.</summary>
     public async Task ExpireIdleAsync(CancellationToken ct)
     {

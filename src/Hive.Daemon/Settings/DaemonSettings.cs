@@ -19,6 +19,9 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
     /// <summary>Where the state is kept (daemon.json <c>database</c>, or <c>HIVE_DATABASE</c>): SQLite in <see cref="DatabasePath"/> unless a PostgreSQL URL.</summary>
     public DatabaseUrl Database { get; init; } = DatabaseUrl.Sqlite;
 
+    /// <summary>How often each running sandbox's cgroup is sampled, and how many samples are kept (daemon.json <c>usage</c>).</summary>
+    public UsageSettings Usage { get; init; } = UsageSettings.Default;
+
     public const string DefaultSubnet = "10.201.0.0/16";
 
     /// <summary>Six hex digits derived from the home directory; names this daemon's host objects (nft table, veths, namespaces).</summary>
@@ -31,30 +34,32 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
     {
         var home = HiveHome.Resolve();
         var file = Path.Combine(home, "daemon.json");
-        string listen = HiveHome.DefaultListen, subnet = DefaultSubnet;
-        var upstream = new UpstreamSettings(new Dictionary<string, string>(), [], null);
-        var events = EventRetentionSettings.Default;
-        var database = DatabaseUrl.Sqlite;
+        var parsed = new FileSettings(HiveHome.DefaultListen, DefaultSubnet, new UpstreamSettings(new Dictionary<string, string>(), [], null),
+            EventRetentionSettings.Default, DatabaseUrl.Sqlite, UsageSettings.Default);
         if (File.Exists(file))
         {
             try
             {
-                (listen, subnet, upstream, events, database) = Parse(File.ReadAllText(file), listen, subnet);
+                parsed = Parse(File.ReadAllText(file), parsed.Listen, parsed.Subnet);
             }
             catch (Exception e) when (e is JsonException or FormatException)
             {
                 throw new FormatException($"{file}: {e.Message}");
             }
         }
-        if (Environment.GetEnvironmentVariable("HIVE_LISTEN") is { Length: > 0 } l) listen = l;
-        if (Environment.GetEnvironmentVariable("HIVE_DATABASE") is { Length: > 0 } db) database = DatabaseUrl.Parse(db, "HIVE_DATABASE");
-        return new DaemonSettings(home, ParseEndpoint(listen), subnet, upstream) { Events = events, Database = database };
+        var listen = Environment.GetEnvironmentVariable("HIVE_LISTEN") is { Length: > 0 } l ? l : parsed.Listen;
+        var database = Environment.GetEnvironmentVariable("HIVE_DATABASE") is { Length: > 0 } db ? DatabaseUrl.Parse(db, "HIVE_DATABASE") : parsed.Database;
+        return new DaemonSettings(home, ParseEndpoint(listen), parsed.Subnet, parsed.Upstream) { Events = parsed.Events, Database = database, Usage = parsed.Usage };
     }
 
-    internal static (string Listen, string Subnet, UpstreamSettings Upstream, EventRetentionSettings Events, DatabaseUrl Database) Parse(string json, string listen, string subnet)
+    /// <summary>What daemon.json says, each setting with its default when the file does not name it.</summary>
+    internal sealed record FileSettings(string Listen, string Subnet, UpstreamSettings Upstream, EventRetentionSettings Events, DatabaseUrl Database, UsageSettings Usage);
+
+    internal static FileSettings Parse(string json, string listen, string subnet)
     {
         var events = EventRetentionSettings.Default;
         var database = DatabaseUrl.Sqlite;
+        var usage = UsageSettings.Default;
         using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         var hosts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var allow = new List<string>();
@@ -86,10 +91,35 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
                     if (p.Value.ValueKind != JsonValueKind.String) throw new FormatException("database: must be a string, \"sqlite\" or postgres://USER:PASSWORD@HOST:PORT/DATABASE");
                     database = DatabaseUrl.Parse(p.Value.GetString()!);
                     break;
-                default: throw new FormatException($"{p.Name}: unknown setting (allowed: listen, subnet, upstream, events, database)");
+                case "usage": usage = ParseUsage(p.Value); break;
+                default: throw new FormatException($"{p.Name}: unknown setting (allowed: listen, subnet, upstream, events, database, usage)");
             }
         }
-        return (listen, subnet, new UpstreamSettings(hosts, allow, ca), events, database);
+        return new FileSettings(listen, subnet, new UpstreamSettings(hosts, allow, ca), events, database, usage);
+    }
+
+    private static UsageSettings ParseUsage(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.Object) throw new FormatException("usage: must be an object such as { \"intervalSeconds\": 5, \"samples\": 720 }");
+        var interval = UsageSettings.DefaultIntervalSeconds;
+        var samples = UsageSettings.DefaultSamples;
+        foreach (var e in value.EnumerateObject())
+        {
+            switch (e.Name)
+            {
+                case "intervalSeconds":
+                    if (e.Value.ValueKind != JsonValueKind.Number || !e.Value.TryGetDouble(out interval)
+                        || interval < UsageSettings.MinIntervalSeconds || interval > UsageSettings.MaxIntervalSeconds)
+                        throw new FormatException($"usage.intervalSeconds: must be a number of seconds from {UsageSettings.MinIntervalSeconds} to {UsageSettings.MaxIntervalSeconds}");
+                    break;
+                case "samples":
+                    if (e.Value.ValueKind != JsonValueKind.Number || !e.Value.TryGetInt32(out samples) || samples < 2 || samples > UsageSettings.MaxSamples)
+                        throw new FormatException($"usage.samples: must be a whole number from 2 to {UsageSettings.MaxSamples}");
+                    break;
+                default: throw new FormatException($"usage.{e.Name}: unknown setting (allowed: intervalSeconds, samples)");
+            }
+        }
+        return new UsageSettings(interval, samples);
     }
 
     private static EventRetentionSettings ParseEvents(JsonElement value)

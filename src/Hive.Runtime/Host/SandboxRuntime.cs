@@ -158,6 +158,11 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
     /// <summary>The cgroup under which runc puts this daemon's containers, in every hierarchy.</summary>
     private string CgroupParent => $"hive-{network.TableName["hive_".Length..]}";
 
+    private string CgroupsPath(string name) => $"/{CgroupParent}/{name}";
+
+    /// <summary>The sandbox's cgroup usage now, or null when it has no cgroup (not running).</summary>
+    public CgroupReading? ReadUsage(string name) => CgroupUsage.Read(CgroupsPath(name));
+
     /// <summary>Removes this daemon's (empty) parent cgroups; runc removes the containers' own.</summary>
     public void RemoveCgroupParents()
     {
@@ -198,7 +203,7 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
             Uid = uid,
             Gid = gid,
             NetworkNamespacePath = net.NamespacePath,
-            CgroupsPath = $"/{CgroupParent}/{launch.Name}",
+            CgroupsPath = CgroupsPath(launch.Name),
             // The daemon's files come last: they land on top of a mount of the agent's that would cover them.
             Binds = launch.Mounts.Concat(files).Select(m => new BindMount(m.Source, m.Destination, m.ReadOnly)).ToList(),
             Cpus = launch.Cpus,
