@@ -39,6 +39,7 @@ public sealed partial class HiveStore : IDisposable
             CREATE INDEX IF NOT EXISTS events_sandbox_type ON events(sandbox, type, id);
             """);
         CreateSecretTables();
+        CreateLlmBodyTable();
     }
 
     public IReadOnlyList<SandboxRecord> ListSandboxes()
