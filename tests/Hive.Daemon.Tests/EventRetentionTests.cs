@@ -44,6 +44,21 @@ public sealed class EventRetentionTests : IDisposable
     }
 
     [Fact]
+    public void A_model_calls_bodies_go_with_its_request_event()
+    {
+        Insert(10, Now.AddDays(-40));
+        Insert(10, Now);
+        var bodies = new Hive.Core.Llm.LlmBodies(new("{\"q\":1}", "application/json", 7, false), new("data: x", "text/event-stream", 7, true));
+        _store.InsertLlmBodies("box", 5, bodies);
+        _store.InsertLlmBodies("box", 15, bodies);
+        Assert.Equal(bodies, _store.FindLlmBodies("box", 5));
+        Assert.Null(_store.FindLlmBodies("other", 5)); // another sandbox's call is not found
+        _store.PruneEvents(Now, TimeSpan.FromDays(30), null);
+        Assert.Null(_store.FindLlmBodies("box", 5));
+        Assert.Equal(bodies, _store.FindLlmBodies("box", 15));
+    }
+
+    [Fact]
     public void The_newest_event_is_kept_even_when_old_so_ids_continue_after_a_restart()
     {
         Insert(10, Now.AddDays(-100));

@@ -6,7 +6,7 @@ namespace Hive.Egress.Proxy;
 /// A copy of one body as it streams past, up to <paramref name="max"/> bytes, in pooled memory; every byte is counted.
 /// Only model calls get one: other requests pass no capture and pay nothing.
 /// </summary>
-internal sealed class LlmBodyCapture(int max) : IDisposable
+public sealed class LlmBodyCapture(int max) : IDisposable
 {
     private byte[] _buffer = [];
     private int _length;
