@@ -10,7 +10,7 @@ namespace Hive.Bench;
 /// <summary>
 /// The Inspector's timeline in headless chromium (issue 12), through a real daemon: (1) first paint of a sandbox with
 /// N stored events (default 100,000), against the same page for a sandbox with none (the baseline: page, session and
-/// stream set-up); (2) a flood of events from a real sandbox (python writing files, paced to about R events/s), the
+/// stream set-up); (2) a flood of events from a real sandbox (python sending DNS queries, one dns.query each, paced to R/s), the
 /// events shown per second against the events the daemon stored per second, and whether any was dropped.
 /// </summary>
 public static class InspectorBench
@@ -78,43 +78,58 @@ public static class InspectorBench
         var sb = await hive.GetOrCreateSandboxAsync($"flood-{Guid.NewGuid():N}"[..14], new SandboxConfig { Image = "hive/base" });
         try
         {
-            // Events per write (open, write, release…, each a request and a response), measured, to pace the writer.
-            var before = (await sb.GetEventsAsync(limit: 10_000)).Count;
-            await sb.ExecAsync(["python3", "-c", "for i in range(200): open('/workspace/calib', 'w').write('x')"]);
-            await Task.Delay(500);
-            var perWrite = Math.Max(1.0, ((await sb.GetEventsAsync(limit: 10_000)).Count - before - 2) / 200.0); // less the exec pair
-            var writesPerSecond = (int)Math.Round(rate / perWrite);
-
             var link = await LoginAsync(daemon);
-            using var node = Process.Start(new ProcessStartInfo("node", [Script, "flood", daemon.Url, link, sb.Name, (seconds + 4).ToString()])
-                { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            using var node = Process.Start(new ProcessStartInfo("node", [Script, "flood", daemon.Url, link, sb.Name])
+                { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true })!;
             var ready = await node.StandardOutput.ReadLineAsync();
             if (ready != "ready") throw new InvalidOperationException($"the browser did not get ready: {ready} {await node.StandardError.ReadToEndAsync()}");
-            var first = (await sb.GetEventsAsync(limit: 10_000)).Count;
+            var first = await AllEventsAsync(sb);
             var clock = Stopwatch.StartNew();
-            // Paced in 10 ms steps: the writes due by now, then sleep to the next step.
-            var program = $"import time\nt0=time.time(); n=0\nwhile time.time()-t0<{seconds}:\n  due=int((time.time()-t0)*{writesPerSecond})\n  while n<due:\n    open('/workspace/flood','w').write('x'); n+=1\n  time.sleep(0.01)\nprint(n)";
+            // DNS queries for names no rule allows, each one dns.query event, sent to the sandbox's resolver (the daemon's
+            // DNS server) paced in 5 ms steps: the queries due by now, then sleep to the next step.
+            var program = $$"""
+                import socket, struct, time
+                ns = [l.split()[1] for l in open('/etc/resolv.conf') if l.startswith('nameserver')][0]
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setblocking(False)
+                def query(i):
+                    name = b''.join(bytes([len(p)]) + p for p in [b'n%d' % i, b'flood', b'test']) + b'\0'
+                    return struct.pack('>HHHHHH', i & 0xffff, 0x0100, 1, 0, 0, 0) + name + struct.pack('>HH', 1, 1)
+                t0 = time.time(); n = 0
+                while time.time() - t0 < {{seconds}}:
+                    due = int((time.time() - t0) * {{rate}})
+                    while n < due:
+                        s.sendto(query(n), (ns, 53)); n += 1
+                    try:
+                        while True: s.recv(512)
+                    except BlockingIOError: pass
+                    time.sleep(0.005)
+                print(n)
+                """;
             var writer = await sb.ExecAsync(new ExecRequest { Command = new ExecCommand(["python3", "-c", program]), TimeoutMs = (seconds + 60) * 1000 });
             var generatedSeconds = clock.Elapsed.TotalSeconds;
+            await Task.Delay(500); // the last replies' events
+            var produced = await AllEventsAsync(sb) - first;
+            await node.StandardInput.WriteLineAsync((await CountShownTargetAsync(sb)).ToString());
+            await node.StandardInput.FlushAsync();
             var samples = JsonDocument.Parse(await node.StandardOutput.ReadToEndAsync()).RootElement.EnumerateArray()
                 .Select(s => (Ms: s[0].GetDouble(), Shown: s[1].GetInt64())).ToList();
             await node.WaitForExitAsync();
-            var stored = await AllEventsAsync(sb);
-            var produced = stored - first;
             var shown = samples[^1].Shown - samples[0].Shown;
-            // The browser's rate while the flood ran: from its first change to its last.
+            // The browser's rate while the flood ran: from its first change to the moment it had them all.
             var moving = samples.Where(s => s.Shown > samples[0].Shown).ToList();
             var window = moving.Count > 1 ? (moving[^1].Ms - moving[0].Ms) / 1000 : 1;
-            var done = samples.FirstOrDefault(s => s.Shown >= samples[0].Shown + produced);
             Report("events shown per second during the flood", shown / window, produced / generatedSeconds, "events stored per second", unit: "ev/s");
-            Console.WriteLine($"    {writer.Stdout.Trim()} writes ({perWrite:F1} events each), {produced:N0} events stored in {generatedSeconds:F1} s, {shown:N0} shown" +
-                $"{(done.Ms > 0 ? $", the last within {done.Ms / 1000 - generatedSeconds:F1} s of the writer's end" : "")}; dropped: {Math.Max(0, produced - shown):N0}");
+            Console.WriteLine($"    {writer.Stdout.Trim()} queries sent, {produced:N0} events stored in {generatedSeconds:F1} s ({produced / generatedSeconds:N0}/s), {shown:N0} shown " +
+                $"(the browser's last one {moving.LastOrDefault().Ms / 1000:F1} s after it was ready); dropped: {Math.Max(0, produced - shown):N0}");
         }
         finally
         {
             await sb.DeleteAsync();
         }
     }
+
+    /// <summary>What the timeline's count must reach: every event of the sandbox (it counts them all).</summary>
+    private static Task<long> CountShownTargetAsync(Sandbox sb) => AllEventsAsync(sb);
 
     private static async Task<long> AllEventsAsync(Sandbox sb)
     {

@@ -121,11 +121,13 @@ export const EVENT_TYPES = [
 
 /**
  * Reads the stored events of `path` page by page (`onStored`, in id order), then follows live ones from the last id
- * seen (`onEvent`). Returns the function that stops it; a failed load goes to `onError`.
+ * seen (`onEvent`). With `onNewest`, the newest page comes first, so that a long log shows its end at once. Returns the function that stops it; a failed load goes to `onError`.
  */
 export function loadThenFollow(path: string, o: {
   types?: string;
   pageSize: number;
+  /** When given, the newest page is read first and shown through it, before the pages in id order. */
+  onNewest?: (batch: HiveEvent[]) => void;
   onStored: (batch: HiveEvent[]) => void;
   onLoaded?: () => void;
   onEvent: (e: HiveEvent) => void;
@@ -135,6 +137,19 @@ export function loadThenFollow(path: string, o: {
   let closed = false;
   (async () => {
     let after = 0;
+    if (o.onNewest) {
+      const q = new URLSearchParams({ follow: "false", before: "latest", limit: String(o.pageSize) });
+      if (o.types) q.set("types", o.types);
+      const newest = await api<HiveEvent[]>("GET", `${path}?${q}`);
+      if (closed) return;
+      o.onNewest(newest);
+      if (newest.length < o.pageSize) {
+        // That was all of it: straight to following.
+        o.onLoaded?.();
+        stop = follow(path, newest.length ? newest[newest.length - 1].id : 0, o.onEvent, o.types);
+        return;
+      }
+    }
     for (;;) {
       const batch = await page(path, after, o.pageSize, o.types);
       if (closed) return;

@@ -1,7 +1,7 @@
 // Drives Debian's chromium headless (playwright-core from inspector/node_modules) for the inspector suite.
 //   paint URL LINK SANDBOX RUNS NEWEST -> one JSON line: { firstRowMs: [...], newestRowMs: [...] } (page opened afresh each run)
-//   flood URL LINK SANDBOX SECONDS -> prints "ready" once the timeline follows live, then one JSON line of samples
-//                                     [[ms, events shown], ...] every 50 ms for SECONDS
+//   flood URL LINK SANDBOX -> prints "ready" once the timeline follows live, then samples [[ms, events shown], ...] every
+//                             50 ms until the count read from stdin is shown (or 30 s after it came), as one JSON line
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,12 +43,19 @@ try {
     let last = -1;
     for (let c = await count(); c !== last; c = await count()) { last = c; await new Promise((ok) => setTimeout(ok, 300)); }
     console.log("ready");
+    // Sampled until stdin names the count to reach (the events the daemon stored), then until it is shown or 30 s pass.
+    let target = Infinity, deadline = Infinity;
+    process.stdin.setEncoding("utf8");
+    process.stdin.on("data", (d) => { target = Number(d.trim()); deadline = Date.now() + 30_000; });
     const samples = [];
     const t = Date.now();
-    while (Date.now() - t < Number(n) * 1000) {
-      samples.push([Date.now() - t, await count()]);
+    for (;;) {
+      const c = await count();
+      samples.push([Date.now() - t, c]);
+      if (c >= target || Date.now() > deadline) break;
       await new Promise((ok) => setTimeout(ok, 50));
     }
+    process.stdin.pause();
     console.log(JSON.stringify(samples));
   } else throw new Error(`mode: paint or flood, not ${mode}`);
 } finally {
