@@ -126,8 +126,9 @@ export const EVENT_TYPES = [
 export function loadThenFollow(path: string, o: {
   types?: string;
   pageSize: number;
-  /** When given, the newest page is read first and shown through it, before the pages in id order. */
+  /** When given, the newest `newestSize` events are read first and shown through it, before the pages in id order. */
   onNewest?: (batch: HiveEvent[]) => void;
+  newestSize?: number;
   onStored: (batch: HiveEvent[]) => void;
   onLoaded?: () => void;
   onEvent: (e: HiveEvent) => void;
@@ -138,12 +139,13 @@ export function loadThenFollow(path: string, o: {
   (async () => {
     let after = 0;
     if (o.onNewest) {
-      const q = new URLSearchParams({ follow: "false", before: "latest", limit: String(o.pageSize) });
+      const size = o.newestSize ?? o.pageSize;
+      const q = new URLSearchParams({ follow: "false", before: "latest", limit: String(size) });
       if (o.types) q.set("types", o.types);
       const newest = await api<HiveEvent[]>("GET", `${path}?${q}`);
       if (closed) return;
       o.onNewest(newest);
-      if (newest.length < o.pageSize) {
+      if (newest.length < size) {
         // That was all of it: straight to following.
         o.onLoaded?.();
         stop = follow(path, newest.length ? newest[newest.length - 1].id : 0, o.onEvent, o.types);

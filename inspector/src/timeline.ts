@@ -4,6 +4,7 @@ import { isAllowed, isDenied, KINDS, kindOf, summary } from "./kinds";
 
 const ROW = 22;
 const PAGE = 10000; // the events API's largest page
+const NEWEST = 1000; // read first: enough to fill the view and scroll a little while the rest loads
 const OVERSCAN = 12;
 
 type Access = "all" | "allowed" | "denied";
@@ -291,9 +292,10 @@ export function timelineTab(root: HTMLElement, sandbox: string): () => void {
   };
   const stop = loadThenFollow(`${sandboxPath(sandbox)}/events`, {
     pageSize: PAGE,
+    newestSize: NEWEST,
     onNewest: (batch) => {
       batch.forEach(add);
-      preview = batch.length === PAGE;
+      preview = batch.length === NEWEST;
     },
     onStored: (batch) => {
       if (!preview) batch.forEach(add);
