@@ -4,13 +4,13 @@ using Hive.EndToEnd.Infrastructure;
 using HiveClient;
 
 // Sandbox benchmarks of issue 2, each printed as a ratio to a baseline measured in the same run.
-// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|secrets|scrub|files|mcp|events|store --events 10000000 --reads 200 --mb 1024 --rounds 3 --fill zeros|text --runs 30 --sandboxes 20 --seconds 10 --warmup 15 --file-runs 5 --only all|seq|small|git"]
+// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|secrets|scrub|files|mcp|events|store|inspector --stored 100000 --rate 2000 --events 10000000 --reads 200 --mb 1024 --rounds 3 --fill zeros|text --runs 30 --sandboxes 20 --seconds 10 --warmup 15 --file-runs 5 --only all|seq|small|git"]
 var runs = ArgValue("--runs", 30);
 var sandboxes = ArgValue("--sandboxes", 20);
 var suite = Array.IndexOf(args, "--suite") is var si and >= 0 && si + 1 < args.Length ? args[si + 1] : "all";
-if (suite is not ("all" or "sandbox" or "egress" or "secrets" or "scrub" or "files" or "mcp" or "events" or "store"))
+if (suite is not ("all" or "sandbox" or "egress" or "secrets" or "scrub" or "files" or "mcp" or "events" or "store" or "inspector"))
 {
-    Console.Error.WriteLine("--suite: must be all, sandbox, egress, secrets, scrub, files, mcp, events or store");
+    Console.Error.WriteLine("--suite: must be all, sandbox, egress, secrets, scrub, files, mcp, events, store or inspector");
     return 2;
 }
 var only = Array.IndexOf(args, "--only") is var oi and >= 0 && oi + 1 < args.Length ? args[oi + 1] : "all";
@@ -27,6 +27,11 @@ if (suite == "events")
 if (suite == "store")
 {
     StoreBench.Run(ArgValue("--events", 200_000), ArgValue("--runs", 500));
+    return 0;
+}
+if (suite == "inspector")
+{
+    await InspectorBench.RunAsync(ArgValue("--stored", 100_000), ArgValue("--rate", 2000), ArgValue("--seconds", 10), ArgValue("--runs", 5));
     return 0;
 }
 if (suite == "mcp")

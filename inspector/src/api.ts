@@ -121,11 +121,14 @@ export const EVENT_TYPES = [
 
 /**
  * Reads the stored events of `path` page by page (`onStored`, in id order), then follows live ones from the last id
- * seen (`onEvent`). Returns the function that stops it; a failed load goes to `onError`.
+ * seen (`onEvent`). With `onNewest`, the newest page comes first, so that a long log shows its end at once. Returns the function that stops it; a failed load goes to `onError`.
  */
 export function loadThenFollow(path: string, o: {
   types?: string;
   pageSize: number;
+  /** When given, the newest `newestSize` events are read first and shown through it, before the pages in id order. */
+  onNewest?: (batch: HiveEvent[]) => void;
+  newestSize?: number;
   onStored: (batch: HiveEvent[]) => void;
   onLoaded?: () => void;
   onEvent: (e: HiveEvent) => void;
@@ -135,6 +138,20 @@ export function loadThenFollow(path: string, o: {
   let closed = false;
   (async () => {
     let after = 0;
+    if (o.onNewest) {
+      const size = o.newestSize ?? o.pageSize;
+      const q = new URLSearchParams({ follow: "false", before: "latest", limit: String(size) });
+      if (o.types) q.set("types", o.types);
+      const newest = await api<HiveEvent[]>("GET", `${path}?${q}`);
+      if (closed) return;
+      o.onNewest(newest);
+      if (newest.length < size) {
+        // That was all of it: straight to following.
+        o.onLoaded?.();
+        stop = follow(path, newest.length ? newest[newest.length - 1].id : 0, o.onEvent, o.types);
+        return;
+      }
+    }
     for (;;) {
       const batch = await page(path, after, o.pageSize, o.types);
       if (closed) return;

@@ -1,18 +1,34 @@
 import { loadThenFollow, sandboxPath, type HiveEvent } from "./api";
 import { clock, h, num, usd } from "./dom";
 import { costOf } from "./cost";
+import { showCall } from "./llmcall";
 
-/** Every llm.call of one sandbox: provider, model, tokens, latency, streamed or not, estimated cost; totals on top. */
+/**
+ * Every llm.call of one sandbox: provider, model, tokens, latency, streamed or not, estimated cost; totals on top.
+ * Clicking a call opens its conversation beside the list.
+ */
 export function llmTab(root: HTMLElement, sandbox: string): () => void {
   const calls: HiveEvent[] = [];
-  const body = h("tbody");
+  let selected: number | undefined;
+  const body = h("tbody", {
+    onclick: ((ev: MouseEvent) => {
+      const row = (ev.target as Element).closest("tr[data-id]") as HTMLElement | null;
+      if (!row) return;
+      selected = Number(row.dataset.id);
+      for (const r of body.querySelectorAll("tr.sel")) r.classList.remove("sel");
+      row.classList.add("sel");
+      detail.hidden = false;
+      showCall(detail, sandbox, selected);
+    }) as EventListener,
+  });
   const totals = h("div", { class: "head", id: "llm-totals" });
-  root.replaceChildren(h("div", { class: "page" }, totals,
+  const detail = h("div", { class: "detail conv", id: "llm-call", hidden: true });
+  root.replaceChildren(h("div", { class: "split" }, h("div", { class: "page" }, totals,
     h("table", { class: "grid", id: "llm-calls" },
       h("thead", {}, h("tr", {}, h("th", {}, "Time"), h("th", {}, "Provider"), h("th", {}, "Model"),
         h("th", { class: "num" }, "Input tokens"), h("th", { class: "num" }, "Output tokens"), h("th", { class: "num" }, "Latency"),
         h("th", {}, "Stream"), h("th", { class: "num" }, "Status"), h("th", { class: "num" }, "Est. cost"))),
-      body)));
+      body)), detail));
 
   const render = () => {
     let inTok = 0, outTok = 0, cost = 0, unknown = 0;
@@ -22,7 +38,7 @@ export function llmTab(root: HTMLElement, sandbox: string): () => void {
       outTok += typeof e.outputTokens === "number" ? e.outputTokens : 0;
       if (c === null) unknown++;
       else cost += c;
-      return h("tr", { "data-id": e.id },
+      return h("tr", { "data-id": e.id, class: e.id === selected ? "sel" : undefined, title: "open the conversation" },
         h("td", { class: "mono" }, clock(e.ts)), h("td", {}, String(e.provider ?? "")), h("td", { class: "mono" }, String(e.model ?? "")),
         h("td", { class: "num" }, num(e.inputTokens as number)), h("td", { class: "num" }, num(e.outputTokens as number)),
         h("td", { class: "num" }, e.durationMs === undefined ? "" : `${num(e.durationMs as number)} ms`),

@@ -2,8 +2,9 @@ import { api, onConn, session } from "./api";
 import { h } from "./dom";
 import { sandboxesPage } from "./sandboxes";
 import { sandboxPage } from "./sandbox";
+import { secretsPage } from "./secrets";
 
-// Routes (in the hash, so the daemon serves one page): #/ the sandboxes; #/s/NAME/TAB one sandbox.
+// Routes (in the hash, so the daemon serves one page): #/ the sandboxes; #/s/NAME/TAB one sandbox; #/secrets the secrets.
 const app = document.getElementById("app")!;
 const crumbs = document.getElementById("crumbs")!;
 let close: (() => void) | undefined;
@@ -17,6 +18,10 @@ function route(): void {
     crumbs.replaceChildren(h("a", { href: "#/" }, "Sandboxes"), " / ", h("span", { id: "crumb-sandbox" }, name));
     document.title = `${name} · Hive Inspector`;
     close = sandboxPage(app, name, m[2] ?? "timeline");
+  } else if (location.hash.startsWith("#/secrets")) {
+    crumbs.replaceChildren();
+    document.title = "Secrets · Hive Inspector";
+    close = secretsPage(app);
   } else {
     crumbs.replaceChildren();
     document.title = "Sandboxes · Hive Inspector";

@@ -3,7 +3,8 @@ import { clock, h } from "./dom";
 import { isAllowed, isDenied, KINDS, kindOf, summary } from "./kinds";
 
 const ROW = 22;
-const PAGE = 5000;
+const PAGE = 10000; // the events API's largest page
+const NEWEST = 1000; // read first: enough to fill the view and scroll a little while the rest loads
 const OVERSCAN = 12;
 
 type Access = "all" | "allowed" | "denied";
@@ -276,10 +277,37 @@ export function timelineTab(root: HTMLElement, sandbox: string): () => void {
     schedule();
   };
 
-  // Stored pages first (fast, JSON), then live from the last id.
+  // The newest page first (drawn at once), then every stored page in id order, kept aside and swapped in whole when
+  // all have arrived (so the view does not jump back to the oldest meanwhile), then live from the last id.
+  let preview = false;
+  let loaded: HiveEvent[] = [];
+  const reset = () => {
+    events.length = 0;
+    text.length = 0;
+    shown = [];
+    selected = -1;
+    indexById.clear();
+    responseOf.clear();
+    folded.clear();
+  };
   const stop = loadThenFollow(`${sandboxPath(sandbox)}/events`, {
     pageSize: PAGE,
-    onStored: (batch) => batch.forEach(add),
+    newestSize: NEWEST,
+    onNewest: (batch) => {
+      batch.forEach(add);
+      preview = batch.length === NEWEST;
+    },
+    onStored: (batch) => {
+      if (!preview) batch.forEach(add);
+      else for (const e of batch) loaded.push(e);
+    },
+    onLoaded: () => {
+      if (!preview) return;
+      preview = false;
+      reset();
+      loaded.forEach(add);
+      loaded = [];
+    },
     onEvent: add,
     onError: (e) => (detail.textContent = `could not load events: ${e.message}`),
   });

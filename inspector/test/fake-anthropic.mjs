@@ -17,6 +17,7 @@ export class FakeAnthropic {
     writeFileSync(join(dir, "leaf.ext"), `subjectAltName=DNS:${HOST}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n`);
     ssl("x509", "-req", "-in", join(dir, "leaf.csr"), "-CA", join(dir, "ca.pem"), "-CAkey", join(dir, "ca.key"), "-CAcreateserial", "-out", join(dir, "leaf.pem"), "-days", "2", "-extfile", join(dir, "leaf.ext"));
     const fake = new FakeAnthropic();
+    fake.keys = [];
     fake.dir = dir;
     fake.caPem = join(dir, "ca.pem");
     fake.server = createServer({ key: readFileSync(join(dir, "leaf.key")), cert: readFileSync(join(dir, "leaf.pem")) }, (req, res) => {
@@ -30,7 +31,15 @@ export class FakeAnthropic {
         send({ type: "message_start", message: { id: "msg_1", type: "message", role: "assistant", model, content: [], usage: { input_tokens: 1200, output_tokens: 1 } } });
         send({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
         for (const w of ["Hello ", "from ", "the ", "fake."]) send({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: w } });
+        // Like an API's debug echo: the credential it received (the proxy must hand the sandbox its stand-in instead).
+        if (req.headers["x-api-key"]) send({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: ` Your key: ${req.headers["x-api-key"]}` } });
         send({ type: "content_block_stop", index: 0 });
+        fake.keys.push(req.headers["x-api-key"]);
+        if (request.tools?.length) {
+          send({ type: "content_block_start", index: 1, content_block: { type: "tool_use", id: "toolu_2", name: request.tools[0].name, input: {} } });
+          for (const piece of ['{"path": "/work', 'space/notes.md"}']) send({ type: "content_block_delta", index: 1, delta: { type: "input_json_delta", partial_json: piece } });
+          send({ type: "content_block_stop", index: 1 });
+        }
         send({ type: "message_delta", delta: { stop_reason: "end_turn" }, usage: { output_tokens: 345 } });
         send({ type: "message_stop" });
         res.end();

@@ -175,7 +175,9 @@ test("100,000 stored events: the timeline pages them in, paints quickly and scro
     : { id, ts: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, id)).toISOString(), sandbox: "big", type: "fs.request", access: "allowed", op: "open", path: `/workspace/f${id}`, mount: "/workspace" });
   await page.route(/\/v1\/sandboxes\/big\/events\?.*follow=false/, (route) => {
     const q = new URL(route.request().url()).searchParams;
-    const after = Number(q.get("after")), limit = Number(q.get("limit"));
+    const limit = Number(q.get("limit"));
+    // ?before=latest: the newest page (the timeline reads it first); else the page after ?after.
+    const after = q.get("before") === "latest" ? Math.max(0, total - limit) : Number(q.get("after"));
     const body = [];
     for (let id = after + 1; id <= Math.min(total, after + limit); id++) body.push(synthetic(id));
     route.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(body) });

@@ -81,7 +81,7 @@ public static class DaemonProgram
         var upstream = settings.Upstream;
         await using var egress = await EgressService.StartAsync(new EgressOptions(upstream.Hosts, upstream.AllowPrivate, upstream.CaBundle,
                 NeverDial: [addressing.Subnet], DaemonPorts: [settings.Listen.Port]),
-            ca, new EventSink(events), bootLoggers, ct);
+            ca, new EventSink(events, store, bootLoggers.CreateLogger("hive")), bootLoggers, ct);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(events);
@@ -115,6 +115,7 @@ public static class DaemonProgram
         app.MapFiles();
         app.MapUsage();
         app.MapEvents();
+        app.MapLlmCalls();
         app.MapSecrets();
         app.MapIngress();
         app.MapInspector(sessions, inspector);
@@ -146,10 +147,17 @@ public static class DaemonProgram
         return 0;
     }
 
-    private sealed class EventSink(EventBus bus) : IEgressEventSink
+    private sealed class EventSink(EventBus bus, IHiveStore store, ILogger log) : IEgressEventSink
     {
         // The proxy and DNS do not wait for the commit: their events are durable within milliseconds.
         public long Append(string sandbox, string type, string data) => bus.EnqueueJson(sandbox, type, data).Id;
+
+        // Written at once (a model call is seconds long; one row is milliseconds), so its llm.call finds it.
+        public void StoreLlmBodies(string sandbox, long requestId, Hive.Core.Llm.LlmBodies bodies)
+        {
+            try { store.InsertLlmBodies(sandbox, requestId, bodies); }
+            catch (Microsoft.Data.Sqlite.SqliteException e) { log.LogError(e, "the bodies of model call {RequestId} of sandbox {Sandbox} could not be stored", requestId, sandbox); }
+        }
     }
 
     private static async Task ExpireLoopAsync(SandboxManager manager, ILogger log, CancellationToken ct)

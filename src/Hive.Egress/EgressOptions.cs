@@ -16,4 +16,10 @@ public interface IEgressEventSink
 {
     /// <param name="data">The event's data object as JSON text (see <see cref="Hive.Core.Events.EventJson"/>).</param>
     long Append(string sandbox, string type, string data);
+
+    /// <summary>
+    /// Keeps a model call's bodies (already redacted and bounded) apart from the event log, by the call's
+    /// <c>requestId</c>; called just before its <c>llm.call</c> event is appended. Nothing by default.
+    /// </summary>
+    void StoreLlmBodies(string sandbox, long requestId, Hive.Core.Llm.LlmBodies bodies) { }
 }

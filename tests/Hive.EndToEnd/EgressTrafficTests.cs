@@ -152,6 +152,49 @@ public sealed class EgressTrafficTests(EgressDaemon fx)
         Assert.Equal(3, (await fx.EventsAfterAsync(before, "llm.call")).Count);
     }
 
+    [Fact]
+    public async Task Model_call_bodies_are_kept_apart_from_the_event_bounded_and_with_override_values_redacted()
+    {
+        await fx.RulesAsync("""[{ "access": "allow", "host": "api.anthropic.com", "override": { "headers": { "X-Org": "sekrit-org-778899" } } }]""");
+        var before = await fx.LastEventIdAsync();
+        var r = await fx.ShAsync("""
+            curl -sS -m 10 -N https://api.anthropic.com:$HTTPS/v1/messages -H 'content-type: application/json' -d '{"model":"claude-test","stream":true,"messages":[{"role":"user","content":"say sekrit-org-778899"}]}' -o /dev/null
+            python3 -c 'import json,sys; sys.stdout.write(json.dumps({"model":"claude-test","max_tokens":5,"messages":[{"role":"user","content":"x"*1600000}]}))' > /tmp/big.json
+            curl -sS -m 30 https://api.anthropic.com:$HTTPS/v1/messages -H 'content-type: application/json' --data-binary @/tmp/big.json -o /dev/null -w '%{http_code}'
+            """);
+        Assert.Equal("200", r.Stdout.Trim());
+        var calls = await fx.EventsAfterAsync(before, "llm.call");
+        for (var i = 0; i < 50 && calls.Count < 2; i++) { await Task.Delay(100); calls = await fx.EventsAfterAsync(before, "llm.call"); }
+        Assert.Equal(2, calls.Count);
+
+        var streamed = await fx.LlmCallAsync(calls[0].Id);
+        Assert.Equal(calls[0].Id, (long)streamed["call"]!["id"]!);
+        Assert.Equal(calls[0].Get<long>("requestId"), (long)streamed["call"]!["requestId"]!);
+        var request = (string)streamed["request"]!["body"]!;
+        Assert.Contains("\"say ***\"", request); // the override's value, even when the agent writes it itself
+        Assert.Equal("application/json", (string?)streamed["request"]!["contentType"]);
+        Assert.StartsWith("text/event-stream", (string?)streamed["response"]!["contentType"]);
+        Assert.Contains("\"text\":\"Hel\"", (string)streamed["response"]!["body"]!);
+        Assert.Contains("message_stop", (string)streamed["response"]!["body"]!);
+        Assert.False((bool)streamed["response"]!["truncated"]!);
+
+        // 1.6 MB sent: 1 MiB of it kept and the cut flagged; the whole size counted; the event itself stays small.
+        var big = await fx.LlmCallAsync(calls[1].Id);
+        Assert.True((bool)big["request"]!["truncated"]!);
+        Assert.True((long)big["request"]!["bytes"]! > 1_600_000);
+        Assert.Equal(1024 * 1024, System.Text.Encoding.UTF8.GetByteCount((string)big["request"]!["body"]!));
+        Assert.False((bool)big["response"]!["truncated"]!);
+        Assert.True(calls[1].ToString().Length < 1000, calls[1].ToString());
+
+        // Another sandbox's path, or an event that is not an llm.call: not found.
+        var other = await Assert.ThrowsAsync<HttpRequestException>(() => fx.LlmCallAsync(calls[0].Id, "no-such-sandbox"));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, other.StatusCode);
+        var notCall = await Assert.ThrowsAsync<HttpRequestException>(() => fx.LlmCallAsync(calls[0].Get<long>("requestId")));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, notCall.StatusCode);
+        // (The store's copy of the sandbox config holds the override value by design: it is what the proxy applies.)
+        Assert.DoesNotContain("sekrit-org-778899", streamed.ToJsonString());
+    }
+
     private static (string?, string?, long, long, bool) Summary(SandboxEvent e) =>
         (e.Get<string>("provider"), e.Get<string>("model"), e.Get<long>("inputTokens"), e.Get<long>("outputTokens"), e.Get<bool>("stream"));
 }

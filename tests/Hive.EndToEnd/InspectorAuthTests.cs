@@ -120,6 +120,8 @@ public sealed class InspectorAuthTests(InspectorDaemon fixture)
     [InlineData("GET", "/v1/sandboxes")]
     [InlineData("GET", "/v1/session")]
     [InlineData("GET", "/v1/events?follow=false")]
+    [InlineData("GET", "/v1/sandboxes/x/llm-calls/1")]
+    [InlineData("GET", "/v1/secrets")]
     [InlineData("POST", "/v1/login-codes")]
     [InlineData("DELETE", "/v1/sandboxes/x")]
     public async Task Without_login_or_token_the_api_answers_401_problem_json(string method, string path)

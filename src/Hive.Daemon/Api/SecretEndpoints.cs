@@ -24,9 +24,18 @@ public static class SecretEndpoints
         g.MapGet("", (SecretService secrets) =>
         {
             var list = new JsonArray();
-            foreach (var s in secrets.List()) list.Add(Info(s, secrets.Masked(s)));
+            var bindings = secrets.Bindings();
+            foreach (var s in secrets.List())
+            {
+                var info = Info(s, secrets.Masked(s));
+                var bound = new JsonArray();
+                foreach (var (sandbox, env) in bindings.GetValueOrDefault((s.Scope, s.Name)) ?? [])
+                    bound.Add(new JsonObject { ["name"] = sandbox, ["env"] = new JsonArray([.. env.Select(v => JsonValue.Create(v))]) });
+                info["sandboxes"] = bound;
+                list.Add(info);
+            }
             return Results.Text(list.ToJsonString(), "application/json");
-        }).WithSummary("List secrets: name, provider or hosts and auth, scope, masked value (first and last 4 characters of long values), times. Never the value.");
+        }).WithSummary("List secrets: name, provider or hosts and auth, scope, masked value (first and last 4 characters of long values), times, and the sandboxes that bind each (with the env vars holding its stand-in). Never the value.");
 
         g.MapPut("/{name}", async (string name, HttpRequest request, SecretService secrets, CancellationToken ct) =>
         {

@@ -169,17 +169,46 @@ public sealed class SecretService
         return computed;
     }
 
+    /// <summary>
+    /// Which sandboxes bind each stored secret (by scope and name) and through which env vars; read only (no stand-in is
+    /// made). A binding to a secret that is not stored (it fails closed) is not listed.
+    /// </summary>
+    public IReadOnlyDictionary<(string Scope, string Name), List<(string Sandbox, IReadOnlyList<string> EnvVars)>> Bindings()
+    {
+        var secrets = _store.ListSecrets();
+        var result = new Dictionary<(string, string), List<(string, IReadOnlyList<string>)>>();
+        foreach (var sandbox in _store.ListSandboxes())
+        {
+            var rows = _store.ListStandIns(sandbox.Name);
+            foreach (var p in Plan(sandbox, secrets, rows))
+            {
+                if (Find(secrets, sandbox.Name, p.Secret) is not { } record) continue;
+                var key = (record.Scope, record.Name);
+                if (!result.TryGetValue(key, out var list)) result[key] = list = [];
+                list.Add((sandbox.Name, p.EnvVars));
+            }
+        }
+        return result;
+    }
+
+    private static SecretRecord? Find(IReadOnlyList<SecretRecord> secrets, string sandbox, string secret) =>
+        secrets.FirstOrDefault(s => s.Scope == sandbox && s.Name == secret) ?? secrets.FirstOrDefault(s => s.Scope.Length == 0 && s.Name == secret);
+
+    private static IReadOnlyList<PlannedBinding> Plan(SandboxRecord sandbox, IReadOnlyList<SecretRecord> secrets, IReadOnlyList<StandInRecord> rows)
+    {
+        var scoped = secrets.Where(s => s.Scope == sandbox.Name).Select(s => new ScopedSecret(s.Name, s.Provider));
+        var global = rows.Where(r => r.Auto).Select(r => secrets.FirstOrDefault(s => s.Scope.Length == 0 && s.Name == r.Secret && s.Global))
+            .OfType<SecretRecord>().Select(s => new ScopedSecret(s.Name, s.Provider));
+        return BindingPlan.For(sandbox.Config, scoped, global);
+    }
+
     private SandboxSecrets Compute(SandboxRecord sandbox)
     {
         var name = sandbox.Name;
         var secrets = _store.ListSecrets();
         var rows = _store.ListStandIns(name);
-        SecretRecord? Find(string secret) =>
-            secrets.FirstOrDefault(s => s.Scope == name && s.Name == secret) ?? secrets.FirstOrDefault(s => s.Scope.Length == 0 && s.Name == secret);
-        var scoped = secrets.Where(s => s.Scope == name).Select(s => new ScopedSecret(s.Name, s.Provider));
-        var global = rows.Where(r => r.Auto).Select(r => secrets.FirstOrDefault(s => s.Scope.Length == 0 && s.Name == r.Secret && s.Global))
-            .OfType<SecretRecord>().Select(s => new ScopedSecret(s.Name, s.Provider));
-        var plan = BindingPlan.For(sandbox.Config, scoped, global);
+        SecretRecord? Find(string secret) => SecretService.Find(secrets, name, secret);
+        var plan = Plan(sandbox, secrets, rows);
 
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         var bindings = new List<SecretBinding>();

@@ -1,4 +1,5 @@
 using Hive.Core.Config;
+using Hive.Core.Llm;
 using Hive.Core.Secrets;
 
 namespace Hive.Daemon.Store;
@@ -51,12 +52,18 @@ public interface IHiveStore : IDisposable
     /// <summary>
     /// Deletes the oldest events while they are older than <paramref name="maxAge"/> or the log uses more than
     /// <paramref name="maxBytes"/> (then down to 90% of it), in batches of <see cref="PruneBatchSize"/>, so that writers
-    /// never wait for a whole pass. The newest event is always kept. Returns how many events were deleted.
+    /// never wait for a whole pass; model-call bodies go with their request's event. The newest event is always kept. Returns how many events were deleted.
     /// </summary>
     long PruneEvents(DateTimeOffset now, TimeSpan? maxAge, long? maxBytes, CancellationToken ct = default);
 
     /// <summary>Bytes the event log and its indexes use (what <see cref="PruneEvents"/> holds under its limit).</summary>
     long UsedBytes();
+
+    /// <summary>Stores one model call's bodies (already redacted and bounded by the proxy); a second store for the same request replaces it.</summary>
+    void InsertLlmBodies(string sandbox, long requestId, LlmBodies bodies);
+
+    /// <summary>The bodies of <paramref name="sandbox"/>'s call <paramref name="requestId"/>; null when none are stored (pruned, or another sandbox's).</summary>
+    LlmBodies? FindLlmBodies(string sandbox, long requestId);
 
     string? GetMeta(string key);
     void SetMeta(string key, string value);

@@ -29,6 +29,12 @@ public sealed partial class PostgresStore
           method text, host text, path text, status integer, upstream_status integer, duration_ms bigint, error text);
         CREATE INDEX secret_activity_secret ON secret_activity(secret, id);
         """,
+        """
+        CREATE TABLE llm_bodies (
+          request_id bigint PRIMARY KEY, sandbox text NOT NULL,
+          request text NOT NULL, request_type text, request_bytes bigint NOT NULL, request_truncated boolean NOT NULL,
+          response text NOT NULL, response_type text, response_bytes bigint NOT NULL, response_truncated boolean NOT NULL);
+        """,
     ];
 
     /// <summary>

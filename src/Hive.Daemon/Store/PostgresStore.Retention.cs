@@ -65,13 +65,30 @@ public sealed partial class PostgresStore
         return upTo;
     }
 
-    /// <summary>One transaction: the oldest events matching <paramref name="where"/>, at most a batch, never the newest event.</summary>
+    /// <summary>
+    /// One transaction: the oldest events matching <paramref name="where"/>, at most a batch, never the newest event,
+    /// and the model-call bodies of the requests deleted.
+    /// </summary>
     private int DeleteBatch(string where, (string, object?) arg)
     {
         using var c = _db.OpenConnection();
-        return Run(c, null, $"""
-            DELETE FROM events WHERE id IN (
-              SELECT id FROM events WHERE {where} AND id < (SELECT MAX(id) FROM events) ORDER BY id LIMIT {IHiveStore.PruneBatchSize})
-            """, arg);
+        using var tx = c.BeginTransaction();
+        long upTo;
+        int n;
+        using (var delete = Command(c, tx, $"""
+            WITH gone AS (
+              DELETE FROM events WHERE id IN (
+                SELECT id FROM events WHERE {where} AND id < (SELECT MAX(id) FROM events) ORDER BY id LIMIT {IHiveStore.PruneBatchSize})
+              RETURNING id)
+            SELECT COALESCE(MAX(id), 0), COUNT(*) FROM gone
+            """, arg))
+        using (var r = delete.ExecuteReader())
+        {
+            r.Read();
+            (upTo, n) = (r.GetInt64(0), (int)r.GetInt64(1));
+        }
+        if (n > 0) Run(c, tx, "DELETE FROM llm_bodies WHERE request_id <= @upTo", ("upTo", upTo));
+        tx.Commit();
+        return n;
     }
 }

@@ -7,7 +7,7 @@ public sealed partial class SqliteStore
     /// <summary>
     /// Deletes the oldest events while they are older than <paramref name="maxAge"/> or the database uses more than
     /// <paramref name="maxBytes"/> (then down to 90% of it, so that a full log is not pruned on every pass), one batch per
-    /// transaction. The newest event is always kept: its id is where the event writer continues after a restart.
+    /// transaction, with the model-call bodies of the deleted requests. The newest event is always kept: its id is where the event writer continues after a restart.
     /// Returns how many events were deleted.
     /// </summary>
     public long PruneEvents(DateTimeOffset now, TimeSpan? maxAge, long? maxBytes, CancellationToken ct = default)
@@ -63,6 +63,9 @@ public sealed partial class SqliteStore
             using var tx = _writer.BeginTransaction();
             using var delete = Command("DELETE FROM events WHERE id <= $id", tx, ("$id", upTo));
             var n = delete.ExecuteNonQuery();
+            // A model call's bodies go with its request's event.
+            using var bodies = Command("DELETE FROM llm_bodies WHERE request_id <= $id", tx, ("$id", upTo));
+            bodies.ExecuteNonQuery();
             tx.Commit();
             return n;
         }

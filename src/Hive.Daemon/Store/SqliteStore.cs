@@ -47,6 +47,7 @@ public sealed partial class SqliteStore : IHiveStore
         CREATE INDEX IF NOT EXISTS events_type ON events(type, id);
         CREATE INDEX IF NOT EXISTS events_sandbox_type ON events(sandbox, type, id);
         """ + SecretTables,
+        LlmBodyTable,
     ];
 
     private int Migrate()

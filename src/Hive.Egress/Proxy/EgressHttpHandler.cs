@@ -73,7 +73,8 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
             var forwardedId = EgressEvents.Request(events, conn, method, target.Path, query, decision, secrets: used);
 
             var started = Stopwatch.GetTimestamp();
-            using var llm = LlmEndpoints.Provider(conn.Host, method, target.Path) is { } provider ? new LlmCallRecorder(provider) : null;
+            using var llm = LlmEndpoints.Provider(conn.Host, method, target.Path) is { } provider
+                ? new LlmCallRecorder(provider, secrets, policy, context.Request.ContentType, context.Request.Headers.ContentEncoding.ToString()) : null;
             var counting = new CountingStreams(context, llm);
             var transformer = new EgressTransformer(conn, target, overrides, forward is { Changed: true } ? forward : null, ResponseScrubbing.For(secrets, conn));
             var error = await forwarder.SendAsync(context, conn.Origin, upstream, RequestConfig, transformer);
@@ -199,7 +200,7 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
         return e.InnerException?.Message ?? e.Message;
     }
 
-    /// <summary>Counts body bytes in both directions for the egress.response event, and shows the response to a model-call recorder.</summary>
+    /// <summary>Counts body bytes in both directions for the egress.response event, and shows both bodies to a model-call recorder.</summary>
     private sealed class CountingStreams
     {
         private readonly Counter _in;
@@ -207,10 +208,10 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
 
         public CountingStreams(HttpContext context, LlmCallRecorder? llm)
         {
-            _in = new Counter(context.Request.Body, null);
+            _in = new Counter(context.Request.Body, llm?.Request);
             context.Request.Body = _in;
             var body = context.Features.Get<IHttpResponseBodyFeature>()!;
-            _out = new Counter(body.Stream, llm);
+            _out = new Counter(body.Stream, llm?.Response);
             context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(_out, body));
         }
 
@@ -220,7 +221,7 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
         public long ResponseBytes => _out.Count;
     }
 
-    private sealed class Counter(Stream inner, LlmCallRecorder? observer) : Stream
+    private sealed class Counter(Stream inner, LlmBodyCapture? observer) : Stream
     {
         public long Count;
         public override bool CanRead => inner.CanRead;
@@ -230,8 +231,8 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
         public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
         public override void Flush() => inner.Flush();
         public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
-        public override int Read(byte[] buffer, int offset, int count) { var n = inner.Read(buffer, offset, count); Count += n; return n; }
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) { var n = await inner.ReadAsync(buffer, ct); Count += n; return n; }
+        public override int Read(byte[] buffer, int offset, int count) { var n = inner.Read(buffer, offset, count); Count += n; observer?.Observe(buffer.AsSpan(offset, n)); return n; }
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) { var n = await inner.ReadAsync(buffer, ct); Count += n; observer?.Observe(buffer.Span[..n]); return n; }
         public override void Write(byte[] buffer, int offset, int count) { inner.Write(buffer, offset, count); Count += count; observer?.Observe(buffer.AsSpan(offset, count)); }
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) { await inner.WriteAsync(buffer, ct); Count += buffer.Length; observer?.Observe(buffer.Span); }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();

@@ -1,5 +1,6 @@
 using Hive.Core.Config;
 using Hive.Core.Events;
+using Hive.Core.Llm;
 using Hive.Core.Secrets;
 using Hive.Daemon.Store;
 
@@ -180,6 +181,25 @@ public abstract class StoreContract : IDisposable
         Assert.Equal(10_000, s.LastEventId());
         Assert.Equal(deleted + 1, s.FirstEventId());
         Assert.Equal(0, s.PruneEvents(T0, null, limit));
+    }
+
+    [Fact]
+    public void A_model_calls_bodies_are_kept_for_its_sandbox_replaced_by_a_second_store_and_pruned_with_its_request()
+    {
+        var s = Open();
+        s.InsertEvents(Events(1, 10, _ => "box", _ => EventTypes.EgressRequest, T0.AddDays(-40)));
+        s.InsertEvents(Events(11, 10, _ => "box", _ => EventTypes.EgressRequest, T0));
+        var bodies = new LlmBodies(new("{\"q\":\"ünï\"}", "application/json", 7, false), new("data: x", null, 7, true));
+        s.InsertLlmBodies("box", 5, bodies with { Response = new("old", null, 3, false) });
+        s.InsertLlmBodies("box", 5, bodies);
+        s.InsertLlmBodies("box", 15, bodies);
+        Assert.Equal(bodies, s.FindLlmBodies("box", 5));
+        Assert.Null(s.FindLlmBodies("other", 5)); // another sandbox's call is not found
+        Assert.Null(s.FindLlmBodies("box", 6));
+
+        Assert.Equal(10, s.PruneEvents(T0, TimeSpan.FromDays(30), null));
+        Assert.Null(s.FindLlmBodies("box", 5));
+        Assert.Equal(bodies, s.FindLlmBodies("box", 15));
     }
 
     private static SecretRecord Secret(string scope, string name, bool global = false, byte[]? value = null) =>

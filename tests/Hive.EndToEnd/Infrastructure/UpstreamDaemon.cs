@@ -56,6 +56,21 @@ public abstract class UpstreamDaemon(params string[] extraNames) : IAsyncLifetim
         return all.Count == 0 ? 0 : all[^1].Id;
     }
 
+    /// <summary>GET /v1/sandboxes/{name}/llm-calls/{id} with the bearer token: the call and its kept bodies, or the status as an exception.</summary>
+    public async Task<JsonNode> LlmCallAsync(long id, string? sandbox = null)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(Daemon.Url) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", Daemon.Token);
+        using var r = await http.GetAsync($"/v1/sandboxes/{sandbox ?? Sandbox.Name}/llm-calls/{id}");
+        var text = await r.Content.ReadAsStringAsync();
+        if (!r.IsSuccessStatusCode) throw new HttpRequestException($"{(int)r.StatusCode} {text}", null, r.StatusCode);
+        return JsonNode.Parse(text)!;
+    }
+
+    /// <summary>The daemon's SQLite files (the database and its write-ahead log), byte for byte as text.</summary>
+    public IEnumerable<(string File, string Text)> StoreFiles() =>
+        Directory.GetFiles(Daemon.Home, "hive.db*").Select(f => (f, System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(f))));
+
     /// <summary>
     /// The JSON in <paramref name="text"/>; for an <c>/echo</c> answer, what the upstream received (the answer the
     /// sandbox saw has stand-ins where the upstream got real values).
