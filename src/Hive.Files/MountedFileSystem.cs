@@ -135,6 +135,7 @@ public sealed class MountedFileSystem : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _fs.Close();
         _session.Dispose();
         if (_record is not null)
         {
