@@ -78,7 +78,7 @@ public static class DaemonProgram
         builder.Services.AddSingleton(events);
         builder.Services.AddSingleton(FilesDeadline.FromEnvironment());
         var mcp = DefaultMcpServer.Locate();
-        builder.Services.AddSingleton<ISandboxHost>(new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress, new SandboxFileSystems(paths, fsEvents), ca.CertificatePem, mcp));
+        builder.Services.AddSingleton<ISandboxHost>(new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress, new SandboxFileSystems(paths, fsEvents, FuseIoUring.Enable(settings.Files, bootLoggers.CreateLogger("hive"))), ca.CertificatePem, mcp));
         builder.Services.AddSingleton(sp => new SecretService(store, masterKey, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<ILogger<SecretService>>()));
         builder.Services.AddSingleton(sp => new SandboxManager(store, events, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<SecretService>(), addressing.Capacity,
             sp.GetRequiredService<ILogger<SandboxManager>>()));

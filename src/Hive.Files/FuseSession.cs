@@ -88,6 +88,7 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
         {
             _fs.Init(this);
             Serve();
+            if (IoUringActive) FuseUring.Kick(mountPoint, _options.Log);
             _options.Log?.Invoke($"fuse: took over the session at {mountPoint} (7.{negotiated.Minor}, passthrough {PassthroughEnabled})");
         }
         catch

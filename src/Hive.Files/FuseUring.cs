@@ -18,7 +18,7 @@ namespace Hive.Files;
 /// request does not hold up the others of its CPU. FORGET, INTERRUPT and our cache invalidations still travel through
 /// /dev/fuse, so the session keeps one /dev/fuse worker beside the rings.
 /// </remarks>
-internal sealed class FuseUring
+internal sealed partial class FuseUring
 {
     /// <summary>INIT flag FUSE_OVER_IO_URING (protocol 7.42).</summary>
     public const ulong InitFlag = 1UL << 41;
@@ -95,6 +95,37 @@ internal sealed class FuseUring
 
     /// <summary>True when every entry registered: the kernel sends requests through the rings.</summary>
     public bool Active { get; private set; }
+
+    /// <summary>
+    /// After taking over a kept session: requests the kernel queued while no entry was registered are handed out only
+    /// when an entry of their queue commits a reply. One forced GETATTR from each CPU (so on each queue) sets that going.
+    /// </summary>
+    public static unsafe void Kick(string mountPoint, Action<string>? log)
+    {
+        var path = System.Text.Encoding.UTF8.GetBytes(mountPoint + "\0");
+        var threads = new List<Thread>();
+        for (var cpu = 0; cpu < Environment.ProcessorCount; cpu++)
+        {
+            var mine = cpu;
+            var thread = new Thread(() =>
+            {
+                ulong mask = 1UL << mine;
+                if (mine < 64 && SchedSetaffinity(0, sizeof(ulong), &mask) != 0) return;
+                Libc.Statx stat;
+                fixed (byte* p = path)
+                    if (Libc.StatxCall(Libc.AT_FDCWD, p, AtStatxForceSync, 0x7FF, &stat) != 0)
+                        log?.Invoke($"fuse: kick of queue {mine} failed: {Errno.Name(Libc.Errno)}");
+            }) { IsBackground = true, Name = "hive-fuse-kick" };
+            thread.Start();
+            threads.Add(thread);
+        }
+        foreach (var thread in threads) thread.Join(TimeSpan.FromSeconds(5));
+    }
+
+    private const int AtStatxForceSync = 0x2000;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "sched_setaffinity", SetLastError = true)]
+    private static unsafe partial int SchedSetaffinity(int pid, nuint size, ulong* mask);
 }
 
 /// <summary>One ring entry: a thread, its io_uring, and its registered header and payload buffers.</summary>

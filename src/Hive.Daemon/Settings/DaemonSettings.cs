@@ -15,6 +15,9 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
     /// <summary>How much of the event log is kept (daemon.json <c>events</c>).</summary>
     public EventRetentionSettings Events { get; init; } = EventRetentionSettings.Default;
 
+    /// <summary>How the FUSE mounts are served (daemon.json <c>files</c>).</summary>
+    public FilesSettings Files { get; init; } = FilesSettings.Default;
+
     public const string DefaultSubnet = "10.201.0.0/16";
 
     /// <summary>Six hex digits derived from the home directory; names this daemon's host objects (nft table, veths, namespaces).</summary>
@@ -30,11 +33,12 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
         string listen = HiveHome.DefaultListen, subnet = DefaultSubnet;
         var upstream = new UpstreamSettings(new Dictionary<string, string>(), [], null);
         var events = EventRetentionSettings.Default;
+        var files = FilesSettings.Default;
         if (File.Exists(file))
         {
             try
             {
-                (listen, subnet, upstream, events) = Parse(File.ReadAllText(file), listen, subnet);
+                (listen, subnet, upstream, events, files) = Parse(File.ReadAllText(file), listen, subnet);
             }
             catch (Exception e) when (e is JsonException or FormatException)
             {
@@ -42,12 +46,13 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
             }
         }
         if (Environment.GetEnvironmentVariable("HIVE_LISTEN") is { Length: > 0 } l) listen = l;
-        return new DaemonSettings(home, ParseEndpoint(listen), subnet, upstream) { Events = events };
+        return new DaemonSettings(home, ParseEndpoint(listen), subnet, upstream) { Events = events, Files = files };
     }
 
-    internal static (string Listen, string Subnet, UpstreamSettings Upstream, EventRetentionSettings Events) Parse(string json, string listen, string subnet)
+    internal static (string Listen, string Subnet, UpstreamSettings Upstream, EventRetentionSettings Events, FilesSettings Files) Parse(string json, string listen, string subnet)
     {
         var events = EventRetentionSettings.Default;
+        var files = FilesSettings.Default;
         using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         var hosts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var allow = new List<string>();
@@ -75,10 +80,11 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
                     }
                     break;
                 case "events": events = ParseEvents(p.Value); break;
-                default: throw new FormatException($"{p.Name}: unknown setting (allowed: listen, subnet, upstream, events)");
+                case "files": files = FilesSettings.Parse(p.Value); break;
+                default: throw new FormatException($"{p.Name}: unknown setting (allowed: listen, subnet, upstream, events, files)");
             }
         }
-        return (listen, subnet, new UpstreamSettings(hosts, allow, ca), events);
+        return (listen, subnet, new UpstreamSettings(hosts, allow, ca), events, files);
     }
 
     private static EventRetentionSettings ParseEvents(JsonElement value)
