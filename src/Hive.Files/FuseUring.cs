@@ -125,7 +125,7 @@ internal sealed partial class FuseUring
     private const int AtStatxForceSync = 0x2000;
 
     [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "sched_setaffinity", SetLastError = true)]
-    private static unsafe partial int SchedSetaffinity(int pid, nuint size, ulong* mask);
+    internal static unsafe partial int SchedSetaffinity(int pid, nuint size, ulong* mask);
 }
 
 /// <summary>One ring entry: a thread, its io_uring, and its registered header and payload buffers.</summary>
@@ -211,6 +211,13 @@ internal sealed unsafe class FuseUringWorker
         IoUring? ring = null;
         try
         {
+            // On its queue's CPU, as the callers whose requests it serves are: the kernel wakes it where the caller
+            // just went to sleep, not on another CPU (libfuse pins its queue threads the same way).
+            if (Queue < 64)
+            {
+                var mask = 1UL << Queue;
+                FuseUring.SchedSetaffinity(0, sizeof(ulong), &mask);
+            }
             // One thread submits and reaps (SINGLE_ISSUER); completions run only when it waits for them (DEFER_TASKRUN),
             // never interrupting the system calls it makes for a request. Older kernels: plain 128-byte SQEs.
             var error = IoUring.Create(4, IoUring.SetupSqe128 | IoUring.SetupSingleIssuer | IoUring.SetupDeferTaskrun, out ring);
