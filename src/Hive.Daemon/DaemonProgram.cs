@@ -88,7 +88,7 @@ public static class DaemonProgram
         builder.Services.AddSingleton(FilesDeadline.FromEnvironment());
         var mcp = DefaultMcpServer.Locate();
         var usage = new UsageSampler(runtime.ReadUsage, settings.Usage, TimeProvider.System);
-        builder.Services.AddSingleton<ISandboxHost>(new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress, new SandboxFileSystems(paths, fsEvents), ca.CertificatePem,
+        builder.Services.AddSingleton<ISandboxHost>(new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress, new SandboxFileSystems(paths, fsEvents, FuseIoUring.Enable(settings.Files, bootLoggers.CreateLogger("hive"))), ca.CertificatePem,
             mcp, usage));
         builder.Services.AddSingleton(sp => new SecretService(store, masterKey, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<ILogger<SecretService>>()));
         builder.Services.AddSingleton(sp => new SandboxManager(store, events, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<SecretService>(), addressing.Capacity,

@@ -22,6 +22,16 @@ public sealed record FuseOptions
     /// </summary>
     public bool Passthrough { get; init; } = true;
 
+    /// <summary>
+    /// Serve over io_uring (FUSE_OVER_IO_URING, kernel 6.14+) when the kernel offers it at INIT, which it does only while
+    /// the fuse module's <c>enable_uring</c> parameter is on; otherwise, or when the rings cannot be set up, requests
+    /// are read from /dev/fuse as before.
+    /// </summary>
+    public bool IoUring { get; init; }
+
+    /// <summary>Ring entries (each a thread with its own buffers) per kernel queue; the kernel has one queue per possible CPU.</summary>
+    public int IoUringQueueDepth { get; init; } = 2;
+
     /// <summary>The file system name shown in /proc/mounts (the mount source).</summary>
     public string FsName { get; init; } = "hive";
 

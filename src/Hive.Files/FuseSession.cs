@@ -14,6 +14,7 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
     private readonly IFuseFileSystem _fs;
     private readonly FuseOptions _options;
     private readonly List<FuseRequestLoop> _loops = [];
+    private FuseUring? _uring;
     private int _fd = -1;
     private ulong _device;
     private int _disposed;
@@ -28,6 +29,9 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
     public FuseNegotiated Negotiated { get; private set; }
     internal ReaderGate Gate { get; private set; } = new(1);
     public bool PassthroughEnabled { get; private set; }
+
+    /// <summary>True when requests come through io_uring rings rather than read(2) on /dev/fuse.</summary>
+    public bool IoUringActive => _uring?.Active == true;
 
     /// <summary>The size of a request buffer: the largest WRITE plus room for its headers.</summary>
     internal int BufferSize => _options.MaxWrite + 64 * 1024;
@@ -84,6 +88,7 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
         {
             _fs.Init(this);
             Serve();
+            if (IoUringActive) FuseUring.Kick(mountPoint, _options.Log);
             _options.Log?.Invoke($"fuse: took over the session at {mountPoint} (7.{negotiated.Minor}, passthrough {PassthroughEnabled})");
         }
         catch
@@ -100,7 +105,10 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
     /// </summary>
     private void Serve()
     {
-        for (var i = 0; i < Math.Max(1, _options.Threads); i++)
+        var uring = (Negotiated.Flags & FuseUring.InitFlag) != 0;
+        // Over io_uring, /dev/fuse carries only FORGET and INTERRUPT (and requests queued before the rings started).
+        var threads = uring ? 1 : Math.Max(1, _options.Threads);
+        for (var i = 0; i < threads; i++)
         {
             var clone = Clone();
             if (clone < 0)
@@ -113,6 +121,7 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
         }
         Gate = new ReaderGate(_loops.Count);
         for (var i = 0; i < _loops.Count; i++) _loops[i].Start($"hive-fuse-{i}");
+        if (uring) _uring = FuseUring.Start(this, _fs, _fd, _options.IoUringQueueDepth, _options.Log);
     }
 
     private void Initialize(FuseRequestLoop loop)
@@ -142,6 +151,11 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
                 | FuseConstants.ParallelDirops | FuseConstants.MaxPages | FuseConstants.CacheSymlinks
                 | FuseConstants.AbortError | FuseConstants.AsyncDio | FuseConstants.InitExt;
             if (_options.Passthrough) wanted |= FuseConstants.Passthrough;
+            if (_options.IoUring && (offered & FuseUring.InitFlag) != 0)
+            {
+                if (FuseUring.Available(out var reason)) wanted |= FuseUring.InitFlag;
+                else _options.Log?.Invoke($"fuse: the kernel offers io_uring but {reason}; serving through {FuseMount.Device}");
+            }
             var flags = offered & wanted;
             var minor = Math.Min(init.Minor, FuseConstants.KernelMinorVersion);
             var maxPages = (ushort)Math.Min(_options.MaxWrite / 4096, 256);
@@ -163,7 +177,7 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
             PassthroughEnabled = (flags & FuseConstants.Passthrough) != 0;
             _fs.Init(this);
             loop.Reply(header.Unique, reply);
-            _options.Log?.Invoke($"fuse: INIT {init.Major}.{init.Minor} -> 7.{minor}, flags 0x{flags:x}, passthrough {PassthroughEnabled}");
+            _options.Log?.Invoke($"fuse: INIT {init.Major}.{init.Minor} -> 7.{minor}, flags 0x{flags:x}, passthrough {PassthroughEnabled}, io_uring {(flags & FuseUring.InitFlag) != 0}");
             return;
         }
     }
@@ -234,7 +248,8 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        var running = _loops.Where(l => l.Started).ToList();
+        var running = _loops.Where(l => l.Started).Select(l => (Func<TimeSpan, bool>)l.Join)
+            .Concat(_uring?.Workers.Select(w => (Func<TimeSpan, bool>)w.Join) ?? []).ToList();
         // Unmount only our own mount: a newer server may have replaced it at the same place (daemon restart). When
         // our threads have already ended, our connection is gone (its device number may even be reused by now).
         var ours = running.Count == 0 || !WaitAll(running, TimeSpan.FromMilliseconds(50));
@@ -250,18 +265,19 @@ internal sealed unsafe class FuseSession : IFuseKernel, IDisposable
             WaitAll(running, TimeSpan.FromSeconds(5));
         }
         foreach (var loop in _loops) loop.Dispose();
-        if (running.TrueForAll(l => l.Join(TimeSpan.Zero))) Gate.Dispose();
+        foreach (var worker in _uring?.Workers ?? []) worker.Dispose();
+        if (running.TrueForAll(join => join(TimeSpan.Zero))) Gate.Dispose();
         if (_fd >= 0) Libc.Close(_fd);
         _fd = -1;
     }
 
-    private static bool WaitAll(List<FuseRequestLoop> loops, TimeSpan timeout)
+    private static bool WaitAll(List<Func<TimeSpan, bool>> joins, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        foreach (var loop in loops)
+        foreach (var join in joins)
         {
             var left = deadline - DateTime.UtcNow;
-            if (left < TimeSpan.Zero || !loop.Join(left)) return false;
+            if (left < TimeSpan.Zero || !join(left)) return false;
         }
         return true;
     }

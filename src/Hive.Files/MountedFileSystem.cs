@@ -34,6 +34,9 @@ public sealed class MountedFileSystem : IDisposable
     /// <summary>True when the kernel agreed to FUSE passthrough for this mount.</summary>
     public bool Passthrough => _session.PassthroughEnabled;
 
+    /// <summary>True when the kernel sends this mount's requests through io_uring rings (see <see cref="FuseOptions.IoUring"/>).</summary>
+    public bool IoUring => _session.IoUringActive;
+
     /// <summary>The rules in force.</summary>
     public IReadOnlyList<AclRule> Acls => _fs.Acl.Rules;
 
@@ -135,6 +138,7 @@ public sealed class MountedFileSystem : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _fs.Close();
         _session.Dispose();
         if (_record is not null)
         {

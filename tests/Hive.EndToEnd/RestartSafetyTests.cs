@@ -51,10 +51,12 @@ public sealed class RestartSafetyTests
         }
     }
 
-    [Fact]
-    public async Task A_process_working_in_the_workspace_carries_on_through_a_daemon_sigkill_and_restart()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the mount served over io_uring: the new daemon registers rings again and gets its queues going
+    public async Task A_process_working_in_the_workspace_carries_on_through_a_daemon_sigkill_and_restart(bool ioUring)
     {
-        await using var daemon = await DaemonProcess.StartAsync();
+        await using var daemon = await DaemonProcess.StartAsync(extraSettings: ioUring ? "\"files\": { \"ioUring\": true }" : null);
         var name = SharedDaemon.NewName("cwd");
         using (var hive = daemon.Connect())
         {
@@ -63,6 +65,7 @@ public sealed class RestartSafetyTests
             await sb.ExecAsync("cd /workspace && (while true; do if ls > /dev/null 2>>/tmp/errors; then echo ok >> loop.log; " +
                 "else echo fail >> /tmp/errors; fi; sleep 0.2; done < /dev/null > /dev/null 2>&1 &)");
             await WaitForLinesAsync(sb, 3);
+            Assert.Equal(ioUring, RingThreads(daemon) > 0);
         }
         await daemon.KillAsync();
         await Task.Delay(1000); // the loop waits on its mount meanwhile
@@ -72,11 +75,16 @@ public sealed class RestartSafetyTests
         var before = await WaitForLinesAsync(adopted, 1);
         var after = await WaitForLinesAsync(adopted, before + 5);
         Assert.True(after >= before + 5);
+        Assert.Equal(ioUring, RingThreads(daemon) > 0);
         Assert.Equal("", (await adopted.ExecAsync("cat /tmp/errors 2>/dev/null; true")).Stdout);
         await adopted.DeleteAsync();
         // Deleting the sandbox ends the process that kept its FUSE session.
         Assert.Empty(Directory.Exists(Path.Combine(daemon.Home, "run", "fuse")) ? Directory.GetFiles(Path.Combine(daemon.Home, "run", "fuse")) : []);
     }
+
+    /// <summary>The daemon's FUSE io_uring entries (threads named hive-fuse-ring-*).</summary>
+    private static int RingThreads(DaemonProcess daemon) => Directory.GetDirectories($"/proc/{daemon.Pid}/task")
+        .Count(t => File.ReadAllText(Path.Combine(t, "comm")).StartsWith("hive-fuse-ring", StringComparison.Ordinal));
 
     /// <summary>Waits until the loop has logged at least <paramref name="count"/> lines (read from the workspace); returns how many.</summary>
     private static async Task<int> WaitForLinesAsync(Sandbox sb, int count)

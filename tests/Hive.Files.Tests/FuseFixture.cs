@@ -33,7 +33,7 @@ public sealed class FuseFixture : IDisposable
         {
             _mount = MountedFileSystem.Mount(MountPoint, SandboxMount, backend?.Invoke(Backend) ?? new LocalBackend(Backend),
                 acls ?? [new AclRule(SandboxMount + "/**", AclAccess.Rw)], Audit,
-                (options ?? new FuseOptions()) with { Log = Log.Enqueue });
+                FuseTransport.Apply(options ?? new FuseOptions()) with { Log = Log.Enqueue });
         }
         catch
         {

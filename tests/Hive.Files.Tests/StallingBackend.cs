@@ -23,8 +23,12 @@ public sealed class StallingBackend(string root) : IFsBackend
     /// <summary>Stat waits for <see cref="Release"/> too: storage that stops answering.</summary>
     public bool StallStat { get; init; }
 
+    /// <summary>How many times <see cref="Stat"/> was asked (lookups of names the kernel has not cached).</summary>
+    public int Stats;
+
     public int Stat(ReadOnlySpan<byte> path, out FileStat stat)
     {
+        Interlocked.Increment(ref Stats);
         if (StallStat) Release.Wait(TimeSpan.FromSeconds(60));
         return _inner.Stat(path, out stat);
     }

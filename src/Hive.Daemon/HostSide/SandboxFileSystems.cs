@@ -11,7 +11,7 @@ namespace Hive.Daemon.HostSide;
 /// bound into the container with slave propagation, so mounting again after a daemon crash reaches
 /// the running container.
 /// </summary>
-public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit)
+public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit, bool ioUring = false)
 {
     private readonly ConcurrentDictionary<string, List<Mounted>> _mounted = new(StringComparer.Ordinal);
 
@@ -44,7 +44,7 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit)
                 var m = config.Fs[i];
                 if (m.Backend != FsBackend.Local) continue;
                 var dir = Path.GetFullPath(storage(m));
-                var options = new FuseOptions { SessionRecord = SessionRecord(sandbox, i) };
+                var options = new FuseOptions { SessionRecord = SessionRecord(sandbox, i), IoUring = ioUring };
                 mounted.Add(new Mounted(MountedFileSystem.Mount(Anchor(sandbox, i), m.Mount, new LocalBackend(dir), m.Acls, audit.For(sandbox), options), dir));
             }
         }

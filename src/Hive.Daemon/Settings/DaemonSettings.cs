@@ -22,6 +22,9 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
     /// <summary>How often each running sandbox's cgroup is sampled, and how many samples are kept (daemon.json <c>usage</c>).</summary>
     public UsageSettings Usage { get; init; } = UsageSettings.Default;
 
+    /// <summary>How the FUSE mounts are served (daemon.json <c>files</c>).</summary>
+    public FilesSettings Files { get; init; } = FilesSettings.Default;
+
     public const string DefaultSubnet = "10.201.0.0/16";
 
     /// <summary>Six hex digits derived from the home directory; names this daemon's host objects (nft table, veths, namespaces).</summary>
@@ -35,7 +38,7 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
         var home = HiveHome.Resolve();
         var file = Path.Combine(home, "daemon.json");
         var parsed = new FileSettings(HiveHome.DefaultListen, DefaultSubnet, new UpstreamSettings(new Dictionary<string, string>(), [], null),
-            EventRetentionSettings.Default, DatabaseUrl.Sqlite, UsageSettings.Default);
+            EventRetentionSettings.Default, DatabaseUrl.Sqlite, UsageSettings.Default, FilesSettings.Default);
         if (File.Exists(file))
         {
             try
@@ -49,17 +52,19 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
         }
         var listen = Environment.GetEnvironmentVariable("HIVE_LISTEN") is { Length: > 0 } l ? l : parsed.Listen;
         var database = Environment.GetEnvironmentVariable("HIVE_DATABASE") is { Length: > 0 } db ? DatabaseUrl.Parse(db, "HIVE_DATABASE") : parsed.Database;
-        return new DaemonSettings(home, ParseEndpoint(listen), parsed.Subnet, parsed.Upstream) { Events = parsed.Events, Database = database, Usage = parsed.Usage };
+        return new DaemonSettings(home, ParseEndpoint(listen), parsed.Subnet, parsed.Upstream) { Events = parsed.Events, Database = database, Usage = parsed.Usage, Files = parsed.Files };
     }
 
     /// <summary>What daemon.json says, each setting with its default when the file does not name it.</summary>
-    internal sealed record FileSettings(string Listen, string Subnet, UpstreamSettings Upstream, EventRetentionSettings Events, DatabaseUrl Database, UsageSettings Usage);
+    internal sealed record FileSettings(string Listen, string Subnet, UpstreamSettings Upstream, EventRetentionSettings Events, DatabaseUrl Database, UsageSettings Usage,
+        FilesSettings Files);
 
     internal static FileSettings Parse(string json, string listen, string subnet)
     {
         var events = EventRetentionSettings.Default;
         var database = DatabaseUrl.Sqlite;
         var usage = UsageSettings.Default;
+        var files = FilesSettings.Default;
         using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         var hosts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var allow = new List<string>();
@@ -92,10 +97,11 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
                     database = DatabaseUrl.Parse(p.Value.GetString()!);
                     break;
                 case "usage": usage = ParseUsage(p.Value); break;
-                default: throw new FormatException($"{p.Name}: unknown setting (allowed: listen, subnet, upstream, events, database, usage)");
+                case "files": files = FilesSettings.Parse(p.Value); break;
+                default: throw new FormatException($"{p.Name}: unknown setting (allowed: listen, subnet, upstream, events, database, usage, files)");
             }
         }
-        return new FileSettings(listen, subnet, new UpstreamSettings(hosts, allow, ca), events, database, usage);
+        return new FileSettings(listen, subnet, new UpstreamSettings(hosts, allow, ca), events, database, usage, files);
     }
 
     private static UsageSettings ParseUsage(JsonElement value)

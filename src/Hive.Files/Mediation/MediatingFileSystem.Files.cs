@@ -88,6 +88,7 @@ internal sealed partial class MediatingFileSystem
         Fill(node, stat, out entry);
         var handle = new FileHandle(node, backend, flags, node.Path, c.Uid, c.Pid);
         open = Register(handle);
+        Changed(parent, name);
         Record(c, path, FsOp.Create, true, start, 0, null, _audit is null ? null : Detail(handle));
         return 0;
     }

@@ -64,6 +64,7 @@ internal sealed partial class MediatingFileSystem
         if (error != 0) return error;
         var node = _nodes.Remember(parent, name, stat);
         Fill(node, stat, out entry);
+        Changed(parent, name);
         return 0;
     }
 
@@ -90,9 +91,10 @@ internal sealed partial class MediatingFileSystem
         error = op == FsOp.Rmdir ? _backend.Rmdir(rel) : _backend.Unlink(rel);
         if (op == FsOp.Rmdir) error = HideContent(path, error);
         Record(c, path, op, true, start, error, null, null);
-        if (error == 0 && _nodes.Detach(parent, name) is { Nlink: > 1 } removed)
-            InvalidateLinks(removed.Ino, removed, data: false);
-        return error;
+        if (error != 0) return error;
+        if (_nodes.Detach(parent, name) is { Nlink: > 1 } removed) InvalidateLinks(removed.Ino, removed, data: false);
+        Changed(parent, name);
+        return 0;
     }
 
     public int Rename(in FuseContext c, ReadOnlySpan<byte> name, ulong newParentId, ReadOnlySpan<byte> newName, uint flags)
@@ -119,8 +121,11 @@ internal sealed partial class MediatingFileSystem
         }
         error = HideContent(to, _backend.Rename(Rel(from), Rel(to), flags));
         Record(c, from, FsOp.Rename, true, start, error, null, _audit is null ? null : Encoding.UTF8.GetString(to));
-        if (error == 0) _nodes.Move(parent, name, newParent, newName, exchange);
-        return error;
+        if (error != 0) return error;
+        _nodes.Move(parent, name, newParent, newName, exchange);
+        Changed(parent, name);
+        Changed(newParent, newName);
+        return 0;
     }
 
     /// <summary>
@@ -258,6 +263,7 @@ internal sealed partial class MediatingFileSystem
         var linked = _nodes.Remember(newParent, newName, stat);
         Fill(linked, stat, out entry);
         InvalidateLinks(stat.Ino, linked, data: false);
+        Changed(newParent, newName);
         return 0;
     }
 }

@@ -36,6 +36,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     private AclMatcher _acl;
     private IFuseKernel? _kernel;
     private volatile bool _passthrough;
+    private SharedVolumes.Volume? _volume;
 
     public MediatingFileSystem(string mount, IFsBackend backend, AclMatcher acl, IFsAuditSink? audit, FuseOptions options, int epoch = 0)
     {
@@ -65,6 +66,19 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     {
         _kernel = kernel;
         _passthrough = _options.Passthrough && kernel.PassthroughEnabled;
+        _volume ??= SharedVolumes.Join(_backend.Description, this);
+    }
+
+    /// <summary>Stops taking part in the shared volume's invalidations (the mount is going away).</summary>
+    public void Close()
+    {
+        if (Interlocked.Exchange(ref _volume, null) is { } volume) SharedVolumes.Leave(volume, this);
+    }
+
+    /// <summary>A name in <paramref name="parent"/> was made, removed or renamed here: other mounts of the storage drop it.</summary>
+    private void Changed(Node parent, ReadOnlySpan<byte> name)
+    {
+        if (_volume is { } volume) SharedVolumes.Changed(volume, this, Rel(parent.Path), name);
     }
 
     public void Destroy()
@@ -94,23 +108,32 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     /// </summary>
     public void Invalidate(string sandboxPath)
     {
+        var target = Encoding.UTF8.GetBytes(sandboxPath.TrimEnd('/'));
+        if (target.Length <= _mountLength + 1 || !target.AsSpan().StartsWith(_nodes.Root.Path) || target[_mountLength] != (byte)'/') return;
+        var rel = target.AsSpan(_mountLength + 1);
+        var slash = rel.LastIndexOf((byte)'/');
+        InvalidateName(slash < 0 ? [] : rel[..slash], rel[(slash + 1)..]);
+    }
+
+    /// <summary>
+    /// Drops what the kernel cached for <paramref name="name"/> in the directory at <paramref name="parent"/> (relative to
+    /// the mount, empty for its root): the entry, present or negative, the file's attributes and data, the directory's
+    /// attributes and listing. When a directory on the way is one the kernel has not looked up, the kernel may hold a
+    /// negative entry for it instead (the files API made the whole path): that one is dropped.
+    /// </summary>
+    internal void InvalidateName(ReadOnlySpan<byte> parent, ReadOnlySpan<byte> name)
+    {
         var kernel = _kernel;
         if (kernel is null) return;
-        var target = Encoding.UTF8.GetBytes(sandboxPath.TrimEnd('/'));
-        var slash = target.AsSpan().LastIndexOf((byte)'/');
-        if (slash < 0) return;
-        var parentPath = target.AsSpan(0, slash);
-        var name = target.AsSpan(slash + 1);
-        foreach (var node in _nodes.All())
+        var reached = _nodes.Walk(parent, out var missing);
+        if (!missing.IsEmpty)
         {
-            if (node.Detached) continue;
-            if (node.Path.AsSpan().SequenceEqual(target)) kernel.NotifyInvalInode(node.Id, data: true);
-            else if (node.IsDirectory && node.Path.AsSpan().SequenceEqual(parentPath))
-            {
-                kernel.NotifyInvalEntry(node.Id, name);
-                kernel.NotifyInvalInode(node.Id, data: true);
-            }
+            kernel.NotifyInvalEntry(reached.Id, missing);
+            return;
         }
+        if (_nodes.Child(reached, name) is { } node) kernel.NotifyInvalInode(node.Id, data: true);
+        kernel.NotifyInvalEntry(reached.Id, name);
+        kernel.NotifyInvalInode(reached.Id, data: true);
     }
 
     // ---- lookups and attributes ----------------------------------------------------------------------------------------
@@ -133,6 +156,14 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
             return Errno.ENOENT;
         }
         error = _backend.Stat(Rel(path), out var stat);
+        if (error == Errno.ENOENT && decided != AclAccess.Deny)
+        {
+            // A name that does not exist: answered as an entry with node id 0, which the kernel caches as a negative
+            // entry for the entry timeout, so probes of missing names (compilers, imports) stop coming here. Names made
+            // later through this mount replace it; through another mount or the files API, they invalidate it.
+            entry = new FuseEntryOut { NodeId = 0, EntryValid = _entryValid, EntryValidNsec = _entryValidNsec };
+            return 0;
+        }
         if (error != 0) return error;
         if (decided == AclAccess.Deny && !stat.IsDirectory)
         {

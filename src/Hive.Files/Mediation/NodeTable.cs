@@ -112,6 +112,41 @@ internal sealed class NodeTable
         }
     }
 
+    /// <summary>
+    /// Follows <paramref name="path"/> (names separated by '/', relative to the root; empty is the root) through the
+    /// nodes the kernel knows. Returns the deepest node reached; <paramref name="missing"/> is the first name with no
+    /// node under it, or empty when the whole path was reached.
+    /// </summary>
+    public Node Walk(ReadOnlySpan<byte> path, out ReadOnlySpan<byte> missing)
+    {
+        missing = [];
+        lock (_tree)
+        {
+            var node = Root;
+            while (!path.IsEmpty)
+            {
+                var slash = path.IndexOf((byte)'/');
+                var name = slash < 0 ? path : path[..slash];
+                path = slash < 0 ? [] : path[(slash + 1)..];
+                if (name.IsEmpty) continue;
+                if (node.Children is null || !node.Children.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(name, out var next))
+                {
+                    missing = name;
+                    return node;
+                }
+                node = next;
+            }
+            return node;
+        }
+    }
+
+    /// <summary>The node for <paramref name="name"/> in <paramref name="parent"/>, if the kernel knows one.</summary>
+    public Node? Child(Node parent, ReadOnlySpan<byte> name)
+    {
+        lock (_tree)
+            return parent.Children is not null && parent.Children.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(name, out var node) ? node : null;
+    }
+
     /// <summary>FORGET: drops <paramref name="count"/> lookups; at zero the node is gone.</summary>
     public void Forget(ulong id, ulong count)
     {

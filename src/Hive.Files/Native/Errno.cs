@@ -37,6 +37,9 @@ public static class Errno
     public const int ENOTSUP = EOPNOTSUPP;
     public const int ETXTBSY = 26;
     public const int ESTALE = 116;
+    public const int ETIMEDOUT = 110;
+    public const int ENOTCONN = 107;
+    public const int ECANCELED = 125;
 
     /// <summary>The symbolic name of <paramref name="errno"/> (<c>ENOENT</c>), or <c>E&lt;number&gt;</c>.</summary>
     public static string Name(int errno) => errno switch
@@ -75,6 +78,9 @@ public static class Errno
         EOVERFLOW => "EOVERFLOW",
         EOPNOTSUPP => "EOPNOTSUPP",
         ESTALE => "ESTALE",
+        ETIMEDOUT => "ETIMEDOUT",
+        ENOTCONN => "ENOTCONN",
+        ECANCELED => "ECANCELED",
         _ => "E" + errno,
     };
 }
