@@ -2,12 +2,14 @@ import { api, sandboxPath, type SandboxInfo } from "./api";
 import { age, h } from "./dom";
 import { configTab } from "./config";
 import { llmTab } from "./llm";
+import { terminalTab } from "./terminal";
 import { timelineTab } from "./timeline";
 
 const TABS: Record<string, { label: string; key: string; open: (root: HTMLElement, name: string) => () => void }> = {
   timeline: { label: "Timeline", key: "1", open: timelineTab },
   llm: { label: "LLM calls", key: "2", open: llmTab },
   config: { label: "Config", key: "3", open: configTab },
+  terminal: { label: "Terminal", key: "4", open: terminalTab },
 };
 
 /** One sandbox: its header and tabs. */
