@@ -74,10 +74,8 @@ function open(name: string, onChange: () => void): Session {
       if (term.hasSelection()) void navigator.clipboard?.writeText(term.getSelection());
       return false;
     }
-    if (ev.code === "KeyV") {
-      void navigator.clipboard?.readText().then((t) => term.paste(t));
-      return false;
-    }
+    // The browser's own paste event follows (xterm reads it, bracketed paste included): only keep ^V from the shell.
+    if (ev.code === "KeyV") return false;
     return true;
   });
   return s;
