@@ -25,7 +25,7 @@ export class Terminal {
   /** The command's exit status; rejects with a {@link HiveError} when the daemon refused the start or lost it. */
   readonly exited: Promise<number>;
   #socket: Duplex;
-  #buffer = Buffer.alloc(0);
+  #buffer: Buffer = Buffer.alloc(0);
   #fragments: Buffer[] = [];
   #fragmentType = 0;
   #resolve!: (code: number) => void;
@@ -122,7 +122,7 @@ export class Terminal {
   }
 
   #receive(data: Buffer): void {
-    this.#buffer = this.#buffer.length ? Buffer.concat([this.#buffer, data]) : data;
+    this.#buffer = this.#buffer.length ? Buffer.concat([this.#buffer, data]) : Buffer.from(data);
     while (this.#buffer.length >= 2) {
       const b = this.#buffer;
       const fin = (b[0] & 0x80) !== 0;
