@@ -1,7 +1,7 @@
 // Builds the Inspector into OUTDIR (default ../out/hive/inspector, next to the daemon binary):
 // index.html and assets/{app.js,app.css,favicon.svg}. No CDN: everything the page loads is here.
 import { build } from "esbuild";
-import { copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,4 +23,7 @@ await build({
 copyFileSync(join(here, "src", "index.html"), join(out, "index.html"));
 copyFileSync(join(here, "src", "app.css"), join(out, "assets", "app.css"));
 copyFileSync(join(here, "src", "favicon.svg"), join(out, "assets", "favicon.svg"));
+// xterm.js's own styles, then the Terminal tab's.
+writeFileSync(join(out, "assets", "terminal.css"),
+  readFileSync(join(here, "node_modules", "@xterm", "xterm", "css", "xterm.css"), "utf8") + readFileSync(join(here, "src", "terminal.css"), "utf8"));
 console.log(`inspector built into ${out}`);

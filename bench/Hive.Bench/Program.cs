@@ -4,13 +4,13 @@ using Hive.EndToEnd.Infrastructure;
 using HiveClient;
 
 // Sandbox benchmarks of issue 2, each printed as a ratio to a baseline measured in the same run.
-// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|secrets|scrub|files|mcp|events|store|inspector --stored 100000 --rate 2000 --events 10000000 --reads 200 --mb 1024 --rounds 3 --fill zeros|text --runs 30 --sandboxes 20 --seconds 10 --warmup 15 --file-runs 5 --only all|seq|small|git"]
+// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|secrets|scrub|files|mcp|events|store|inspector|terminal --stored 100000 --rate 2000 --events 10000000 --reads 200 --mb 1024 --rounds 3 --fill zeros|text --runs 30 --sandboxes 20 --seconds 10 --warmup 15 --file-runs 5 --only all|seq|small|git"]
 var runs = ArgValue("--runs", 30);
 var sandboxes = ArgValue("--sandboxes", 20);
 var suite = Array.IndexOf(args, "--suite") is var si and >= 0 && si + 1 < args.Length ? args[si + 1] : "all";
-if (suite is not ("all" or "sandbox" or "egress" or "secrets" or "scrub" or "files" or "mcp" or "events" or "store" or "inspector"))
+if (suite is not ("all" or "sandbox" or "egress" or "secrets" or "scrub" or "files" or "mcp" or "events" or "store" or "inspector" or "terminal"))
 {
-    Console.Error.WriteLine("--suite: must be all, sandbox, egress, secrets, scrub, files, mcp, events, store or inspector");
+    Console.Error.WriteLine("--suite: must be all, sandbox, egress, secrets, scrub, files, mcp, events, store, inspector or terminal");
     return 2;
 }
 var only = Array.IndexOf(args, "--only") is var oi and >= 0 && oi + 1 < args.Length ? args[oi + 1] : "all";
@@ -32,6 +32,11 @@ if (suite == "store")
 if (suite == "inspector")
 {
     await InspectorBench.RunAsync(ArgValue("--stored", 100_000), ArgValue("--rate", 2000), ArgValue("--seconds", 10), ArgValue("--runs", 5));
+    return 0;
+}
+if (suite == "terminal")
+{
+    await TerminalBench.RunAsync(ArgValue("--runs", 200));
     return 0;
 }
 if (suite == "mcp")
@@ -122,6 +127,7 @@ if (suite == "all")
     await SecretBench.RunAsync(ArgValue("--seconds", 5));
     await FilesBench.RunAsync(ArgValue("--file-runs", 5), only);
     await McpBench.RunAsync(ArgValue("--runs", 30) * 3);
+    await TerminalBench.RunAsync(ArgValue("--runs", 30) * 3);
 }
 return 0;
 

@@ -26,6 +26,8 @@ export interface SandboxInfo {
 }
 
 let csrf: string | undefined;
+/** The session's CSRF token (the terminal's WebSocket sends it in its URL). */
+export const csrfToken = () => csrf;
 
 export async function session(): Promise<void> {
   const r = await fetch("/v1/session", { credentials: "same-origin" });

@@ -2,6 +2,7 @@ import { api, sandboxPath, type SandboxInfo } from "./api";
 import { age, h } from "./dom";
 import { configTab } from "./config";
 import { llmTab } from "./llm";
+import { terminalTab } from "./terminal";
 import { timelineTab } from "./timeline";
 import { filesTab } from "./files";
 import { usageTab } from "./usage";
@@ -12,6 +13,7 @@ const TABS: Record<string, { label: string; key: string; open: (root: HTMLElemen
   config: { label: "Config", key: "3", open: configTab },
   files: { label: "Files", key: "4", open: filesTab },
   usage: { label: "Usage", key: "5", open: usageTab },
+  terminal: { label: "Terminal", key: "6", open: terminalTab },
 };
 
 /** One sandbox: its header and tabs. */

@@ -19,6 +19,7 @@ internal static class HiveCli
         root.Add(SandboxCommands.Build(ctx));
         root.Add(SandboxCommands.BuildConfig(ctx));
         root.Add(ExecCommand.Build(ctx));
+        root.Add(TerminalCommand.BuildShell(ctx));
         root.Add(EventsCommand.Build(ctx));
         root.Add(SecretCommands.Build(ctx));
         root.Add(ImageCommands.Build(ctx));

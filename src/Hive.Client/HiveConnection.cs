@@ -248,6 +248,36 @@ public sealed class HiveConnection : IDisposable
         using (resp) throw await ErrorFromAsync(resp, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Opens a WebSocket to a daemon route, with the token; a refused handshake becomes a <see cref="HiveException"/>.</summary>
+    internal async Task<System.Net.WebSockets.ClientWebSocket> ConnectWebSocketAsync(string relative, CancellationToken ct)
+    {
+        var http = new Uri(BaseUrl, relative);
+        var uri = new UriBuilder(http) { Scheme = http.Scheme == Uri.UriSchemeHttps ? "wss" : "ws" }.Uri;
+        var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        if (Token is { } token) socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+        try
+        {
+            await socket.ConnectAsync(uri, _http, ct).ConfigureAwait(false);
+            return socket;
+        }
+        catch (System.Net.WebSockets.WebSocketException e) when (!ct.IsCancellationRequested)
+        {
+            var status = (int)socket.HttpStatusCode;
+            socket.Dispose();
+            if (status == 0) throw Unavailable(e.InnerException as HttpRequestException ?? new HttpRequestException(e.Message, e));
+            var detail = status switch
+            {
+                401 => Token is null
+                    ? $"The daemon refused the connection (401): no token was found; set HIVE_TOKEN, or run as a user who can read {_tokenFile ?? "$HIVE_HOME/token"}."
+                    : "The daemon refused the token (401).",
+                404 => $"Not found (404): {relative}",
+                _ => $"The daemon at {DisplayUrl} refused the WebSocket with {status}.",
+            };
+            throw HiveException.FromProblem(status, null, detail);
+        }
+    }
+
     internal HiveUnavailableException Unavailable(Exception e)
     {
         var connect = e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError };

@@ -175,6 +175,24 @@ public sealed class Sandbox
         Connection.GetEventsPageAsync(_path + "/events", types, after, limit, ct);
 
     /// <summary>Stops and removes the sandbox; its volumes stay.</summary>
+    /// <summary>
+    /// Opens an interactive terminal: a command (default: the login shell) under a pseudo-terminal in the sandbox.
+    /// Recorded as exec.request (with terminal: true) and exec.response.
+    /// </summary>
+    public async Task<SandboxTerminal> OpenTerminalAsync(TerminalOptions? options = null, CancellationToken ct = default)
+    {
+        var socket = await Connection.ConnectWebSocketAsync($"v1/sandboxes/{Uri.EscapeDataString(Name)}/terminal", ct).ConfigureAwait(false);
+        try
+        {
+            return await SandboxTerminal.OpenAsync(socket, options ?? new TerminalOptions(), ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     public Task DeleteAsync(CancellationToken ct = default) => Connection.DeleteSandboxAsync(Name, ct);
 
     public override string ToString() => $"{Name} ({Status})";

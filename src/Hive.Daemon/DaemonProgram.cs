@@ -106,12 +106,14 @@ public static class DaemonProgram
         var inspector = InspectorAssets.Locate();
         var sessions = new InspectorSessions(TimeProvider.System, InspectorCodeLifetime(), InspectorSessions.DefaultSessionLifetime,
             Path.Combine(settings.Home, "inspector-sessions.json"));
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseInspectorAuth(token, sessions);
         app.UseStreamShutdown();
         app.MapOpenApi();
         app.MapGet("/v1/health", () => Results.Json(new { status = "ok", version = Version })).WithTags("Health");
         app.MapSandboxes();
         app.MapExec();
+        app.MapTerminal();
         app.MapFiles();
         app.MapUsage();
         app.MapEvents();

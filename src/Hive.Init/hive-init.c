@@ -18,9 +18,15 @@
  *
  * Frames, both ways: 1 byte type, 4 bytes little-endian length, payload.
  *   daemon -> init   'R' request: NUL-terminated strings uid, gid, cwd, argc, argv..., then KEY=VALUE env
- *                    'I' standard input bytes     'E' end of standard input
- *                    (closing the connection kills the command's process group)
- *   init -> daemon   '1' stdout bytes   '2' stderr bytes   'X' exit: 4-byte little-endian status
+ *                    'T' terminal request: NUL-terminated rows, cols, then as 'R'
+ *                    'I' standard input bytes     'E' end of standard input (ignored by a terminal: Ctrl-D is a byte)
+ *                    'W' terminal window size: 2-byte little-endian rows, 2-byte cols
+ *                    (closing the connection kills the command's process group; a terminal's whole session,
+ *                    SIGHUP first, then SIGKILL)
+ *   init -> daemon   '1' stdout bytes (a terminal's only output)   '2' stderr bytes   'X' exit: 4-byte little-endian status
+ *
+ * A terminal command is a session leader with a fresh pseudo-terminal as its controlling terminal, so the line
+ * discipline turns Ctrl-C into SIGINT for the foreground job and a resize into SIGWINCH.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,7 +39,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/fsuid.h>
+#include <termios.h>
+#include <time.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -209,14 +220,249 @@ fail:;
     _exit(127);
 }
 
+/* Waits for the command's exec: a failure before it is reported as output on the connection (stream 'out'). */
+static void read_failure(int conn, char out, struct request *r, int status_pipe, int failure[2]) {
+    failure[0] = failure[1] = 0;
+    if (read(status_pipe, failure, 2 * sizeof(int)) == (ssize_t)(2 * sizeof(int))) {
+        char msg[512];
+        int n = failure[0] == CWD ? snprintf(msg, sizeof msg, "hive-init: cannot enter %s: %s\r\n", r->cwd, strerror(failure[1]))
+              : failure[0] == EXEC ? snprintf(msg, sizeof msg, "hive-init: cannot run %s: %s\r\n", r->argv[0], strerror(failure[1]))
+              : snprintf(msg, sizeof msg, "hive-init: cannot set up the command: %s\r\n", strerror(failure[1]));
+        n = n < (int)sizeof msg ? n : (int)sizeof msg - 1;
+        /* A pipe gets a plain newline, a terminal the carriage return too. */
+        if (out == '2') { msg[n - 2] = '\n'; n--; }
+        send_frame(conn, out, msg, (uint32_t)n);
+    } else {
+        failure[1] = 0;
+    }
+    close(status_pipe);
+}
+
+/* As a shell reports them: 127 not found, 126 found but not runnable. */
+static int failed_status(const int failure[2]) {
+    return failure[0] == EXEC && failure[1] == ENOENT ? 127 : 126;
+}
+
+/* ---------- one command under a pseudo-terminal ---------- */
+
+/* 'T' payload: rows, cols, then a request as 'R' has it. */
+static int parse_terminal_request(char *payload, uint32_t len, struct request *r, struct winsize *size) {
+    long v[2];
+    char *p = payload;
+    for (int i = 0; i < 2; i++) {
+        char *end = memchr(p, '\0', len - (uint32_t)(p - payload));
+        if (end == NULL || parse_number(p, 10000, &v[i]) != 0 || v[i] < 1) return -1;
+        p = end + 1;
+    }
+    size->ws_row = (unsigned short)v[0];
+    size->ws_col = (unsigned short)v[1];
+    return parse_request(p, len - (uint32_t)(p - payload), r);
+}
+
+/*
+ * A new pty pair, the terminal owned by the command's user (devpts names the opener's fsuid as owner), as login
+ * would leave it. Returns the master; *slave is the terminal's descriptor, opened through the master.
+ */
+static int open_pty(uid_t uid, int *slave) {
+    setfsuid(uid);
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    setfsuid(0);
+    int unlock = 0;
+    if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) != 0) return -1;
+    *slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (*slave < 0) {
+        unsigned int n;
+        char path[64];
+        if (ioctl(master, TIOCGPTN, &n) != 0) return -1;
+        snprintf(path, sizeof path, "/dev/pts/%u", n);
+        *slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    }
+    return *slave < 0 ? -1 : master;
+}
+
+__attribute__((noreturn)) static void start_terminal_command(struct request *r, char **env, int slave, int status_pipe) {
+    int stage = SETUP;
+    setsid();
+    if (ioctl(slave, TIOCSCTTY, 0) != 0) goto fail;
+    if (dup2(slave, 0) < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0) goto fail;
+    if (become(r->uid, r->gid) != 0) goto fail;
+    stage = CWD;
+    if (r->cwd[0] != '\0' && chdir(r->cwd) != 0) goto fail;
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    /* An ignored SIGINT would survive exec, and Ctrl-C would stop nothing. */
+    for (int sig = 1; sig < NSIG; sig++) if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    environ = env;
+    stage = EXEC;
+    execvp(r->argv[0], r->argv);
+fail:;
+    int report[2] = {stage, errno};
+    (void)!write(status_pipe, report, sizeof report);
+    _exit(127);
+}
+
+/* Sends sig to every live process of session sid (a job-control shell puts each job in a group of its own). Returns how many. */
+static int signal_session(pid_t sid, int sig) {
+    int count = 0;
+    DIR *proc = opendir("/proc");
+    if (proc == NULL) return kill(-sid, sig) == 0;
+    struct dirent *d;
+    while ((d = readdir(proc)) != NULL) {
+        long pid;
+        if (parse_number(d->d_name, 0x7fffffff, &pid) != 0) continue;
+        char path[64], stat[512];
+        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        ssize_t n = read(fd, stat, sizeof stat - 1);
+        close(fd);
+        if (n <= 0) continue;
+        stat[n] = '\0';
+        char *end = strrchr(stat, ')');
+        char state;
+        int ppid, pgrp, session;
+        if (end == NULL || sscanf(end + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4) continue;
+        if (session == sid && state != 'Z' && kill((pid_t)pid, sig) == 0) count++;
+    }
+    closedir(proc);
+    return count;
+}
+
+static long long now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The connection went away: the terminal hangs up, its session gets SIGHUP, and SIGKILL what is left after a grace. */
+__attribute__((noreturn)) static void hang_up(int master, pid_t sid) {
+    close(master);
+    signal_session(sid, SIGHUP);
+    signal_session(sid, SIGCONT);
+    for (long long deadline = now_ms() + 500; now_ms() < deadline;) {
+        waitpid(sid, NULL, WNOHANG);
+        if (signal_session(sid, 0) == 0) _exit(1);
+        struct timespec pause = {0, 20 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    signal_session(sid, SIGKILL);
+    _exit(1);
+}
+
+/* Whatever the command wrote before it exited may still be on its way through the line discipline. */
+#define DRAIN_QUIET_MS 50
+#define DRAIN_MAX_MS 1000
+
+__attribute__((noreturn)) static void terminal_session(int conn, struct request *r, char **env, struct winsize *size) {
+    int st[2], slave;
+    int master = open_pty(r->uid, &slave);
+    if (master < 0 || pipe2(st, O_CLOEXEC) != 0) {
+        char msg[256];
+        int n = snprintf(msg, sizeof msg, "hive-init: cannot open a terminal: %s\r\n", strerror(errno));
+        send_frame(conn, '1', msg, (uint32_t)n);
+        int code = 126;
+        send_frame(conn, 'X', &code, 4);
+        _exit(1);
+    }
+    ioctl(master, TIOCSWINSZ, size);
+
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sigfd < 0) _exit(1);
+
+    pid_t child = fork();
+    if (child < 0) _exit(1);
+    if (child == 0) start_terminal_command(r, env, slave, st[1]);
+    close(slave); /* the master reads EIO once the command and everything it started let go of the terminal */
+    close(st[1]);
+    int failure[2];
+    read_failure(conn, '1', r, st[0], failure);
+
+    char *pending = malloc(MAX_STDIN_PENDING), *buf = malloc(CHUNK);
+    if (pending == NULL || buf == NULL) _exit(1);
+    size_t pending_len = 0;
+    int exited = 0, master_open = 1, status = 0;
+    long long drain_until = 0;
+    for (;;) {
+        struct pollfd fds[3];
+        int nfds = 0, i_conn = nfds;
+        fds[nfds++] = (struct pollfd){conn, pending_len < MAX_STDIN_PENDING - CHUNK ? POLLIN : POLLRDHUP, 0};
+        int i_master = master_open ? nfds : -1;
+        if (master_open) fds[nfds++] = (struct pollfd){master, (short)(POLLIN | (pending_len > 0 ? POLLOUT : 0)), 0};
+        int i_sig = nfds;
+        fds[nfds++] = (struct pollfd){sigfd, POLLIN, 0};
+        int timeout = -1;
+        if (exited) {
+            long long left = drain_until - now_ms();
+            if (left <= 0 || !master_open) break;
+            timeout = left < DRAIN_QUIET_MS ? (int)left : DRAIN_QUIET_MS;
+        }
+        int ready = poll(fds, (nfds_t)nfds, timeout);
+        if (ready < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (ready == 0) break; /* exited, and the terminal has been quiet */
+        char type;
+        uint32_t len;
+        if (fds[i_conn].revents & (POLLIN | POLLHUP | POLLERR | POLLRDHUP)) {
+            if (!(fds[i_conn].events & POLLIN) || read_head(conn, &type, &len) != 0 || len > MAX_STDIN_PENDING) hang_up(master, child);
+            if (type == 'I') {
+                if (len > MAX_STDIN_PENDING - pending_len || read_all(conn, pending + pending_len, len) != 0) hang_up(master, child);
+                pending_len += len;
+            } else if (type == 'W' && len == 4) {
+                unsigned char w[4];
+                if (read_all(conn, w, 4) != 0) hang_up(master, child);
+                struct winsize ws = {.ws_row = (unsigned short)(w[0] | w[1] << 8), .ws_col = (unsigned short)(w[2] | w[3] << 8)};
+                if (ws.ws_row > 0 && ws.ws_col > 0) ioctl(master, TIOCSWINSZ, &ws); /* the kernel sends SIGWINCH */
+            } else if (type != 'E' || len != 0) {
+                hang_up(master, child);
+            }
+        }
+        if (i_master >= 0 && (fds[i_master].revents & POLLOUT) && pending_len > 0) {
+            ssize_t n = write(master, pending, pending_len);
+            if (n > 0) {
+                memmove(pending, pending + n, pending_len - (size_t)n);
+                pending_len -= (size_t)n;
+            }
+        }
+        if (i_master >= 0 && (fds[i_master].revents & (POLLIN | POLLHUP | POLLERR))) {
+            ssize_t n = read(master, buf, CHUNK);
+            if (n > 0) {
+                if (send_frame(conn, '1', buf, (uint32_t)n) != 0) hang_up(master, child);
+            } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+                master_open = 0; /* EIO: no process holds the terminal any more */
+            }
+        }
+        if (fds[i_sig].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {}
+            int ws;
+            if (!exited && waitpid(child, &ws, WNOHANG) == child) {
+                exited = 1;
+                status = failure[1] != 0 ? failed_status(failure) : exit_status(ws);
+                drain_until = now_ms() + DRAIN_MAX_MS;
+            }
+        }
+    }
+    send_frame(conn, 'X', &status, 4);
+    /* The terminal closes with us: what the command left running on it gets the hangup, as after a logout. */
+    _exit(0);
+}
+
 __attribute__((noreturn)) static void session(int conn) {
     char type;
     uint32_t len;
-    if (read_head(conn, &type, &len) != 0 || type != 'R' || len > MAX_REQUEST) _exit(1);
+    if (read_head(conn, &type, &len) != 0 || (type != 'R' && type != 'T') || len > MAX_REQUEST) _exit(1);
     char *payload = malloc(len + 1);
     if (payload == NULL || read_all(conn, payload, len) != 0) _exit(1);
     struct request r;
-    if (parse_request(payload, len, &r) != 0) {
+    struct winsize size = {0};
+    if (type == 'T' ? parse_terminal_request(payload, len, &r, &size) != 0 : parse_request(payload, len, &r) != 0) {
         const char msg[] = "hive-init: malformed request\n";
         send_frame(conn, '2', msg, sizeof msg - 1);
         int code = 125;
@@ -224,6 +470,7 @@ __attribute__((noreturn)) static void session(int conn) {
         _exit(1);
     }
     char **env = merge_env(r.env);
+    if (type == 'T') terminal_session(conn, &r, env, &size);
     int in[2], out[2], err[2], st[2];
     if (env == NULL || pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(st, O_CLOEXEC)) _exit(1);
 
@@ -242,17 +489,8 @@ __attribute__((noreturn)) static void session(int conn) {
     close(err[1]);
     close(st[1]);
 
-    int failure[2] = {0, 0};
-    if (read(st[0], failure, sizeof failure) == (ssize_t)sizeof failure) {
-        char msg[512];
-        int n = failure[0] == CWD ? snprintf(msg, sizeof msg, "hive-init: cannot enter %s: %s\n", r.cwd, strerror(failure[1]))
-              : failure[0] == EXEC ? snprintf(msg, sizeof msg, "hive-init: cannot run %s: %s\n", r.argv[0], strerror(failure[1]))
-              : snprintf(msg, sizeof msg, "hive-init: cannot set up the command: %s\n", strerror(failure[1]));
-        send_frame(conn, '2', msg, (uint32_t)(n < (int)sizeof msg ? n : (int)sizeof msg - 1));
-    } else {
-        failure[1] = 0;
-    }
-    close(st[0]);
+    int failure[2];
+    read_failure(conn, '2', &r, st[0], failure);
 
     int stdin_fd = in[1];
     fcntl(stdin_fd, F_SETFL, O_NONBLOCK);
@@ -323,8 +561,7 @@ __attribute__((noreturn)) static void session(int conn) {
             if (!exited && waitpid(child, &ws, WNOHANG) == child) {
                 exited = 1;
                 status = exit_status(ws);
-                /* As a shell reports them: 127 not found, 126 found but not runnable. */
-                if (failure[1] != 0) status = failure[0] == EXEC && failure[1] == ENOENT ? 127 : 126;
+                if (failure[1] != 0) status = failed_status(failure);
             }
         }
     }

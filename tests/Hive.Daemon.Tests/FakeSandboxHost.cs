@@ -51,6 +51,10 @@ internal sealed class FakeSandboxHost : ISandboxHost
         Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct) =>
         Task.FromResult(new ExecOutcome(0, false, 0));
 
+    public Task<ExecOutcome> TerminalAsync(SandboxRecord sandbox, ExecSpec spec, TerminalSize size, IAsyncEnumerable<TerminalInput> input,
+        Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct) =>
+        Task.FromResult(new ExecOutcome(0, false, 0));
+
     public (string Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath) =>
         throw new NotSupportedException();
 

@@ -1,6 +1,7 @@
 import { isAbort, query, sandboxPath, type Connection } from "./client.js";
 import { HiveError, type ProblemDetails } from "./errors.js";
 import { EventStream, readSse, type SseFrame } from "./events.js";
+import { Terminal, type TerminalOptions } from "./terminal.js";
 import type {
   ApplyResult, EventPageOptions, EventStreamOptions, ExecOptions, ExecResult, FileEntry, HiveEvent,
   ResolvedSandboxConfig, SandboxConfig, SandboxInfo, SandboxStatus,
@@ -63,6 +64,15 @@ export class Sandbox {
     const result = await this.#connection.json<ApplyResult>("PUT", `${this.#path}/config`, { body: { json: config ?? {} } });
     if (result.applied) this.#info = { ...this.#info, config: result.config };
     return result;
+  }
+
+  /**
+   * Opens an interactive terminal: a command (default: the login shell) under a pseudo-terminal in the sandbox.
+   * `write` keys, `resize`, `output`/`onData`, `await exited` for the exit status; `close()` kills what still runs.
+   * Recorded as `exec.request` (`terminal: true`) and `exec.response`.
+   */
+  async terminal(options: TerminalOptions = {}): Promise<Terminal> {
+    return Terminal.open(this.#connection.url, `${this.#path}/terminal`, this.#connection.token, options);
   }
 
   /**

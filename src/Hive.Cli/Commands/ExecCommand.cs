@@ -19,12 +19,22 @@ internal static class ExecCommand
         var cwd = new Option<string?>("--cwd", "-w") { Description = "Working directory inside the sandbox.", HelpName = "DIR" };
         var env = new Option<string[]>("--env", "-e") { Description = "Set an environment variable for the command; repeatable.", HelpName = "KEY=VALUE" };
         var timeout = new Option<int?>("--timeout") { Description = "Kill the command after this many milliseconds.", HelpName = "MS" };
-        var cmd = new Command("exec", "Run a command in a sandbox; its output streams as it comes, standard input is passed when redirected, and hive exits with the command's exit code.")
+        var interactive = new Option<bool>("--interactive", "-i") { Description = "Pass standard input to the command (with -t: every keystroke, as typed)." };
+        var tty = new Option<bool>("--tty", "-t") { Description = "Run the command under a terminal in the sandbox, like docker exec -t (-it for an interactive program)." };
+        var cmd = new Command("exec", "Run a command in a sandbox; its output streams as it comes, standard input is passed when redirected, and hive exits with the command's exit code. " +
+            "With -it, the command gets a terminal: raw keys, window size and Ctrl-C go to it.")
         {
-            name, command, cwd, env, timeout,
+            name, command, cwd, env, timeout, interactive, tty,
         };
         cmd.SetAction(async (p, ct) =>
         {
+            if (p.GetValue(tty))
+            {
+                if (p.GetValue(timeout) is not null) throw new CliException("--timeout does not apply to a terminal (-t): stop it with Ctrl-C or exit.", HiveCli.Usage);
+                var options = new TerminalOptions { Command = p.GetValue(command)!, Cwd = p.GetValue(cwd), Env = ParseEnv(p.GetValue(env)) };
+                var sandbox = await ctx.Connection.GetSandboxAsync(p.GetValue(name)!, ct);
+                return await TerminalCommand.RunAsync(ctx, sandbox, options, forwardInput: p.GetValue(interactive), ct);
+            }
             var request = new ExecRequest
             {
                 Command = p.GetValue(command)!,

@@ -29,6 +29,7 @@ public static class StreamShutdown
     }
 
     private static bool IsStream(HttpRequest r) =>
+        r.Path.Value?.EndsWith("/terminal", StringComparison.Ordinal) == true ||
         HttpMethods.IsGet(r.Method)
         && (r.Path.Value?.EndsWith("/events", StringComparison.Ordinal) == true || Sse.Wanted(r))
         && r.Query["follow"].ToString() is not ("false" or "0");

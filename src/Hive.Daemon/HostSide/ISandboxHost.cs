@@ -31,6 +31,13 @@ public interface ISandboxHost
     Task<ExecOutcome> ExecAsync(SandboxRecord sandbox, ExecSpec spec,
         Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct);
 
+    /// <summary>
+    /// Runs a command under a pseudo-terminal inside the sandbox (its init allocates it): <paramref name="input"/>
+    /// carries keystrokes and window sizes and ends when the user leaves, which kills the command's session.
+    /// </summary>
+    Task<ExecOutcome> TerminalAsync(SandboxRecord sandbox, ExecSpec spec, TerminalSize size, IAsyncEnumerable<TerminalInput> input,
+        Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct);
+
     /// <summary>The host directory behind the mount that holds <paramref name="sandboxPath"/>, and the path's segments inside it.</summary>
     (string Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath);
 

@@ -168,7 +168,24 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
     }
 
     public Task<ExecOutcome> ExecAsync(SandboxRecord sandbox, ExecSpec spec,
-        Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct)
+        Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct) =>
+        runtime.ExecAsync(sandbox.Name, AsImageUser(sandbox, spec), onOutput, ct);
+
+    public async Task<ExecOutcome> TerminalAsync(SandboxRecord sandbox, ExecSpec spec, TerminalSize size, IAsyncEnumerable<TerminalInput> input,
+        Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct)
+    {
+        try
+        {
+            return await runtime.TerminalAsync(sandbox.Name, AsImageUser(sandbox, spec), size, input, onOutput, ct);
+        }
+        catch (NoInitException e)
+        {
+            throw ApiProblem.Conflict(e.Message);
+        }
+    }
+
+    /// <summary>The command as the image's user, in its working directory, with the secrets' stand-ins in its env.</summary>
+    private ExecSpec AsImageUser(SandboxRecord sandbox, ExecSpec spec)
     {
         var image = images.Find(sandbox.Config.Image);
         var (uid, gid) = image is null ? (ImageUser.DefaultUid, ImageUser.DefaultUid) : ImageUser.Resolve(image.User, image.RootFs);
@@ -181,7 +198,7 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
             foreach (var (k, v) in spec.Env ?? new Dictionary<string, string>()) merged[k] = v;
             env = merged;
         }
-        return runtime.ExecAsync(sandbox.Name, spec with { Uid = uid, Gid = gid, Cwd = spec.Cwd ?? DefaultCwd(image), Env = env }, onOutput, ct);
+        return spec with { Uid = uid, Gid = gid, Cwd = spec.Cwd ?? DefaultCwd(image), Env = env };
     }
 
     public (string Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath)

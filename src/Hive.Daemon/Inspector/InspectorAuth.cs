@@ -45,6 +45,14 @@ public static class InspectorAuth
                         $"missing or wrong {CsrfHeader} header: a call with the Inspector's session cookie must send the csrfToken from GET /v1/session", null);
                     return;
                 }
+                // A WebSocket is not bound by CORS, and SameSite lets any page on this host (another port is the same site)
+                // send the cookie: the browser's Origin must be the Inspector's own, and the CSRF token comes in the query.
+                if (context.WebSockets.IsWebSocketRequest && (!SameOrigin(request) || !InspectorSessions.CsrfMatches(session, request.Query["csrf"].FirstOrDefault())))
+                {
+                    await ApiMiddleware.WriteAsync(context, 403, "Forbidden",
+                        "a WebSocket with the Inspector's session cookie must come from the Inspector's own origin and send ?csrf=<csrfToken from GET /v1/session>", null);
+                    return;
+                }
                 context.Items[SessionItem] = session;
                 await next(context);
                 return;
@@ -62,6 +70,11 @@ public static class InspectorAuth
     public static InspectorSession? Session(HttpContext context) => context.Items[SessionItem] as InspectorSession;
 
     public static bool IsMutating(string method) => !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method));
+
+    /// <summary>The Origin header names this daemon as the request reached it (scheme and Host).</summary>
+    public static bool SameOrigin(HttpRequest r) =>
+        r.Headers.Origin.FirstOrDefault() is { } origin
+        && string.Equals(origin, $"{r.Scheme}://{r.Host.Value}", StringComparison.OrdinalIgnoreCase);
 
     // A browser asking for a page (not the API, not sandbox.url) is sent to the login page instead of a JSON 401.
     private static bool IsPage(HttpRequest r) =>

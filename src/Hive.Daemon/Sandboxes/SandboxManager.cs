@@ -150,16 +150,26 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
         }
     }
 
-    public async Task<ExecOutcome> ExecAsync(string name, ExecSpec spec,
-        Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct)
+    public Task<ExecOutcome> ExecAsync(string name, ExecSpec spec,
+        Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct) =>
+        RecordedAsync(name, spec, terminal: false, sandbox => host.ExecAsync(sandbox, spec, onOutput, ct), ct);
+
+    /// <summary>A command under a pseudo-terminal (see <see cref="ISandboxHost.TerminalAsync"/>), recorded as any command is.</summary>
+    public Task<ExecOutcome> TerminalAsync(string name, ExecSpec spec, TerminalSize size, IAsyncEnumerable<TerminalInput> input,
+        Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct) =>
+        RecordedAsync(name, spec, terminal: true, sandbox => host.TerminalAsync(sandbox, spec, size, input, onOutput, ct), ct);
+
+    private async Task<ExecOutcome> RecordedAsync(string name, ExecSpec spec, bool terminal, Func<SandboxRecord, Task<ExecOutcome>> run, CancellationToken ct)
     {
         var sandbox = await StartIfStoppedAsync(name, ct);
-        var request = events.Append(name, EventTypes.ExecRequest, new JsonObject { ["command"] = Strings(spec.Command), ["cwd"] = spec.Cwd });
+        var fields = new JsonObject { ["command"] = Strings(spec.Command), ["cwd"] = spec.Cwd };
+        if (terminal) fields["terminal"] = true;
+        var request = events.Append(name, EventTypes.ExecRequest, fields);
         _busy.AddOrUpdate(name, 1, (_, n) => n + 1);
         ExecOutcome? outcome = null;
         try
         {
-            outcome = await host.ExecAsync(sandbox, spec, onOutput, ct);
+            outcome = await run(sandbox);
             return outcome;
         }
         catch (Exception e) when (e is not ApiProblem && !ct.IsCancellationRequested)

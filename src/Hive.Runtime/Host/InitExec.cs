@@ -44,7 +44,7 @@ public static class InitExec
         }
     }
 
-    private static async Task<Socket> ConnectAsync(string socketPath, CancellationToken ct)
+    internal static async Task<Socket> ConnectAsync(string socketPath, CancellationToken ct)
     {
         // sockaddr_un holds 108 bytes: a longer path is reached through a descriptor of its directory.
         using var dir = Encoding.UTF8.GetByteCount(socketPath) < 100 ? null : Libc.OpenPath(Path.GetDirectoryName(socketPath)!);
@@ -121,7 +121,7 @@ public static class InitExec
         }
     }
 
-    private static async Task ReceiveExactlyAsync(Socket socket, Memory<byte> into, CancellationToken ct)
+    internal static async Task ReceiveExactlyAsync(Socket socket, Memory<byte> into, CancellationToken ct)
     {
         while (into.Length > 0)
         {

@@ -12,6 +12,8 @@ public static class InitFrames
 {
     public const int HeaderSize = 5;
     public const byte Request = (byte)'R';
+    public const byte TerminalRequest = (byte)'T';
+    public const byte WindowSize = (byte)'W';
     public const byte Stdin = (byte)'I';
     public const byte StdinEnd = (byte)'E';
     public const byte Stdout = (byte)'1';
@@ -22,10 +24,26 @@ public static class InitFrames
     public const int MaxPayload = 64 * 1024;
 
     /// <summary>The request frame: uid, gid, cwd, argc, argv..., then KEY=VALUE env, each NUL-terminated.</summary>
-    public static byte[] EncodeRequest(ExecSpec spec)
+    public static byte[] EncodeRequest(ExecSpec spec) => Encode(Request, [], spec);
+
+    /// <summary>The terminal request frame: rows, cols, then the fields of <see cref="EncodeRequest"/>.</summary>
+    public static byte[] EncodeTerminalRequest(ExecSpec spec, TerminalSize size) =>
+        Encode(TerminalRequest, [size.Rows.ToString(CultureInfo.InvariantCulture), size.Cols.ToString(CultureInfo.InvariantCulture)], spec);
+
+    /// <summary>A window size frame: rows and cols, each a little-endian 16-bit number.</summary>
+    public static byte[] EncodeWindowSize(TerminalSize size)
+    {
+        var frame = new byte[HeaderSize + 4];
+        WriteHeader(frame, WindowSize, 4);
+        BinaryPrimitives.WriteUInt16LittleEndian(frame.AsSpan(HeaderSize), (ushort)size.Rows);
+        BinaryPrimitives.WriteUInt16LittleEndian(frame.AsSpan(HeaderSize + 2), (ushort)size.Cols);
+        return frame;
+    }
+
+    private static byte[] Encode(byte type, string[] prefix, ExecSpec spec)
     {
         if (spec.Command.Count == 0) throw new ArgumentException("the command is empty", nameof(spec));
-        var fields = new List<string>
+        var fields = new List<string>(prefix)
         {
             spec.Uid.ToString(CultureInfo.InvariantCulture), spec.Gid.ToString(CultureInfo.InvariantCulture),
             spec.Cwd ?? "", spec.Command.Count.ToString(CultureInfo.InvariantCulture),
@@ -44,7 +62,7 @@ public static class InitFrames
             length += Encoding.UTF8.GetByteCount(f) + 1;
         }
         var frame = new byte[HeaderSize + length];
-        WriteHeader(frame, Request, length);
+        WriteHeader(frame, type, length);
         var at = HeaderSize;
         foreach (var f in fields)
         {

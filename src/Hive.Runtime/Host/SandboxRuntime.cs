@@ -110,6 +110,13 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
             ? InitExec.RunAsync(Path.Combine(paths.InitDir(name), SandboxInit.SocketName), spec, onOutput, ct)
             : ExecRunner.RunAsync(runc, name, spec, onOutput, ct);
 
+    /// <summary>A command under a pseudo-terminal, through the sandbox's hive-init (a container started without one cannot have it).</summary>
+    public Task<ExecOutcome> TerminalAsync(string name, ExecSpec spec, TerminalSize size, IAsyncEnumerable<TerminalInput> input,
+        Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct) =>
+        Directory.Exists(paths.InitDir(name))
+            ? InitTerminal.RunAsync(Path.Combine(paths.InitDir(name), SandboxInit.SocketName), spec, size, input, onOutput, ct)
+            : throw new NoInitException($"sandbox {name} was started by an older daemon without hive-init: stop and start it to open a terminal");
+
     public Task UpdateResourcesAsync(string name, double cpus, int memoryMb, int pids, CancellationToken ct) =>
         runc.UpdateAsync(name, OciSpecBuilder.Resources(cpus, memoryMb, pids).ToJsonString(), ct);
 
