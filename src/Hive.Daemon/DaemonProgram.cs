@@ -85,6 +85,8 @@ public static class DaemonProgram
         builder.Services.AddSingleton(new SandboxJson($"http://{settings.Listen}"));
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<SandboxIngress>();
+        builder.Services.AddSingleton(egress.Approvals);
+        builder.Services.AddSingleton<Hive.Daemon.Approvals.ApprovalDecider>();
 
         await using var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("hive");
@@ -105,6 +107,7 @@ public static class DaemonProgram
         app.MapEvents();
         app.MapSecrets();
         app.MapIngress();
+        app.MapApprovals();
         app.MapInspector(sessions, inspector);
 
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
@@ -124,6 +127,8 @@ public static class DaemonProgram
         await app.WaitForShutdownAsync(ct);
         await ttl;
         await retention;
+        // Held requests fail closed first: nothing waiting is ever forwarded after a restart.
+        egress.Approvals.FailAll("the daemon is stopping");
         log.LogInformation("stopping sandboxes");
         await manager.ShutdownAsync(CancellationToken.None);
         events.Dispose();
