@@ -111,6 +111,9 @@ public static class DaemonProgram
         app.MapInspector(sessions, inspector);
 
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
+        // Held requests fail closed as soon as the daemon begins to stop (an exec waiting on one would hold the stop up):
+        // nothing waiting is ever forwarded after a restart.
+        using var failHeld = app.Lifetime.ApplicationStopping.Register(() => egress.Approvals.FailAll("the daemon is stopping"));
         var ttl = ExpireLoopAsync(manager, log, stopping.Token);
         var retention = new EventRetention(store, settings.Events, log).RunAsync(stopping.Token);
         await app.StartAsync(ct);
@@ -127,8 +130,6 @@ public static class DaemonProgram
         await app.WaitForShutdownAsync(ct);
         await ttl;
         await retention;
-        // Held requests fail closed first: nothing waiting is ever forwarded after a restart.
-        egress.Approvals.FailAll("the daemon is stopping");
         log.LogInformation("stopping sandboxes");
         await manager.ShutdownAsync(CancellationToken.None);
         events.Dispose();

@@ -65,7 +65,7 @@ public sealed class EgressApprovals(IEgressEventSink events, TimeProvider? clock
         }
         if (created)
         {
-            events.Append(held.Sandbox, EventTypes.EgressApproval, held.ToJson().ToJsonString());
+            events.Append(held.Sandbox, EventTypes.EgressApproval, held.EventData().ToJsonString());
             Publish(new ApprovalChange("pending", held, null));
         }
         try
@@ -149,7 +149,7 @@ public sealed class EgressApprovals(IEgressEventSink events, TimeProvider? clock
 
         var data = new JsonObject
         {
-            ["id"] = held.Id,
+            ["approval"] = held.Id,
             ["decision"] = outcome.Decision,
             ["by"] = outcome.By,
             ["reason"] = outcome.Reason,

@@ -69,7 +69,20 @@ public sealed class HeldRequest
         return true;
     }
 
-    /// <summary>The JSON form the API, the SSE stream and the egress.approval event use.</summary>
+    /// <summary>The egress.approval event's data (the event has its own id and sandbox: the approval's id is <c>approval</c>).</summary>
+    public JsonObject EventData() => new()
+    {
+        ["approval"] = Id,
+        ["kind"] = Kind,
+        ["host"] = Host,
+        ["port"] = Port,
+        ["method"] = Method,
+        ["path"] = Path,
+        ["rule"] = Rule,
+        ["expiresAt"] = ExpiresAt.ToString("O"),
+    };
+
+    /// <summary>The JSON form the API and its SSE stream use.</summary>
     public JsonObject ToJson() => new()
     {
         ["id"] = Id,

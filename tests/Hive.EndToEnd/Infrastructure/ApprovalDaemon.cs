@@ -32,9 +32,9 @@ public sealed class ApprovalDaemon : UpstreamDaemon
         });
 
     /// <summary>Waits until <paramref name="count"/> held requests match; fails with what is waiting after 30 s.</summary>
-    public async Task<IReadOnlyList<Approval>> WaitForHeldAsync(Func<Approval, bool> match, int count = 1, string? sandbox = null)
+    public async Task<IReadOnlyList<Approval>> WaitForHeldAsync(Func<Approval, bool> match, int count = 1, string? sandbox = null, int timeoutSeconds = 30)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
         IReadOnlyList<Approval> held = [];
         while (DateTime.UtcNow < deadline)
         {
