@@ -18,6 +18,7 @@ export * from "./errors.js";
 export { Connection, resolveConnection, listenToUrl, type ClientOptions } from "./client.js";
 export { EventStream, SseParser, streamTiming, type SseFrame } from "./events.js";
 export { Sandbox, SandboxFiles } from "./sandbox.js";
+export { Approval, type ApprovalInfo, type ApprovalAnswerOptions, type ApprovalDecision } from "./approvals.js";
 export {
   Secrets, type SecretAuth, type SecretActivity, type SecretActivityOptions, type SecretCreateOptions, type SecretInfo, type SecretScopeOptions,
 } from "./secrets.js";
