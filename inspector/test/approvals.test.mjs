@@ -62,7 +62,7 @@ test("a held curl shows in the live Approvals queue with a badge and its context
   await page.click('.held button[data-answer="allow-once"]');
   const r = await curl;
   assert.equal(r.exitCode, 0, r.stderr);
-  assert.match(r.stdout, /hello from upstream \/held\/by\/inspector\n200$/);
+  assert.match(r.stdout, /hello from upstream \/held\/by\/inspector\n+200$/);
   assert.deepEqual(seen, ["/held/by/inspector"]);
   await page.waitForSelector("#approvals-empty:not([hidden])");
   assert.equal(await page.textContent("#approvals-badge"), "0");
