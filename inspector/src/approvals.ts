@@ -49,20 +49,6 @@ function connect(): void {
 
 /** The header's "Approvals" link with a badge counting the requests waiting; starts the live queue. */
 export function approvalsBadge(header: Element, before: Element | null): void {
-  const style = h("style", {}, `
-    .approvals-link { margin-right: 8px; color: var(--muted); }
-    .approvals-link .badge { display: inline-block; min-width: 1.4em; padding: 0 5px; margin-left: 4px; border-radius: 9px; text-align: center;
-      background: var(--bad, #d33); color: #fff; font-size: 12px; }
-    .approvals-link .badge.zero { background: var(--bg3); color: var(--muted); }
-    .held { border: 1px solid var(--border); border-radius: 6px; padding: 10px 12px; margin: 10px 0; background: var(--bg2); }
-    .held .what { font-family: var(--mono, monospace); font-size: 14px; word-break: break-all; }
-    .held .meta { color: var(--muted); font-size: 12px; margin: 4px 0 8px; }
-    .held .answers button { margin-right: 6px; }
-    .held .context { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; margin-top: 8px; font-size: 12px; }
-    .held .context ol { margin: 4px 0; padding-left: 18px; font-family: var(--mono, monospace); color: var(--muted); }
-    .held .error { color: var(--bad); margin-top: 6px; }
-  `);
-  document.head.append(style);
   const badge = h("span", { class: "badge zero", id: "approvals-badge" }, "0");
   const link = h("a", { class: "approvals-link", href: "#/approvals", id: "approvals-link", title: "Requests waiting for your decision" }, "Approvals", badge);
   header.insertBefore(link, before);
