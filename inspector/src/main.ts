@@ -1,4 +1,5 @@
 import { api, onConn, session } from "./api";
+import { approvalsBadge, approvalsPage } from "./approvals";
 import { h } from "./dom";
 import { sandboxesPage } from "./sandboxes";
 import { sandboxPage } from "./sandbox";
@@ -13,7 +14,11 @@ function route(): void {
   close?.();
   close = undefined;
   const m = /^#\/s\/([^/]+)(?:\/(\w+))?/.exec(location.hash);
-  if (m) {
+  if (location.hash === "#/approvals") {
+    crumbs.replaceChildren(h("a", { href: "#/" }, "Sandboxes"), " / ", "Approvals");
+    document.title = "Approvals · Hive Inspector";
+    close = approvalsPage(app);
+  } else if (m) {
     const name = decodeURIComponent(m[1]);
     crumbs.replaceChildren(h("a", { href: "#/" }, "Sandboxes"), " / ", h("span", { id: "crumb-sandbox" }, name));
     document.title = `${name} · Hive Inspector`;
@@ -54,5 +59,6 @@ onConn((s) => {
 });
 
 await session();
+approvalsBadge(document.querySelector("header.top")!, conn);
 window.addEventListener("hashchange", route);
 route();

@@ -22,6 +22,7 @@ internal static class HiveCli
         root.Add(TerminalCommand.BuildShell(ctx));
         root.Add(EventsCommand.Build(ctx));
         root.Add(SecretCommands.Build(ctx));
+        foreach (var c in ApprovalCommands.Build(ctx)) root.Add(c);
         root.Add(ImageCommands.Build(ctx));
         root.Add(InspectorCommand.Build(ctx));
         return root;

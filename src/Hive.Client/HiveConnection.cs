@@ -13,7 +13,7 @@ namespace HiveClient;
 /// <summary>
 /// A connection to one Hive daemon: its URL, the bearer token and a pooled HTTP client. Thread-safe; share one.
 /// </summary>
-public sealed class HiveConnection : IDisposable
+public sealed partial class HiveConnection : IDisposable
 {
     public const string DefaultHome = "/var/lib/hive";
     public const string DefaultListen = "127.0.0.1:9000";

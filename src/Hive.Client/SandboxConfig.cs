@@ -27,6 +27,12 @@ public sealed class SandboxConfig
     [JsonConverter(typeof(EgressListConverter))]
     public List<EgressRule>? Egress { get; set; }
 
+    /// <summary>What a request no rule matches gets: <c>deny</c> (default) or <c>ask</c> (held for a person).</summary>
+    public string? EgressDefault { get; set; }
+
+    /// <summary>Seconds a held request waits for a person before it is denied (default 120, at most 3600).</summary>
+    public int? AskTimeout { get; set; }
+
     /// <summary>Idle seconds before the sandbox stops; 0 = never.</summary>
     public int? Ttl { get; set; }
 
@@ -114,6 +120,10 @@ public sealed class EgressRule
     /// <summary>An allow rule.</summary>
     public static EgressRule Allow(string host, IEnumerable<int>? ports = null, IEnumerable<string>? methods = null, IEnumerable<string>? paths = null) =>
         Make("allow", host, ports, methods, paths);
+
+    /// <summary>An ask rule: what it matches is held until a person allows or denies it.</summary>
+    public static EgressRule Ask(string host, IEnumerable<int>? ports = null, IEnumerable<string>? methods = null, IEnumerable<string>? paths = null) =>
+        Make("ask", host, ports, methods, paths);
 
     /// <summary>A deny rule.</summary>
     public static EgressRule Deny(string host, IEnumerable<int>? ports = null, IEnumerable<string>? methods = null, IEnumerable<string>? paths = null) =>

@@ -96,6 +96,8 @@ public static class DaemonProgram
         builder.Services.AddSingleton(new SandboxJson($"http://{settings.Listen}"));
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<SandboxIngress>();
+        builder.Services.AddSingleton(egress.Approvals);
+        builder.Services.AddSingleton<Hive.Daemon.Approvals.ApprovalDecider>();
 
         await using var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("hive");
@@ -120,9 +122,13 @@ public static class DaemonProgram
         app.MapLlmCalls();
         app.MapSecrets();
         app.MapIngress();
+        app.MapApprovals();
         app.MapInspector(sessions, inspector);
 
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
+        // Held requests fail closed as soon as the daemon begins to stop (an exec waiting on one would hold the stop up):
+        // nothing waiting is ever forwarded after a restart.
+        using var failHeld = app.Lifetime.ApplicationStopping.Register(() => egress.Approvals.FailAll("the daemon is stopping"));
         var ttl = ExpireLoopAsync(manager, log, stopping.Token);
         var retention = new EventRetention(store, settings.Events, log).RunAsync(stopping.Token);
         var sampling = usage.RunAsync(log, stopping.Token);

@@ -35,13 +35,16 @@ public sealed class EgressService : IAsyncDisposable
     }
 
     public EgressRegistry Registry { get; }
+
+    /// <summary>Requests held for a person (docs/egress.md, "Asking a person").</summary>
+    public Approvals.EgressApprovals Approvals => Registry.Approvals!;
     public int ProxyPort { get; private set; }
     public int DnsPort => _dns.Port;
 
     public static async Task<EgressService> StartAsync(EgressOptions options, CertificateAuthority ca, IEgressEventSink events,
         ILoggerFactory loggers, CancellationToken ct)
     {
-        var registry = new EgressRegistry();
+        var registry = new EgressRegistry(new Approvals.EgressApprovals(events));
         var dialer = new UpstreamDialer(options);
         var upstream = new HttpMessageInvoker(new SocketsHttpHandler
         {
@@ -81,7 +84,7 @@ public sealed class EgressService : IAsyncDisposable
             });
         });
         var app = builder.Build();
-        var handler = new EgressHttpHandler(app.Services.GetRequiredService<IHttpForwarder>(), upstream, events);
+        var handler = new EgressHttpHandler(app.Services.GetRequiredService<IHttpForwarder>(), upstream, events) { Approvals = registry.Approvals };
         app.Run(handler.HandleAsync);
         await app.StartAsync(ct);
 
@@ -111,6 +114,8 @@ public sealed class EgressService : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Held requests fail closed before the proxy stops: none is ever forwarded by a later daemon.
+        Approvals.FailAll("the daemon is stopping");
         await _dns.DisposeAsync();
         await _proxy.StopAsync();
         await _proxy.DisposeAsync();

@@ -19,6 +19,9 @@ public sealed class SandboxEgress(string name, EgressPolicy policy)
 
     public SyntheticAddressPool Pool { get; } = new(PoolNetwork);
 
+    /// <summary>Seconds a held request waits for a person (the config's <c>askTimeout</c>).</summary>
+    public int AskTimeout { get; set; } = SandboxConfig.DefaultAskTimeout;
+
     private volatile SecretSubstitution _secrets = SecretSubstitution.Empty;
 
     /// <summary>Swapped whole on every secret change: a request reads it once, so it sees one table, old or new.</summary>
@@ -54,8 +57,11 @@ public sealed class SandboxEgress(string name, EgressPolicy policy)
 }
 
 /// <summary>Sandboxes by source address: how the proxy and DNS know who is asking.</summary>
-public sealed class EgressRegistry
+public sealed class EgressRegistry(Approvals.EgressApprovals? approvals = null)
 {
+    /// <summary>Requests held for a person; null only in tests that never ask.</summary>
+    public Approvals.EgressApprovals? Approvals { get; } = approvals;
+
     private readonly ConcurrentDictionary<IPAddress, SandboxEgress> _byAddress = new();
     private readonly ConcurrentDictionary<string, IPAddress> _addressByName = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SecretSubstitution> _secretsByName = new(StringComparer.Ordinal);
@@ -64,7 +70,7 @@ public sealed class EgressRegistry
     public void Register(string name, IPAddress address, SandboxConfig config)
     {
         Unregister(name);
-        var sandbox = new SandboxEgress(name, EgressPolicy.Compile(config));
+        var sandbox = new SandboxEgress(name, EgressPolicy.Compile(config)) { AskTimeout = config.AskTimeout };
         lock (_secretsGate)
         {
             sandbox.Secrets = _secretsByName.GetValueOrDefault(name) ?? SecretSubstitution.Empty;
@@ -88,12 +94,16 @@ public sealed class EgressRegistry
     public void Update(string name, SandboxConfig config)
     {
         if (_addressByName.TryGetValue(name, out var address) && _byAddress.TryGetValue(address, out var sandbox))
+        {
+            sandbox.AskTimeout = config.AskTimeout;
             sandbox.Policy = EgressPolicy.Compile(config);
+        }
     }
 
     public void Unregister(string name)
     {
         if (_addressByName.TryRemove(name, out var address)) _byAddress.TryRemove(address, out _);
+        Approvals?.FailSandbox(name, $"sandbox {name} was stopped or removed");
     }
 
     public bool TryGet(IPAddress source, out SandboxEgress sandbox)

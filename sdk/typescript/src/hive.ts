@@ -1,3 +1,4 @@
+import { Approval, followApprovals, listApprovals } from "./approvals.js";
 import { Connection, sandboxPath, type ClientOptions } from "./client.js";
 import { EventStream } from "./events.js";
 import { Sandbox, getEventsPage } from "./sandbox.js";
@@ -59,6 +60,19 @@ export class Hive {
   /** One page of stored events of every sandbox. */
   async getEvents(options: EventPageOptions = {}): Promise<HiveEvent[]> {
     return getEventsPage(this.connection, "/v1/events", options);
+  }
+
+  /**
+   * Requests the egress proxy holds for a person, as they arrive (those already waiting first):
+   * `for await (const a of hive.approvals()) await a.allow();`. Stops when `signal` aborts or the client closes.
+   */
+  approvals(options: { sandbox?: string; signal?: AbortSignal } = {}): AsyncGenerator<Approval> {
+    return followApprovals(this.connection, options);
+  }
+
+  /** The requests waiting for a decision now. */
+  async listApprovals(sandbox?: string): Promise<Approval[]> {
+    return listApprovals(this.connection, sandbox);
   }
 
   /** Ends every open event stream of this client (they finish normally) and aborts its requests in flight. */

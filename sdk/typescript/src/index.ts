@@ -19,6 +19,7 @@ export { Connection, resolveConnection, listenToUrl, type ClientOptions } from "
 export { EventStream, SseParser, streamTiming, type SseFrame } from "./events.js";
 export { Sandbox, SandboxFiles } from "./sandbox.js";
 export { Terminal, type TerminalOptions } from "./terminal.js";
+export { Approval, type ApprovalInfo, type ApprovalAnswerOptions, type ApprovalDecision } from "./approvals.js";
 export {
   Secrets, type SecretAuth, type SecretActivity, type SecretActivityOptions, type SecretCreateOptions, type SecretInfo, type SecretScopeOptions,
 } from "./secrets.js";

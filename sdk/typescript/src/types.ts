@@ -64,7 +64,8 @@ export interface EgressRuleBody {
 
 /** One ordered egress rule. Rules are evaluated in order; the first matching rule decides; no match denies. */
 export interface EgressRule extends EgressRuleBody {
-  access: "allow" | "deny";
+  /** `ask` holds what the rule matches until a person allows or denies it. */
+  access: "allow" | "deny" | "ask";
 }
 
 /** A rule inside the `{ allow, deny }` shape: `access` may be omitted (it is implied by the group). */
@@ -109,6 +110,10 @@ export interface SandboxConfig {
    * Omitted or empty: **all outbound traffic is denied**, DNS included. Changeable at runtime.
    */
   egress?: EgressRule[] | EgressGroups;
+  /** What a request no rule matches gets: `deny` (default) or `ask` (held for a person). */
+  egressDefault?: "deny" | "ask";
+  /** Seconds a held request waits for a decision (default 120, at most 3600). */
+  askTimeout?: number;
   /** Idle seconds before the sandbox stops; 0 = never. */
   ttl?: number;
   /** CPU, memory and process limits. */
@@ -125,6 +130,8 @@ export interface ResolvedSandboxConfig extends SandboxConfig {
   secrets: Record<string, string>;
   fs: FsMount[];
   egress: EgressRule[];
+  egressDefault: "deny" | "ask";
+  askTimeout: number;
   ttl: number;
   resources: Required<Resources>;
 }

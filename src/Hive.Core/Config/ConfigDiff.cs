@@ -29,6 +29,8 @@ public static class ConfigDiff
 
         if (KeyDelta(current.Secrets, proposed.Secrets) is { } secretsDelta) changes.Add("secrets: " + secretsDelta);
         CompareEgress(current.Egress, proposed.Egress, changes);
+        if (current.EgressDefault != proposed.EgressDefault) changes.Add($"egressDefault: {Name(current.EgressDefault)} -> {Name(proposed.EgressDefault)}");
+        if (current.AskTimeout != proposed.AskTimeout) changes.Add($"askTimeout: {current.AskTimeout} -> {proposed.AskTimeout}");
         if (current.Ttl != proposed.Ttl) changes.Add($"ttl: {current.Ttl} -> {proposed.Ttl}");
         CompareResources(current.Resources, proposed.Resources, changes);
 
@@ -104,6 +106,8 @@ public static class ConfigDiff
 
         static string Rules(int n) => n == 1 ? "1 rule" : $"{n} rules";
     }
+
+    private static string Name(EgressDefault d) => d == EgressDefault.Ask ? "ask" : "deny";
 
     private static void CompareResources(Resources current, Resources proposed, List<string> changes)
     {

@@ -23,6 +23,8 @@ public static class ConfigJson
         ["secrets"] = Map(config.Secrets, redact: false),
         ["fs"] = new JsonArray([.. config.Fs.Select(Mount)]),
         ["egress"] = new JsonArray([.. config.Egress.Select(rule => Rule(rule, redact))]),
+        ["egressDefault"] = config.EgressDefault == EgressDefault.Ask ? "ask" : "deny",
+        ["askTimeout"] = config.AskTimeout,
         ["ttl"] = config.Ttl,
         ["resources"] = new JsonObject
         {
@@ -51,6 +53,7 @@ public static class ConfigJson
     {
         EgressAccess.Allow => "allow",
         EgressAccess.Deny => "deny",
+        EgressAccess.Ask => "ask",
         _ => throw new ArgumentOutOfRangeException(nameof(access)),
     };
 

@@ -13,7 +13,7 @@ public static class ConfigParser
     public const int MaxEnvVariables = 256;
     public const int MaxTtl = 2_592_000;
 
-    private static readonly string[] RootFields = ["image", "env", "secrets", "fs", "egress", "ttl", "resources"];
+    private static readonly string[] RootFields = ["image", "env", "secrets", "fs", "egress", "egressDefault", "askTimeout", "ttl", "resources"];
     private static readonly string[] ResourceFields = ["cpus", "memoryMb", "pids"];
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32 };
 
@@ -58,13 +58,19 @@ public static class ConfigParser
         var secrets = ParseSecrets(c, Field(fields, "secrets"), env);
         var fs = FsConfigParser.Parse(c, Field(fields, "fs"));
         var egress = EgressConfigParser.Parse(c, Field(fields, "egress"));
+        var egressDefault = Field(fields, "egressDefault") is { } d
+            ? c.Choice(d, "egressDefault", [("deny", EgressDefault.Deny), ("ask", EgressDefault.Ask)]) ?? EgressDefault.Deny
+            : EgressDefault.Deny;
+        var askTimeout = Field(fields, "askTimeout") is { } at
+            ? c.Integer(at, "askTimeout", 1, SandboxConfig.MaxAskTimeout, " (seconds a held request waits for a person's decision)") ?? SandboxConfig.DefaultAskTimeout
+            : SandboxConfig.DefaultAskTimeout;
         var ttl = Field(fields, "ttl") is { } t ? c.Integer(t, "ttl", 0, MaxTtl, " (seconds idle before the sandbox stops; 0 = never)") ?? 0 : 0;
         var resources = ParseResources(c, Field(fields, "resources"));
 
         if (c.Errors.Count > 0) return new ConfigParseResult(null, c.Errors.AsReadOnly());
         var config = new SandboxConfig
         {
-            Image = image, Env = env, Secrets = secrets, Fs = fs, Egress = egress, Ttl = ttl, Resources = resources,
+            Image = image, Env = env, Secrets = secrets, Fs = fs, Egress = egress, EgressDefault = egressDefault, AskTimeout = askTimeout, Ttl = ttl, Resources = resources,
         };
         return new ConfigParseResult(config, []);
     }

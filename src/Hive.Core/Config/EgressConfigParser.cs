@@ -8,7 +8,7 @@ internal static class EgressConfigParser
     private static readonly string[] GroupFields = ["allow", "deny"];
     private static readonly string[] RuleFields = ["access", "host", "ports", "methods", "paths", "override"];
     private static readonly string[] OverrideFields = ["headers", "query"];
-    private static readonly (string, EgressAccess)[] Accesses = [("allow", EgressAccess.Allow), ("deny", EgressAccess.Deny)];
+    private static readonly (string, EgressAccess)[] Accesses = [("allow", EgressAccess.Allow), ("deny", EgressAccess.Deny), ("ask", EgressAccess.Ask)];
 
     public static IReadOnlyList<EgressRule> Parse(ParseContext c, JsonElement? value)
     {
@@ -69,7 +69,7 @@ internal static class EgressConfigParser
             }
             access ??= given;
         }
-        else if (implied is null) c.Error(path + ".access", "is required: one of allow, deny");
+        else if (implied is null) c.Error(path + ".access", "is required: one of allow, deny, ask");
 
         string? host = null;
         if (ConfigParser.Field(fields, "host") is { } h)
@@ -93,6 +93,8 @@ internal static class EgressConfigParser
             overrides = ParseOverride(c, o, path + ".override");
             if (access == EgressAccess.Deny)
                 c.Error(path + ".override", "is only allowed on allow rules (a denied request is never forwarded)");
+            else if (access == EgressAccess.Ask)
+                c.Error(path + ".override", "is only allowed on allow rules (an ask rule holds requests for a person; an allow rule with the override can follow it)");
         }
 
         if (c.Errors.Count > errorsBefore) return null;

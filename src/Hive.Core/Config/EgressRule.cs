@@ -1,6 +1,7 @@
 namespace Hive.Core.Config;
 
-public enum EgressAccess { Allow, Deny }
+/// <summary>Ask: hold the request and ask a person (docs/egress.md, "Asking a person").</summary>
+public enum EgressAccess { Allow, Deny, Ask }
 
 public sealed record EgressRule
 {

@@ -9,6 +9,8 @@ internal sealed class CompiledEgressRule
     public enum HostKind : byte { Any, Suffix, Exact, Address, Network }
 
     public readonly bool Allow;
+    /// <summary>An ask rule: holds what it matches for a person (neither <see cref="Allow"/> nor a deny).</summary>
+    public readonly bool Ask;
     public readonly HostKind Kind;
     /// <summary>Exact: the name. Suffix: the domain after <c>*.</c>.</summary>
     public readonly string Name = "";
@@ -25,6 +27,7 @@ internal sealed class CompiledEgressRule
     public CompiledEgressRule(EgressRule rule)
     {
         Allow = rule.Access == EgressAccess.Allow;
+        Ask = rule.Access == EgressAccess.Ask;
         var host = rule.Host;
         if (host == "*") Kind = HostKind.Any;
         else if (host.StartsWith("*.", StringComparison.Ordinal))
@@ -58,6 +61,9 @@ internal sealed class CompiledEgressRule
         NeedsHttp = Methods is not null || Paths is not null;
         Override = rule.Override is { } o && (o.Headers.Count > 0 || o.Query.Count > 0) ? new OverrideApplier(o) : null;
     }
+
+    /// <summary>Allow or ask: something it matches may go upstream.</summary>
+    public bool MayPass => Allow || Ask;
 
     public bool IsAddressRule => Kind is HostKind.Address or HostKind.Network;
 

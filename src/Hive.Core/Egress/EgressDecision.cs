@@ -10,6 +10,11 @@ public enum EgressVerdict
     /// first) and ask again per request; never tunnel it raw.
     /// </summary>
     NeedsHttp,
+    /// <summary>
+    /// An <c>ask</c> rule matched, or none did and the sandbox's <c>egressDefault</c> is <c>ask</c>: hold the request
+    /// (or flow) and let a person decide. Nothing goes upstream until someone allows it.
+    /// </summary>
+    Ask,
 }
 
 /// <summary>The outcome of <see cref="EgressPolicy.Decide"/>.</summary>
@@ -22,6 +27,7 @@ public readonly record struct EgressDecision(EgressVerdict Verdict, int? RuleInd
     public bool IsAllowed => Verdict == EgressVerdict.Allowed;
     public bool IsDenied => Verdict == EgressVerdict.Denied;
     public bool NeedsHttp => Verdict == EgressVerdict.NeedsHttp;
+    public bool IsAsk => Verdict == EgressVerdict.Ask;
 
     /// <summary>The <c>access</c> field of an <c>egress.request</c> event.</summary>
     public string Access => Verdict switch
@@ -39,6 +45,8 @@ public static class EgressReasons
     public const string DeniedByRule = "denied by rule";
     public const string NoRules = "no egress rules: all outbound traffic is denied";
     public const string NoMatch = "no rule matches (default deny)";
+    public const string AskByRule = "an ask rule matches: waiting for a person's decision";
+    public const string AskByDefault = "no rule matches and egressDefault is ask: waiting for a person's decision";
     public const string InvalidHost = "invalid destination host";
     public const string AmbiguousPath =
         "a rule with paths applies and the path is ambiguous (encoded slash, backslash, encoded dot-segment, ;parameters, NUL, invalid encoding or characters)";

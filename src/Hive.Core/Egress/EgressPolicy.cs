@@ -8,7 +8,9 @@ namespace Hive.Core.Egress;
 /// <see cref="CouldAllowName"/> from any thread without allocating.
 /// </summary>
 /// <remarks>
-/// <para><b>Order.</b> Rules are tried in order; the first rule that matches decides; no match denies.</para>
+/// <para><b>Order.</b> Rules are tried in order; the first rule that matches decides; no match denies, or asks when the
+/// config's <c>egressDefault</c> is <c>ask</c>. An <c>ask</c> rule decides <see cref="EgressVerdict.Ask"/>: for names,
+/// DNS and the TLS walk it counts like an allow (something it matches may pass once a person agrees).</para>
 /// <para><b>Hosts.</b> <c>*</c> matches every destination, names and addresses. <c>*.example.com</c> matches
 /// <c>example.com</c> and every name below it, never <c>evilexample.com</c> or <c>example.com.evil.test</c>. An exact
 /// name matches that name. Names compare case-insensitively without a trailing dot, IDNs as punycode (requests are
@@ -37,10 +39,12 @@ namespace Hive.Core.Egress;
 public sealed class EgressPolicy
 {
     private readonly CompiledEgressRule[] _rules;
+    private readonly bool _askByDefault;
 
-    private EgressPolicy(IReadOnlyList<EgressRule> rules)
+    private EgressPolicy(IReadOnlyList<EgressRule> rules, bool askByDefault = false)
     {
         Rules = rules;
+        _askByDefault = askByDefault;
         _rules = new CompiledEgressRule[rules.Count];
         for (var i = 0; i < rules.Count; i++) _rules[i] = new CompiledEgressRule(rules[i]);
     }
@@ -49,9 +53,13 @@ public sealed class EgressPolicy
     public static EgressPolicy DenyAll { get; } = new([]);
 
     /// <summary>Compiles an ordered rule list (normalised by the config parser).</summary>
-    public static EgressPolicy Compile(IReadOnlyList<EgressRule> rules) => rules.Count == 0 ? DenyAll : new EgressPolicy(rules);
+    public static EgressPolicy Compile(IReadOnlyList<EgressRule> rules, EgressDefault fallback = EgressDefault.Deny) =>
+        rules.Count == 0 && fallback == EgressDefault.Deny ? DenyAll : new EgressPolicy(rules, fallback == EgressDefault.Ask);
 
-    public static EgressPolicy Compile(SandboxConfig config) => Compile(config.Egress);
+    public static EgressPolicy Compile(SandboxConfig config) => Compile(config.Egress, config.EgressDefault);
+
+    /// <summary>Whether a request no rule matches is held for a person (<c>egressDefault: ask</c>) rather than denied.</summary>
+    public bool AskByDefault => _askByDefault;
 
     /// <summary>The rules this policy was compiled from, in order (indexes match <see cref="EgressDecision.RuleIndex"/>).</summary>
     public IReadOnlyList<EgressRule> Rules { get; }
@@ -76,7 +84,7 @@ public sealed class EgressPolicy
     {
         if (request.HostKind == EgressHostKind.Invalid)
             return new EgressDecision(EgressVerdict.Denied, null, EgressReasons.InvalidHost);
-        if (_rules.Length == 0)
+        if (_rules.Length == 0 && !_askByDefault)
             return new EgressDecision(EgressVerdict.Denied, null, EgressReasons.NoRules);
 
         var isName = request.HostKind == EgressHostKind.Name;
@@ -91,7 +99,7 @@ public sealed class EgressPolicy
             var rule = _rules[i];
             if (rule.IsAddressRule)
             {
-                if (!hasAddress || (isName && rule.Allow) || !rule.MatchesAddress(address)) continue;
+                if (!hasAddress || (isName && rule.MayPass) || !rule.MatchesAddress(address)) continue;
             }
             else if (rule.Kind != CompiledEgressRule.HostKind.Any && (!isName || !rule.MatchesName(request.Host))) continue;
             if (!rule.MatchesPort(request.Port)) continue;
@@ -104,7 +112,7 @@ public sealed class EgressPolicy
                         httpOnlyMatched = true;
                         continue;
                     case EgressLayer.Tls:
-                        if (rule.Allow) couldAllow = true;
+                        if (rule.MayPass) couldAllow = true;
                         else couldDeny = true;
                         continue;
                 }
@@ -118,12 +126,13 @@ public sealed class EgressPolicy
                 return Final(rule, i);
             }
 
-            if (layer == EgressLayer.Tls && (rule.Allow ? couldDeny : couldAllow))
+            if (layer == EgressLayer.Tls && (rule.Allow ? couldDeny : rule.Ask ? couldDeny || couldAllow : couldAllow))
                 return new EgressDecision(EgressVerdict.NeedsHttp, null, EgressReasons.NeedsHttp);
             return Final(rule, i);
         }
 
-        if (couldAllow) return new EgressDecision(EgressVerdict.NeedsHttp, null, EgressReasons.NeedsHttp);
+        if (couldAllow || (_askByDefault && couldDeny)) return new EgressDecision(EgressVerdict.NeedsHttp, null, EgressReasons.NeedsHttp);
+        if (_askByDefault) return new EgressDecision(EgressVerdict.Ask, null, EgressReasons.AskByDefault);
         return new EgressDecision(EgressVerdict.Denied, null, httpOnlyMatched ? EgressReasons.TcpNeedsHostRule : EgressReasons.NoMatch);
     }
 
@@ -140,12 +149,13 @@ public sealed class EgressPolicy
         return Decide(request, streamLayer: true);
     }
 
-    private static EgressDecision Final(CompiledEgressRule rule, int index) => rule.Allow
-        ? new EgressDecision(EgressVerdict.Allowed, index, EgressReasons.AllowedByRule)
+    private static EgressDecision Final(CompiledEgressRule rule, int index) =>
+        rule.Allow ? new EgressDecision(EgressVerdict.Allowed, index, EgressReasons.AllowedByRule)
+        : rule.Ask ? new EgressDecision(EgressVerdict.Ask, index, EgressReasons.AskByRule)
         : new EgressDecision(EgressVerdict.Denied, index, EgressReasons.DeniedByRule);
 
     /// <summary>
-    /// Whether some allow rule could match a connection to <paramref name="name"/> (a DNS question name, any case, one
+    /// Whether some allow or ask rule (or <c>egressDefault: ask</c>) could match a connection to <paramref name="name"/> (a DNS question name, any case, one
     /// trailing dot allowed): the DNS server answers a synthetic address when true and NXDOMAIN when false.
     /// Allocation-free for ASCII names.
     /// </summary>
@@ -178,9 +188,9 @@ public sealed class EgressPolicy
         foreach (var rule in _rules)
         {
             if (rule.IsAddressRule || !rule.MatchesName(span)) continue;
-            if (rule.Allow) return true;
+            if (rule.MayPass) return true;
             if (rule.Ports is null && !rule.NeedsHttp) return false;
         }
-        return false;
+        return _askByDefault;
     }
 }

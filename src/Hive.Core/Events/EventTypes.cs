@@ -16,6 +16,8 @@ public static class EventTypes
     public const string ExecResponse = "exec.response";
     public const string EgressRequest = "egress.request";
     public const string EgressResponse = "egress.response";
+    public const string EgressApproval = "egress.approval";
+    public const string EgressApprovalDecided = "egress.approval.decided";
     public const string DnsQuery = "dns.query";
     public const string FsRequest = "fs.request";
     public const string FsResponse = "fs.response";
@@ -27,7 +29,7 @@ public static class EventTypes
     public static IReadOnlyList<string> All { get; } =
     [
         SandboxCreated, SandboxStarted, SandboxStopped, SandboxExpired, SandboxDestroyed, ConfigApply,
-        ExecRequest, ExecResponse, EgressRequest, EgressResponse, DnsQuery, FsRequest, FsResponse, LlmCall,
+        ExecRequest, ExecResponse, EgressRequest, EgressResponse, EgressApproval, EgressApprovalDecided, DnsQuery, FsRequest, FsResponse, LlmCall,
         SecretUsed, SecretMisuse, SecretRevoked,
     ];
 }

@@ -107,7 +107,11 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
         }
     }
 
-    public async Task<ApplyResult> ApplyConfigAsync(string name, ReadOnlyMemory<byte> body, CancellationToken ct)
+    public Task<ApplyResult> ApplyConfigAsync(string name, ReadOnlyMemory<byte> body, CancellationToken ct) =>
+        ApplyConfigAsync(name, _ => body, ct);
+
+    /// <summary>Applies the body <paramref name="edit"/> makes of the current config, read under the apply lock (an approval's added rule).</summary>
+    public async Task<ApplyResult> ApplyConfigAsync(string name, Func<SandboxConfig, ReadOnlyMemory<byte>> edit, CancellationToken ct)
     {
         CheckName(name);
         var gate = _apply.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
@@ -127,7 +131,7 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
         {
             var current = Get(name);
             Touch(name);
-            var parsed = ConfigParser.Parse(body.Span, name);
+            var parsed = ConfigParser.Parse(edit(current.Config).Span, name);
             if (!parsed.Ok) throw Failed(name, ApiProblem.Invalid(parsed.Errors));
             var (proposed, placeholders) = RedactedValues.Restore(current.Config, parsed.Config!);
             if (placeholders.Count > 0) throw Failed(name, ApiProblem.Invalid(placeholders));

@@ -132,6 +132,12 @@ public sealed class EgressConnectionMiddleware(EgressRegistry registry, Certific
             case EgressVerdict.NeedsHttp:
                 await HttpAsync(c, next, conn);
                 break;
+            case EgressVerdict.Ask:
+                // A flow that is not (yet) HTTP is held by host and port; once allowed it goes on as an allowed one would.
+                if (await ApprovalHold.FlowAsync(registry.Approvals, events, conn, "TCP", decision, c.ConnectionClosed) is not { } approved) c.Abort();
+                else if (kind == FirstBytes.Silent && !afterSilence) await SilentAsync(c, next, conn, approved);
+                else await TunnelAsync(c, conn, "TCP", approved, null);
+                break;
             default:
                 EgressEvents.Request(events, conn, "TCP", null, null, decision);
                 c.Abort();
@@ -205,6 +211,18 @@ public sealed class EgressConnectionMiddleware(EgressRegistry registry, Certific
             return;
         }
         var offered = HttpProtocolsOffered(hello.Alpn);
+        if (offered is null && decision.IsAsk)
+        {
+            // Not HTTP inside TLS: held by host and port; HTTP is intercepted below and each request asked for.
+            if (await ApprovalHold.FlowAsync(registry.Approvals, events, conn, "TLS", decision, c.ConnectionClosed) is { } approved)
+                await TunnelAsync(c, conn, "TLS", approved, null);
+            else
+            {
+                await c.Transport.Output.WriteAsync(AccessDeniedAlert);
+                await c.Transport.Output.CompleteAsync();
+            }
+            return;
+        }
         if (offered is null && decision.IsAllowed)
         {
             // Not HTTP inside TLS (a database, IMAPS…) to a destination that may be tunnelled: pass it through.

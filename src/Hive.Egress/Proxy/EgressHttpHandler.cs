@@ -15,6 +15,9 @@ namespace Hive.Egress.Proxy;
 /// <summary>One HTTP request from a sandbox: checked against its connection's destination, decided, forwarded or refused.</summary>
 public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvoker upstream, IEgressEventSink events)
 {
+    /// <summary>Where requests an ask rule matches wait for a person; null: they are denied.</summary>
+    public Approvals.EgressApprovals? Approvals { get; init; }
+
     private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = TimeSpan.FromMinutes(10) };
 
     public async Task HandleAsync(HttpContext context)
@@ -45,6 +48,17 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
         }
 
         var decision = policy.Decide(EgressRequest.Http(conn.Host, conn.Upstream, conn.Port, method, target)); // the pinned address: deny rules on addresses apply to a name too
+        if (decision.IsAsk)
+        {
+            var (answer, refusal) = await ApprovalHold.RequestAsync(Approvals, conn, method, target.Path, decision, context.RequestAborted);
+            if (refusal is not null)
+            {
+                var id = EgressEvents.Request(events, conn, method, target.Path, OverrideApplier.RedactQuery(target.Query, null), answer, answer.Reason);
+                await RefuseAsync(context, conn, id, StatusCodes.Status403Forbidden, refusal);
+                return;
+            }
+            decision = answer;
+        }
         var overrides = decision is { IsAllowed: true, RuleIndex: { } rule } ? policy.GetOverride(rule) : null;
         var secrets = conn.Sandbox.Secrets; // one secret table for the whole request, like the policy
         var headers = secrets.IsEmpty ? null : HeaderLists.Get();

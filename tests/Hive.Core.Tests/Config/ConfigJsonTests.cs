@@ -13,7 +13,7 @@ public class ConfigJsonTests
     [Fact]
     public void DefaultConfigSerialisesToTheNormalForm() => Assert.Equal(
         J("{'image':'hive/base','env':{},'secrets':{},'fs':[{'backend':'local','mount':'/workspace','volume':'box1-workspace'," +
-          "'acls':[{'path':'/workspace/**','access':'rw'}]}],'egress':[],'ttl':0,'resources':{'cpus':1,'memoryMb':1024,'pids':512}}"),
+          "'acls':[{'path':'/workspace/**','access':'rw'}]}],'egress':[],'egressDefault':'deny','askTimeout':120,'ttl':0,'resources':{'cpus':1,'memoryMb':1024,'pids':512}}"),
         ConfigJson.Serialize(Ok(""), redact: false));
 
     [Fact]

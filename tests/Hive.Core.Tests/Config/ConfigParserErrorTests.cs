@@ -19,7 +19,7 @@ public class ConfigParserErrorTests
     [InlineData("{ttl:1}", "$", "invalid JSON: ")]
     [InlineData("{'ttl':1 /* c */}", "$", "invalid JSON: ")]
     // root fields
-    [InlineData("{'colour':1}", "colour", "unknown field (allowed: image, env, secrets, fs, egress, ttl, resources)")]
+    [InlineData("{'colour':1}", "colour", "unknown field (allowed: image, env, secrets, fs, egress, egressDefault, askTimeout, ttl, resources)")]
     [InlineData("{'Image':'x'}", "Image", "unknown field; did you mean \"image\"?")]
     [InlineData("{'a b':1}", "[\"a b\"]", "unknown field")]
     [InlineData("{'ttl':1,'ttl':2}", "ttl", "duplicate key")]

@@ -16,6 +16,9 @@ namespace Hive.Core.Tests.Egress;
 /// </summary>
 internal static class EgressDsl
 {
+    /// <summary>The rules with <c>egressDefault: ask</c>.</summary>
+    public static EgressPolicy AskingPolicy(string rules) => EgressPolicy.Compile(Policy(rules).Rules, Hive.Core.Config.EgressDefault.Ask);
+
     public static EgressPolicy Policy(string rules)
     {
         if (rules.Trim().Length == 0) return EgressPolicy.Compile([]);
@@ -70,6 +73,7 @@ internal static class EgressDsl
     {
         EgressVerdict.NeedsHttp => "http",
         EgressVerdict.Allowed => $"allow {d.RuleIndex}",
+        EgressVerdict.Ask => d.RuleIndex is { } a ? $"ask {a}" : "ask",
         _ => d.RuleIndex is { } i ? $"deny {i}" : "deny",
     };
 }
