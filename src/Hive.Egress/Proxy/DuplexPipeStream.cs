@@ -29,6 +29,15 @@ internal sealed class DuplexPipeStream(IDuplexPipe pipe) : Stream
 /// <summary>The decrypted side of an intercepted TLS connection, as Kestrel's transport.</summary>
 internal sealed class StreamDuplexPipe(Stream stream) : IDuplexPipe
 {
-    public PipeReader Input { get; } = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
-    public PipeWriter Output { get; } = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+    /// <summary>
+    /// A TLS record's most plaintext. The writer hands SslStream one segment per write and each write is at least one
+    /// record: with the default 4 KiB segments a large body went out as 4 KiB records, each its own encryption and its
+    /// own write to the socket's pipe (about a fifth more of the proxy's CPU per GB downloaded, bench/RESULTS.md
+    /// 2026-12-06). The reader takes up to a record per read for the same reason, and holds no buffer while it waits.
+    /// </summary>
+    private const int RecordSize = 16 * 1024;
+
+    public PipeReader Input { get; } = PipeReader.Create(stream,
+        new StreamPipeReaderOptions(bufferSize: RecordSize, minimumReadSize: 2048, leaveOpen: true, useZeroByteReads: true));
+    public PipeWriter Output { get; } = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: RecordSize, leaveOpen: true));
 }
