@@ -32,12 +32,11 @@ internal sealed class StreamDuplexPipe(Stream stream) : IDuplexPipe
     /// <summary>
     /// A TLS record's most plaintext. The writer hands SslStream one segment per write and each write is at least one
     /// record: with the default 4 KiB segments a large body went out as 4 KiB records, each its own encryption and its
-    /// own write to the socket's pipe (about a fifth more of the proxy's CPU per GB downloaded, bench/RESULTS.md
-    /// 2026-12-06). The reader takes up to a record per read for the same reason, and holds no buffer while it waits.
+    /// own write to the socket's pipe (a sixth to a fifth more of the proxy's CPU per GB downloaded, bench/RESULTS.md
+    /// 2026-12-06). The reader keeps its defaults: a larger buffer with zero-byte reads measured no better per request.
     /// </summary>
     private const int RecordSize = 16 * 1024;
 
-    public PipeReader Input { get; } = PipeReader.Create(stream,
-        new StreamPipeReaderOptions(bufferSize: RecordSize, minimumReadSize: 2048, leaveOpen: true, useZeroByteReads: true));
+    public PipeReader Input { get; } = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
     public PipeWriter Output { get; } = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: RecordSize, leaveOpen: true));
 }
