@@ -4,7 +4,7 @@ using Hive.EndToEnd.Infrastructure;
 using HiveClient;
 
 // Sandbox benchmarks of issue 2, each printed as a ratio to a baseline measured in the same run.
-// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|secrets|scrub|files|mcp|events|store|inspector|terminal --stored 100000 --rate 2000 --events 10000000 --reads 200 --mb 1024 --rounds 3 --fill zeros|text --runs 30 --sandboxes 20 --seconds 10 --warmup 15 --file-runs 5 --only all|seq|small|git"]
+// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|secrets|scrub|files|mcp|events|store|inspector|terminal --stored 100000 --rate 2000 --events 10000000 --reads 200 --mb 1024 --rounds 3 --fill zeros|text --runs 30 --sandboxes 20 --seconds 10 --warmup 15 --file-runs 5 --only all|seq|small|git (files) or all|rps|download (egress)"]
 var runs = ArgValue("--runs", 30);
 var sandboxes = ArgValue("--sandboxes", 20);
 var suite = Array.IndexOf(args, "--suite") is var si and >= 0 && si + 1 < args.Length ? args[si + 1] : "all";
@@ -14,9 +14,9 @@ if (suite is not ("all" or "sandbox" or "egress" or "secrets" or "scrub" or "fil
     return 2;
 }
 var only = Array.IndexOf(args, "--only") is var oi and >= 0 && oi + 1 < args.Length ? args[oi + 1] : "all";
-if (only is not ("all" or "seq" or "small" or "git"))
+if (only is not ("all" or "seq" or "small" or "git" or "rps" or "download"))
 {
-    Console.Error.WriteLine("--only: must be all, seq, small or git");
+    Console.Error.WriteLine("--only: must be all, seq, small or git (files), or all, rps or download (egress)");
     return 2;
 }
 if (suite == "events")
@@ -62,7 +62,7 @@ if (suite == "files")
 }
 if (suite == "egress")
 {
-    await EgressBench.RunAsync(ArgValue("--seconds", 10), ArgValue("--warmup", 15));
+    await EgressBench.RunAsync(ArgValue("--seconds", 10), ArgValue("--warmup", 15), only);
     return 0;
 }
 
@@ -123,9 +123,9 @@ Console.WriteLine($"{$"daemon RSS with {sandboxes} sandboxes",-34} {loaded,8:F1}
 foreach (var s in running) await s.DeleteAsync();
 if (suite == "all")
 {
-    await EgressBench.RunAsync(ArgValue("--seconds", 10), ArgValue("--warmup", 15));
+    await EgressBench.RunAsync(ArgValue("--seconds", 10), ArgValue("--warmup", 15), only is "rps" or "download" ? only : "all");
     await SecretBench.RunAsync(ArgValue("--seconds", 5));
-    await FilesBench.RunAsync(ArgValue("--file-runs", 5), only);
+    await FilesBench.RunAsync(ArgValue("--file-runs", 5), only is "rps" or "download" ? "all" : only);
     await McpBench.RunAsync(ArgValue("--runs", 30) * 3);
     await TerminalBench.RunAsync(ArgValue("--runs", 30) * 3);
 }

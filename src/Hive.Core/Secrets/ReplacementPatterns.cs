@@ -32,6 +32,7 @@ public sealed class ReplacementPatterns
         SameLength = pairs.TrueForAll(p => p.Key.Length == p.Value.Length);
         _plain = new(() => Compile(fitted: false));
         _fitted = new(() => Compile(fitted: true));
+        _headers = new(() => new ResponseScrub(this));
     }
 
     /// <summary>Real form → stand-in form, each distinct real form once, longest first.</summary>
@@ -48,6 +49,10 @@ public sealed class ReplacementPatterns
     /// length of what it replaces, for streams whose framing counts bytes (WebSocket frames after an upgrade).</summary>
     public StreamReplacer CreateReplacer(bool fitted = false) => new(fitted ? _fitted.Value : _plain.Value);
 
+    /// <summary>The scrub for header and trailer values, built once (its search structure is costly to build).</summary>
+    public ResponseScrub HeaderScrub => _headers.Value;
+
+    private readonly Lazy<ResponseScrub> _headers;
     private readonly Lazy<StreamReplacer.Compiled> _plain;
     private readonly Lazy<StreamReplacer.Compiled> _fitted;
 

@@ -1,16 +1,19 @@
+using System.Buffers;
+
 namespace Hive.Core.Secrets;
 
 /// <summary>
 /// Replaces fixed byte patterns in a stream fed chunk by chunk, including occurrences that straddle chunks. Matching is
 /// leftmost-longest and non-overlapping, exactly as if the whole stream were one buffer. Between calls it holds
 /// back only a tail that could begin a pattern: at most (longest pattern − 1) bytes. Not thread-safe: one per stream.
+/// Its buffers come from the shared array pool; <see cref="Dispose"/> clears what they held (real values) and returns them.
 /// </summary>
 /// <remarks>
 /// Each call copies the chunk once into a reused buffer and searches it once per pattern (vectorised
 /// <see cref="MemoryExtensions.IndexOf{T}(ReadOnlySpan{T}, ReadOnlySpan{T})"/>); a chunk without a match is handed back
 /// from that buffer without a second copy. Nothing is allocated once the buffers have grown to the chunk size.
 /// </remarks>
-public sealed class StreamReplacer
+public sealed class StreamReplacer : IDisposable
 {
     private readonly byte[][] _from; // longest first
     private readonly byte[][] _to;
@@ -80,8 +83,9 @@ public sealed class StreamReplacer
         var n = held + input.Length;
         if (_buf.Length < n)
         {
-            var bigger = new byte[Math.Max(n, Math.Max(4096, _buf.Length * 2))];
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(n, Math.Max(4096, _buf.Length * 2)));
             _buf.AsSpan(_start, held).CopyTo(bigger);
+            Return(_buf);
             _buf = bigger;
         }
         else if (_start > 0) _buf.AsSpan(_start, held).CopyTo(_buf);
@@ -147,9 +151,26 @@ public sealed class StreamReplacer
     private void EnsureOut(int size)
     {
         if (_out.Length >= size) return;
-        var bigger = new byte[Math.Max(size, Math.Max(4096, _out.Length * 2))];
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(size, Math.Max(4096, _out.Length * 2)));
         _out.AsSpan().CopyTo(bigger);
+        Return(_out);
         _out = bigger;
+    }
+
+    /// <summary>Clears the buffers (they held the stream's bytes, real values included) and gives them back to the pool.</summary>
+    public void Dispose()
+    {
+        Return(_buf);
+        Return(_out);
+        _buf = _out = [];
+        _start = _end = 0;
+    }
+
+    private static void Return(byte[] buffer)
+    {
+        if (buffer.Length == 0) return;
+        Array.Clear(buffer);
+        ArrayPool<byte>.Shared.Return(buffer);
     }
 
     public override string ToString() => $"stream replacer: {_from.Length} patterns, {HeldBack} bytes held back";

@@ -13,8 +13,9 @@ namespace Hive.Daemon.Events;
 /// an event a crash could take back. <see cref="Append"/> waits for its commit (lifecycle and API paths);
 /// <see cref="Enqueue"/> does not (egress, DNS and file-system hot paths: durable within milliseconds).
 /// Readers call <see cref="Read"/>, which first waits for everything already appended: read-your-writes.
-/// When nobody waits, the writer lets a batch gather for about a millisecond: a burst of file or proxy
-/// events then costs one transaction instead of one each.
+/// When nobody waits, the writer lets a batch gather for a few milliseconds: a burst of file or proxy
+/// events then costs one transaction instead of one each. Each commit writes the pages it touched (the table's and
+/// each index's last leaves) to the WAL whatever the batch size, so the window sets how often those pages are written.
 /// </summary>
 public sealed class EventBus : IDisposable
 {
@@ -29,7 +30,9 @@ public sealed class EventBus : IDisposable
     private long _lastId;
     private readonly SemaphoreSlim _wake = new(0);
     private readonly ManualResetEventSlim _hurry = new(false, spinCount: 1);
-    private static readonly TimeSpan GatherWindow = TimeSpan.FromMilliseconds(1);
+    // 1 ms gave batches of a handful of events under proxy load, and as many commits as milliseconds (bench/RESULTS.md,
+    // 2026-12-06); a reader or an Append never waits for the window (it hurries the writer).
+    private static readonly TimeSpan GatherWindow = TimeSpan.FromMilliseconds(5);
     private readonly Thread _writer;
     private volatile bool _stopping;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Hive.Core.Secrets;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Hive.Daemon.Store;
 
@@ -172,15 +173,25 @@ public sealed partial class SqliteStore
     }
 
     /// <summary>Called inside the event batch's transaction: a secret.* event is also one row of its secret's activity.</summary>
-    private void InsertActivity(SqliteTransaction tx, StoredEvent e)
+    private sqlite3_stmt? _insertActivity; // prepared once on the writer connection, like the event insert
+
+    /// <summary>The activity row of a secret.* event, in the event's transaction (the caller holds the write lock).</summary>
+    private void InsertActivity(StoredEvent e, ReadOnlySpan<byte> ts)
     {
-        using var cmd = Command("""
+        var insert = _insertActivity ??= Prepare("""
             INSERT OR IGNORE INTO secret_activity(id, secret, ts, sandbox, kind, method, host, path, status, upstream_status, duration_ms, error)
-            SELECT $i, json_extract($d, '$.secret'), $t, $s, $k, json_extract($d, '$.method'), json_extract($d, '$.host'), json_extract($d, '$.path'),
-                   json_extract($d, '$.status'), json_extract($d, '$.upstreamStatus'), json_extract($d, '$.durationMs'), json_extract($d, '$.error')
-            WHERE json_extract($d, '$.secret') IS NOT NULL
-            """, tx, ("$i", e.Id), ("$d", e.Data), ("$t", e.Ts.ToString("O", CultureInfo.InvariantCulture)), ("$s", e.Sandbox), ("$k", e.Type["secret.".Length..]));
-        cmd.ExecuteNonQuery();
+            SELECT ?1, json_extract(?2, '$.secret'), ?3, ?4, ?5, json_extract(?2, '$.method'), json_extract(?2, '$.host'), json_extract(?2, '$.path'),
+                   json_extract(?2, '$.status'), json_extract(?2, '$.upstreamStatus'), json_extract(?2, '$.durationMs'), json_extract(?2, '$.error')
+            WHERE json_extract(?2, '$.secret') IS NOT NULL
+            """);
+        Check(raw.sqlite3_bind_int64(insert, 1, e.Id));
+        BindText(insert, 2, e.Data);
+        Check(raw.sqlite3_bind_text(insert, 3, ts));
+        BindText(insert, 4, e.Sandbox);
+        BindText(insert, 5, e.Type["secret.".Length..]);
+        var rc = raw.sqlite3_step(insert);
+        raw.sqlite3_reset(insert);
+        if (rc != raw.SQLITE_DONE) Check(rc);
     }
 
     private static IReadOnlyList<SecretRecord> ReadSecrets(SqliteCommand cmd)

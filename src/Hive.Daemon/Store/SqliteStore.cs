@@ -156,7 +156,8 @@ public sealed partial class SqliteStore : IHiveStore
         {
             using var tx = _writer.BeginTransaction();
             // Bound straight through SQLite's C API (same connection, so inside the transaction): the ADO.NET command
-            // allocates binders, a reader and boxed values per row, and the proxy writes two rows per request.
+            // allocates binders, a reader and boxed values per row, and the proxy writes two rows per request. Text goes in
+            // as UTF-8 (the database's encoding), so SQLite neither converts it nor copies it twice.
             var insert = _insertEvent ??= Prepare("INSERT INTO events(id, ts, sandbox, type, data) VALUES (?1, ?2, ?3, ?4, ?5)");
             Span<byte> ts = stackalloc byte[48];
             foreach (var e in batch)
@@ -164,16 +165,28 @@ public sealed partial class SqliteStore : IHiveStore
                 if (!e.Ts.TryFormat(ts, out var tsLength, "O", CultureInfo.InvariantCulture)) throw new InvalidOperationException($"event {e.Id}: timestamp does not format");
                 Check(raw.sqlite3_bind_int64(insert, 1, e.Id));
                 Check(raw.sqlite3_bind_text(insert, 2, ts[..tsLength]));
-                Check(raw.sqlite3_bind_text16(insert, 3, e.Sandbox));
-                Check(raw.sqlite3_bind_text16(insert, 4, e.Type));
-                Check(raw.sqlite3_bind_text16(insert, 5, e.Data));
+                BindText(insert, 3, e.Sandbox);
+                BindText(insert, 4, e.Type);
+                BindText(insert, 5, e.Data);
                 var rc = raw.sqlite3_step(insert);
                 raw.sqlite3_reset(insert);
                 if (rc != raw.SQLITE_DONE) Check(rc);
-                if (e.Type.StartsWith("secret.", StringComparison.Ordinal)) InsertActivity(tx, e);
+                if (e.Type.StartsWith("secret.", StringComparison.Ordinal)) InsertActivity(e, ts[..tsLength]);
             }
             tx.Commit();
         }
+    }
+
+    private byte[] _utf8 = new byte[4096]; // the writer's scratch for text parameters (under _writeLock)
+
+    /// <summary>Binds <paramref name="text"/> as UTF-8; SQLite copies it (SQLITE_TRANSIENT), so the scratch is reused at once.</summary>
+    private void BindText(sqlite3_stmt statement, int index, string text)
+    {
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(text.Length);
+        if (max > _utf8.Length) _utf8 = new byte[Math.Max(max, _utf8.Length * 2)];
+        var length = System.Text.Encoding.UTF8.GetBytes(text, _utf8);
+        Check(raw.sqlite3_bind_text(statement, index, _utf8.AsSpan(0, length)));
+        if (_utf8.Length > 1024 * 1024) _utf8 = new byte[4096]; // a rare huge event does not stay pinned to the store
     }
 
     internal const string EventsAfter = "SELECT id, ts, sandbox, type, data FROM events WHERE id > $a ORDER BY id LIMIT $l";
@@ -211,6 +224,7 @@ public sealed partial class SqliteStore : IHiveStore
     public void Dispose()
     {
         _insertEvent?.Dispose();
+        _insertActivity?.Dispose();
         _writer.Dispose();
     }
 

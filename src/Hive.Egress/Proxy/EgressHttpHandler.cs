@@ -246,9 +246,43 @@ public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvok
         public override void Flush() => inner.Flush();
         public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
         public override int Read(byte[] buffer, int offset, int count) { var n = inner.Read(buffer, offset, count); Count += n; observer?.Observe(buffer.AsSpan(offset, n)); return n; }
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) { var n = await inner.ReadAsync(buffer, ct); Count += n; observer?.Observe(buffer.Span[..n]); return n; }
         public override void Write(byte[] buffer, int offset, int count) { inner.Write(buffer, offset, count); Count += count; observer?.Observe(buffer.AsSpan(offset, count)); }
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) { await inner.WriteAsync(buffer, ct); Count += buffer.Length; observer?.Observe(buffer.Span); }
+
+        // Completed reads and writes (the usual case) go through without an async state machine per chunk.
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+        {
+            var read = inner.ReadAsync(buffer, ct);
+            if (!read.IsCompletedSuccessfully) return Counted(read, buffer);
+            var n = read.Result;
+            Count += n;
+            observer?.Observe(buffer.Span[..n]);
+            return new ValueTask<int>(n);
+        }
+
+        private async ValueTask<int> Counted(ValueTask<int> read, Memory<byte> buffer)
+        {
+            var n = await read;
+            Count += n;
+            observer?.Observe(buffer.Span[..n]);
+            return n;
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
+        {
+            var write = inner.WriteAsync(buffer, ct);
+            if (!write.IsCompletedSuccessfully) return Observed(write, buffer);
+            write.GetAwaiter().GetResult();
+            Count += buffer.Length;
+            observer?.Observe(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        private async ValueTask Observed(ValueTask write, ReadOnlyMemory<byte> buffer)
+        {
+            await write;
+            Count += buffer.Length;
+            observer?.Observe(buffer.Span);
+        }
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
     }

@@ -15,7 +15,7 @@ namespace Hive.Egress.Proxy;
 /// </summary>
 internal sealed class ResponseScrubbing(ReplacementPatterns patterns, EgressConnection connection)
 {
-    private readonly ResponseScrub _headers = new(patterns);
+    private readonly ResponseScrub _headers = patterns.HeaderScrub;
 
     /// <summary>The scrubbing for one request to <paramref name="connection"/>'s host; null when no bound secret is for it.</summary>
     public static ResponseScrubbing? For(SecretSubstitution secrets, EgressConnection connection) =>
@@ -47,8 +47,8 @@ internal sealed class ResponseScrubbing(ReplacementPatterns patterns, EgressConn
         if (HttpMethods.IsHead(context.Request.Method) || response.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.NotModified) return true;
 
         var original = response.Content;
-        var codings = original.Headers.ContentEncoding.Where(c => !string.Equals(c, "identity", StringComparison.OrdinalIgnoreCase)).ToList();
-        if (codings.FirstOrDefault(c => Decoder(c) is null) is { } unknown)
+        var codings = Codings(original.Headers.ContentEncoding);
+        if (codings.Find(c => Decoder(c) is null) is { } unknown)
         {
             context.Response.StatusCode = StatusCodes.Status502BadGateway;
             context.Response.ContentType = "text/plain; charset=utf-8";
@@ -73,6 +73,18 @@ internal sealed class ResponseScrubbing(ReplacementPatterns patterns, EgressConn
         }
         response.Content = content;
         return true;
+    }
+
+    private static readonly List<string> NoCodings = [];
+
+    /// <summary>The content codings other than identity, in order (the usual none without allocating).</summary>
+    private static List<string> Codings(ICollection<string> header)
+    {
+        if (header.Count == 0) return NoCodings;
+        var codings = new List<string>(header.Count);
+        foreach (var c in header)
+            if (!string.Equals(c, "identity", StringComparison.OrdinalIgnoreCase)) codings.Add(c);
+        return codings;
     }
 
     private static Func<Stream, Stream>? Decoder(string coding) => coding.ToLowerInvariant() switch

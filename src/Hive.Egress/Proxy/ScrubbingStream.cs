@@ -92,8 +92,12 @@ internal sealed class ScrubbingStream(Stream inner, StreamReplacer replacer) : S
 
     private void ReturnBuffer()
     {
-        // Only once, and never while a read could still use it: disposal comes after the copy loop ended.
+        // Only once, and never while a read could still use it: disposal comes after the copy loop ended. Cleared first:
+        // it held the upstream's bytes, real values included.
         var buffer = Interlocked.Exchange(ref _read, []);
-        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+        if (buffer.Length == 0) return;
+        replacer.Dispose();
+        Array.Clear(buffer);
+        ArrayPool<byte>.Shared.Return(buffer);
     }
 }
