@@ -80,10 +80,17 @@ test("a second terminal runs beside the first: Ctrl-C stops its foreground job, 
   await waitForScreen(/^\d+ \d+\s*$/m);
   const before = (await screen()).match(/^(\d+ \d+)\s*$/m)[1];
   await page.setViewportSize({ width: 900, height: 500 });
-  await page.waitForTimeout(300);
-  await typeLine("clear; stty size");
-  await waitForScreen(/^\d+ \d+\s*$/m);
-  const after = (await screen()).match(/^(\d+ \d+)\s*$/m)[1];
+  // The resize reaches the shell asynchronously (fit, then a resize message, then SIGWINCH): ask again, each answer
+  // marked so that an earlier one still on the screen is never read as the new size.
+  let after = before;
+  for (let i = 0; i < 20 && after === before; i++) {
+    await page.waitForTimeout(250);
+    await typeLine(`echo size${i}-$(stty size | tr ' ' x)`);
+    const marked = new RegExp(`^size${i}-(\\d+)x(\\d+)\\s*$`, "m");
+    await waitForScreen(marked);
+    const [, rows, cols] = (await screen()).match(marked);
+    after = `${rows} ${cols}`;
+  }
   assert.notEqual(after, before, "the window size follows the page");
 
   await page.evaluate(() => navigator.clipboard.writeText("echo pasted-$((3*3))"));
