@@ -11,7 +11,7 @@ import httpx
 
 from . import _protocol as p
 from ._connection import Connection
-from ._errors import HiveError
+from ._errors import HiveError, UnavailableError
 from ._events import _socket_of
 from ._sse import SseParser
 
@@ -133,13 +133,20 @@ class ApprovalStream(Iterator[Approval]):
     def _run(self) -> Generator[Approval, None, None]:
         unregister = self._connection.on_close(self.close)
         try:
-            response = self._connection.request(
-                "GET", "/v1/approvals" + p.query({"sandbox": self._sandbox, "follow": True}),
-                headers={"accept": "text/event-stream"}, stream=True, timeout=httpx.Timeout(10.0, read=None),
-            )
+            try:
+                response = self._connection.request(
+                    "GET", "/v1/approvals" + p.query({"sandbox": self._sandbox, "follow": True}),
+                    headers={"accept": "text/event-stream"}, stream=True, timeout=httpx.Timeout(10.0, read=None),
+                )
+            except UnavailableError:
+                if self._stop.is_set():
+                    return  # the client closed while connecting
+                raise
             try:
                 with self._lock:
                     self._socket = _socket_of(response)
+                if self._stop.is_set():
+                    return  # closed while connecting
                 parser = SseParser()
                 for chunk in response.iter_raw():
                     for frame in parser.feed_bytes(chunk):
