@@ -102,3 +102,21 @@ def test_decisions_send_the_scope_and_narrowed_rule_and_errors_are_typed():
             assert caught.value.errors[0].path == "rule.paths[0]"
     finally:
         server.close()
+
+
+def test_aio_approvals_yields_the_held_request_and_allow_answers_it(daemon, sandbox, upstream: LoopbackServer):
+    import asyncio
+
+    async def run() -> hive.ExecResult:
+        async with daemon.aclient() as c:
+            pending = asyncio.ensure_future(asyncio.to_thread(fetch, sandbox, f"http://api.github.com:{upstream.port}/repos/acme/held-aio"))
+            async with c.approvals(sandbox="py-ask") as stream:
+                async for a in stream:
+                    if a.path == "/repos/acme/held-aio":
+                        assert a.id in [x.id for x in await c.list_approvals(sandbox="py-ask")]
+                        assert (await a.allow())["decision"] == "allow"
+                        break
+            return await asyncio.wait_for(pending, 60)
+
+    r = asyncio.run(run())
+    assert r.exit_code == 0 and r.stdout == "upstream saw GET /repos/acme/held-aio\n", r.stderr

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from typing import Any, List, Iterable, Mapping, Sequence
 
-from ._approvals import Approval, ApprovalDecision, ApprovalStream
+from ._approvals import Approval, ApprovalDecision, ApprovalInfo, ApprovalStream
 from ._client import Hive
 from ._connection import Connection
 from ._errors import AuthError, ConflictError, FieldError, HiveError, NotFoundError, UnavailableError, ValidationError
@@ -35,7 +35,7 @@ from ._types import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "Hive", "Connection", "Sandbox", "Terminal", "Approval", "ApprovalDecision", "ApprovalStream", "SandboxFiles", "ExecStream", "EventStream", "Secrets", "Secret",
+    "Hive", "Connection", "Sandbox", "Terminal", "Approval", "ApprovalDecision", "ApprovalInfo", "ApprovalStream", "SandboxFiles", "ExecStream", "EventStream", "Secrets", "Secret",
     "HiveError", "NotFoundError", "ConflictError", "ValidationError", "AuthError", "UnavailableError", "FieldError",
     "AclRule", "ApplyResult", "EgressGroups", "EgressOverride", "EgressRule", "Event", "ExecOutput", "ExecResult",
     "FileEntry", "FsMount", "HealthInfo", "Resources", "SandboxConfig", "SandboxInfo", "SecretActivity", "SecretAuth",

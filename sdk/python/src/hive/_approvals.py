@@ -30,11 +30,10 @@ class ApprovalDecision(TypedDict, total=False):
     waiters: int
 
 
-class Approval:
-    """A held request (or raw flow), as ``GET /v1/approvals`` lists it; ``allow()`` or ``deny()`` answers it."""
+class ApprovalInfo:
+    """A held request (or raw flow), as ``GET /v1/approvals`` lists it."""
 
-    def __init__(self, connection: Connection, info: Mapping[str, Any]) -> None:
-        self._connection = connection
+    def __init__(self, info: Mapping[str, Any]) -> None:
         self.info: dict[str, Any] = dict(info)
         """The daemon's description as it came."""
         self.id: str = info["id"]
@@ -57,6 +56,14 @@ class Approval:
 
     def __repr__(self) -> str:
         return f"<Approval {self.id} {self.sandbox}: {self.method} {self.host}:{self.port}{self.path or ''}>"
+
+
+class Approval(ApprovalInfo):
+    """A held request; ``allow()`` or ``deny()`` answers it."""
+
+    def __init__(self, connection: Connection, info: Mapping[str, Any]) -> None:
+        super().__init__(info)
+        self._connection = connection
 
     def allow(self, scope: Literal["once", "sandbox"] = "once", *, methods: str | Sequence[str] | None = None,
               paths: str | Sequence[str] | None = None) -> ApprovalDecision:
@@ -151,7 +158,7 @@ class ApprovalStream(Iterator[Approval]):
                 for chunk in response.iter_raw():
                     for frame in parser.feed_bytes(chunk):
                         if frame.event == "approval":
-                            yield Approval(self._connection, _object(frame.data, self._connection.url))
+                            yield Approval(self._connection, parse_approval(frame.data, self._connection.url))
             except httpx.HTTPError as e:
                 if not self._stop.is_set():
                     raise p.unavailable(e, self._connection.url) from e
@@ -163,7 +170,7 @@ class ApprovalStream(Iterator[Approval]):
             unregister()
 
 
-def _object(data: str, url: str) -> Mapping[str, Any]:
+def parse_approval(data: str, url: str) -> Mapping[str, Any]:
     try:
         value = json.loads(data)
     except ValueError:
