@@ -117,26 +117,26 @@ class WebSocket:
 
     @staticmethod
     def connect(url: str, headers: Mapping[str, str], timeout: float = 10.0) -> WebSocket:
-        parts = urlsplit(url)
-        secure = parts.scheme in ("https", "wss")
-        host = parts.hostname or "127.0.0.1"
-        port = parts.port or (443 if secure else 80)
+        host, port, secure = endpoint(url)
         sock = socket.create_connection((host, port), timeout=timeout)
         try:
             if secure:
                 sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
-            key = base64.b64encode(os.urandom(16)).decode("ascii")
-            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            authority = parts.netloc.rpartition("@")[2]
-            lines = [f"GET {target} HTTP/1.1", f"Host: {authority}", "Connection: Upgrade", "Upgrade: websocket",
-                     "Sec-WebSocket-Version: 13", f"Sec-WebSocket-Key: {key}"]
-            lines += [f"{k}: {v}" for k, v in headers.items()]
-            sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-            status, reason, response_headers, rest = _read_head(sock)
+            request, key = handshake_request(url, headers)
+            sock.sendall(request)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += _recv_some(sock, data)
+            status, reason, response_headers, rest = parse_head(data)
             if status != 101:
-                raise HandshakeRefused(status, reason, _read_body(sock, response_headers, rest).decode("utf-8", "replace"))
-            if response_headers.get("sec-websocket-accept") != accept_key(key):
-                raise ProtocolError("the server's WebSocket handshake is not valid (Sec-WebSocket-Accept)")
+                while (body := refusal_body(response_headers, rest)) is None:
+                    more = sock.recv(65536)
+                    if not more:
+                        body = rest
+                        break
+                    rest += more
+                raise HandshakeRefused(status, reason, body.decode("utf-8", "replace"))
+            check_accept(response_headers, key)
             sock.settimeout(None)
             return WebSocket(sock, rest)
         except BaseException:
@@ -190,15 +190,41 @@ class WebSocket:
         self._sock.close()
 
 
-def _read_head(sock: socket.socket) -> tuple[int, str, dict[str, str], bytes]:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(4096)
-        if not chunk:
-            raise ProtocolError("the connection closed during the WebSocket handshake")
-        data += chunk
-        if len(data) > 65536:
-            raise ProtocolError("the handshake answer's headers are too long")
+def endpoint(url: str) -> tuple[str, int, bool]:
+    """Host, port and whether TLS is used."""
+    parts = urlsplit(url)
+    secure = parts.scheme in ("https", "wss")
+    return parts.hostname or "127.0.0.1", parts.port or (443 if secure else 80), secure
+
+
+def handshake_request(url: str, headers: Mapping[str, str]) -> tuple[bytes, str]:
+    """The opening handshake's request and its Sec-WebSocket-Key."""
+    parts = urlsplit(url)
+    key = base64.b64encode(os.urandom(16)).decode("ascii")
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    authority = parts.netloc.rpartition("@")[2]
+    lines = [f"GET {target} HTTP/1.1", f"Host: {authority}", "Connection: Upgrade", "Upgrade: websocket",
+             "Sec-WebSocket-Version: 13", f"Sec-WebSocket-Key: {key}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), key
+
+
+def check_accept(headers: Mapping[str, str], key: str) -> None:
+    if headers.get("sec-websocket-accept") != accept_key(key):
+        raise ProtocolError("the server's WebSocket handshake is not valid (Sec-WebSocket-Accept)")
+
+
+def _recv_some(sock: socket.socket, data: bytes) -> bytes:
+    chunk = sock.recv(4096)
+    if not chunk:
+        raise ProtocolError("the connection closed during the WebSocket handshake")
+    if len(data) > 65536:
+        raise ProtocolError("the handshake answer's headers are too long")
+    return chunk
+
+
+def parse_head(data: bytes) -> tuple[int, str, dict[str, str], bytes]:
+    """Status, reason, headers (lower-case names) and the bytes after the head of an HTTP answer."""
     head, _, rest = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     version, _, status_reason = lines[0].partition(" ")
@@ -212,34 +238,27 @@ def _read_head(sock: socket.socket) -> tuple[int, str, dict[str, str], bytes]:
     return int(status), reason, headers, rest
 
 
-def _read_body(sock: socket.socket, headers: Mapping[str, str], data: bytes) -> bytes:
-    """The body of a refusal (Content-Length, chunked, or to the end), at most 64 KiB."""
-    def more() -> bool:
-        nonlocal data
-        chunk = sock.recv(65536)
-        data += chunk
-        return bool(chunk) and len(data) < 65536
-
+def refusal_body(headers: Mapping[str, str], data: bytes) -> bytes | None:
+    """The body of a refusal once ``data`` holds all of it (Content-Length or chunked); ``None`` while it does not
+    (without either, the body ends with the connection: the caller reads to the end). At most 64 KiB is read."""
+    if len(data) >= 65536:
+        return data
     try:
         if "content-length" in headers:
             length = int(headers["content-length"])
-            while len(data) < length and more():
-                pass
-            return data[:length]
+            return data[:length] if len(data) >= length else None
         if "chunked" in headers.get("transfer-encoding", "").lower():
             body = b""
             while True:
-                while b"\r\n" not in data and more():
-                    pass
-                size_line, _, data = data.partition(b"\r\n")
+                size_line, crlf, data = data.partition(b"\r\n")
+                if not crlf:
+                    return None
                 size = int(size_line.split(b";")[0].strip() or b"0", 16)
                 if size == 0:
                     return body
-                while len(data) < size + 2 and more():
-                    pass
+                if len(data) < size + 2:
+                    return None
                 body, data = body + data[:size], data[size + 2:]
-        while more():
-            pass
-    except (OSError, ValueError):
-        pass
-    return data
+    except ValueError:
+        return data
+    return None
