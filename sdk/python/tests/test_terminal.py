@@ -14,6 +14,7 @@ from typing import Iterator
 import pytest
 
 import hive
+import hive.aio
 from _daemon import TestDaemon
 from hive._websocket import BINARY, CLOSE, PING, PONG, TEXT, FrameReader, encode_frame
 
@@ -200,3 +201,30 @@ def test_a_connection_that_ends_before_the_exit_is_an_unavailable_error_and_a_si
             t.wait(timeout=10)
     finally:
         server.close()
+
+
+def test_aio_terminal_typed_input_resize_and_the_exit_code_and_a_refused_start(daemon, sandbox):
+    import asyncio
+
+    async def run() -> None:
+        async with daemon.aclient() as c:
+            s = await c.get_sandbox("py-term")
+            async with await s.terminal("sh -i", rows=30, cols=100, env={"PS1": "$ "}) as t:
+                await t.write("stty size\n")
+                await t.read_until("30 100")
+                await t.resize(50, 160)
+                await t.write(b"stty size; exit 4\n")
+                assert await asyncio.wait_for(t.wait(), 15) == 4
+                assert "50 160" in t.output
+            refused = await s.terminal("true", cols=0)
+            with pytest.raises(hive.ValidationError) as caught:
+                await asyncio.wait_for(refused.wait(), 15)
+            assert any(e.path == "cols" for e in caught.value.errors)
+            async with await s.terminal(["/bin/sh", "-c", "echo a-$((2+3))"]) as t:
+                assert b"".join([chunk async for chunk in t]).strip() == b"a-5"
+                assert t.exit_code == 0
+            with pytest.raises(hive.AuthError):
+                async with hive.aio.AsyncHive(daemon.url, "0" * 64) as bad:
+                    await hive.aio.AsyncSandbox(bad.connection, {"name": "py-term"}).terminal("true")
+
+    asyncio.run(run())

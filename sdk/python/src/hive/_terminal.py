@@ -73,17 +73,15 @@ class Terminal(Iterator[bytes]):
             message = self._ws.receive()
             if message is None or message[0] == CLOSE:
                 return self._fail(UnavailableError("The daemon closed the terminal before the command's exit status."))
-            opcode, payload = message
-            if opcode == BINARY:
-                self._chunks.append(payload)
-                return payload
-            control = _parse(payload)
-            if control.get("type") == "exit":
-                self._exit_code = int(control.get("exitCode") or 0)
+            kind, value = interpret(*message)
+            if kind == "output":
+                self._chunks.append(value)
+                return value  # type: ignore[no-any-return]
+            if kind == "exit":
+                self._exit_code = value
                 return None
-            if control.get("type") == "error":
-                problem = {k: v for k, v in control.items() if k != "type"}
-                return self._fail(HiveError.from_problem(int(problem.get("status") or 500), problem))
+            if kind == "error":
+                return self._fail(value)
 
     def read_until(self, text: str, timeout: float = 10.0) -> str:
         """Reads until the output (all of it so far) contains ``text``; returns the output. :class:`TimeoutError`
@@ -138,6 +136,20 @@ class Terminal(Iterator[bytes]):
         self._error = error
         self._ws.close(1000)
         raise error
+
+
+def interpret(opcode: int, payload: bytes) -> tuple[str, Any]:
+    """One message from the daemon: ``("output", bytes)``, ``("exit", code)``, ``("error", HiveError)`` or
+    ``("other", None)`` (a text message of another type: ignored)."""
+    if opcode == BINARY:
+        return "output", payload
+    control = _parse(payload)
+    if control.get("type") == "exit":
+        return "exit", int(control.get("exitCode") or 0)
+    if control.get("type") == "error":
+        problem = {k: v for k, v in control.items() if k != "type"}
+        return "error", HiveError.from_problem(int(problem.get("status") or 500), problem)
+    return "other", None
 
 
 def _parse(payload: bytes) -> dict[str, Any]:
