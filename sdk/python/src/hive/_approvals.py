@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-from typing import Any, Generator, Iterator, List, Literal, Mapping, Optional, Sequence, TypedDict
+from typing import Any, Generator, List, Literal, Mapping, Optional, Sequence, TypedDict
 
 import httpx
 
 from . import _protocol as p
 from ._connection import Connection
 from ._errors import HiveError, UnavailableError
-from ._events import _socket_of
+from ._events import SocketStream, _socket_of
 from ._sse import SseParser
 
 
@@ -98,44 +96,15 @@ def list_approvals(connection: Connection, sandbox: str | None = None) -> List[A
     return [Approval(connection, info) for info in connection.json("GET", "/v1/approvals" + p.query({"sandbox": sandbox, "follow": False}))]
 
 
-class ApprovalStream(Iterator[Approval]):
+class ApprovalStream(SocketStream[Approval]):
     """``for a in stream``: the requests waiting now, then each new one as the proxy holds it. ``close()`` (from any
     thread, or the client's ``close()``) ends the iteration normally; so does leaving a ``with`` block. A broken
     connection raises :class:`UnavailableError` (follow again: the waiting ones come first)."""
 
     def __init__(self, connection: Connection, sandbox: str | None = None) -> None:
-        self._connection = connection
+        super().__init__(connection)
         self._sandbox = sandbox
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._socket: socket.socket | None = None
         self._items = self._run()
-
-    def __iter__(self) -> ApprovalStream:
-        return self
-
-    def __next__(self) -> Approval:
-        return next(self._items)
-
-    def __enter__(self) -> ApprovalStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        with self._lock:
-            sock = self._socket
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        try:
-            self._items.close()
-        except ValueError:
-            pass  # running in another thread: it ends by itself now
 
     def _run(self) -> Generator[Approval, None, None]:
         unregister = self._connection.on_close(self.close)

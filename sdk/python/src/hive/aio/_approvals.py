@@ -1,7 +1,7 @@
 """Requests the egress proxy holds for a person (asyncio): see :mod:`hive._approvals`."""
 from __future__ import annotations
 
-from typing import Any, AsyncGenerator, AsyncIterator, List, Literal, Mapping, Sequence
+from typing import Any, AsyncGenerator, List, Literal, Mapping, Sequence
 
 import httpx
 
@@ -11,6 +11,7 @@ from .._errors import UnavailableError
 from .._events import _socket_of
 from .._sse import SseParser
 from ._connection import AsyncConnection
+from ._events import AsyncSocketStream
 
 
 class AsyncApproval(ApprovalInfo):
@@ -42,40 +43,14 @@ async def list_approvals(connection: AsyncConnection, sandbox: str | None = None
     return [AsyncApproval(connection, info) for info in items]
 
 
-class AsyncApprovalStream(AsyncIterator[AsyncApproval]):
+class AsyncApprovalStream(AsyncSocketStream[AsyncApproval]):
     """``async for a in stream``: the requests waiting now, then each new one. ``close()`` (or the client's
     ``aclose()``) ends the iteration normally."""
 
     def __init__(self, connection: AsyncConnection, sandbox: str | None = None) -> None:
-        self._connection = connection
+        super().__init__(connection)
         self._sandbox = sandbox
-        self._stopped = False
-        self._socket: Any = None
         self._items = self._run()
-
-    def __aiter__(self) -> AsyncApprovalStream:
-        return self
-
-    async def __anext__(self) -> AsyncApproval:
-        return await self._items.__anext__()
-
-    async def __aenter__(self) -> AsyncApprovalStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    def close(self) -> None:
-        self._stopped = True
-        if self._socket is not None:
-            try:
-                self._socket.shutdown(2)  # SHUT_RDWR: the pending read sees the end of the stream
-            except OSError:
-                pass
-
-    async def aclose(self) -> None:
-        self.close()
-        await self._items.aclose()
 
     async def _run(self) -> AsyncGenerator[AsyncApproval, None]:
         unregister = self._connection.on_close(self.close)
