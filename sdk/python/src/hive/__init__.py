@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from typing import Any, List, Iterable, Mapping, Sequence
 
+from ._approvals import Approval, ApprovalDecision, ApprovalInfo, ApprovalStream
 from ._client import Hive
 from ._connection import Connection
 from ._errors import AuthError, ConflictError, FieldError, HiveError, NotFoundError, UnavailableError, ValidationError
@@ -25,6 +26,7 @@ from ._sandbox import ExecStream, Sandbox, SandboxFiles
 from ._secrets import Secrets
 from ._settings import ConnectionSettings, listen_to_url, resolve_connection
 from ._sse import SseFrame, SseParser
+from ._terminal import Terminal
 from ._types import (
     AclRule, ApplyResult, EgressGroups, EgressOverride, EgressRule, Event, ExecOutput, ExecResult, FileEntry, FsMount,
     HealthInfo, Resources, SandboxConfig, SandboxInfo, SecretActivity, SecretAuth, SecretInfo,
@@ -33,14 +35,14 @@ from ._types import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "Hive", "Connection", "Sandbox", "SandboxFiles", "ExecStream", "EventStream", "Secrets", "Secret",
+    "Hive", "Connection", "Sandbox", "Terminal", "Approval", "ApprovalDecision", "ApprovalInfo", "ApprovalStream", "SandboxFiles", "ExecStream", "EventStream", "Secrets", "Secret",
     "HiveError", "NotFoundError", "ConflictError", "ValidationError", "AuthError", "UnavailableError", "FieldError",
     "AclRule", "ApplyResult", "EgressGroups", "EgressOverride", "EgressRule", "Event", "ExecOutput", "ExecResult",
     "FileEntry", "FsMount", "HealthInfo", "Resources", "SandboxConfig", "SandboxInfo", "SecretActivity", "SecretAuth",
     "SecretInfo", "ConnectionSettings", "SseFrame", "SseParser",
     "create_client", "get_default_client", "set_default_client", "resolve_connection", "listen_to_url",
     "get_or_create_sandbox", "get_sandbox", "list_sandboxes", "delete_sandbox", "health", "events",
-    "get_events_stream", "get_events",
+    "get_events_stream", "get_events", "approvals", "list_approvals",
 ]
 
 _default: Hive | None = None
@@ -104,6 +106,16 @@ get_events_stream = events
 def get_events(*, types: str | Iterable[str] | None = None, after: int | None = None, limit: int | None = None) -> list[Event]:
     """One page of stored events of every sandbox."""
     return get_default_client().get_events(types=types, after=after, limit=limit)
+
+
+def approvals(*, sandbox: str | None = None) -> ApprovalStream:
+    """Requests held for a person on the default daemon, as they come (those waiting now first)."""
+    return get_default_client().approvals(sandbox=sandbox)
+
+
+def list_approvals(*, sandbox: str | None = None) -> list[Approval]:
+    """The requests waiting for a decision now on the default daemon."""
+    return get_default_client().list_approvals(sandbox=sandbox)
 
 
 class Secret:

@@ -6,6 +6,7 @@ from typing import Any, Iterable, Mapping
 import httpx
 
 from . import _protocol as p
+from ._approvals import Approval, ApprovalDecision, ApprovalStream, decide, list_approvals
 from ._connection import Connection
 from ._events import EventStream
 from ._sandbox import Sandbox, get_events_page
@@ -70,6 +71,20 @@ class Hive:
     def get_events(self, *, types: str | Iterable[str] | None = None, after: int | None = None, limit: int | None = None) -> list[Event]:
         """One page of stored events of every sandbox."""
         return get_events_page(self.connection, "/v1/events", types, after, limit)
+
+    def approvals(self, *, sandbox: str | None = None) -> ApprovalStream:
+        """Requests the egress proxy holds for a person, as they come (those waiting now first):
+        ``for a in hive.approvals(): a.allow()``. Ends when closed (or the client closes)."""
+        return ApprovalStream(self.connection, sandbox)
+
+    def list_approvals(self, *, sandbox: str | None = None) -> list[Approval]:
+        """The requests waiting for a decision now, oldest first (across sandboxes, or of one)."""
+        return list_approvals(self.connection, sandbox)
+
+    def decide_approval(self, id: str, decision: str, scope: str = "once", *, methods: str | Iterable[str] | None = None,
+                        paths: str | Iterable[str] | None = None) -> ApprovalDecision:
+        """Answers a held request by id (``decision``: ``allow`` or ``deny``)."""
+        return decide(self.connection, id, decision, scope, methods=methods, paths=paths)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Ends every open event stream of this client (they finish normally) and closes its connections."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from typing import Generator, Iterable, Iterator
+from typing import Generator, Iterable, Iterator, TypeVar
 
 import httpx
 
@@ -14,36 +14,28 @@ from ._sse import SseParser
 from ._types import Event
 
 
-class EventStream(Iterator[Event]):
-    """``for event in stream``: the stored events after ``after`` (default: from the first), then live ones.
+T = TypeVar("T")
 
-    The first connection must succeed (a missing daemon or a bad token raises at once). After that, a dropped
-    connection, a silent one (no keep-alive for 45 s), a restarted daemon or a 502/503/504 is retried with backoff,
-    resuming after the last id yielded (``Last-Event-ID`` and ``?after=``); ids at or below it are dropped, so no
-    event is yielded twice and none is skipped.
 
-    ``close()`` (from any thread, or the client's ``close()``) ends the iteration normally; so does leaving a
-    ``with`` block.
-    """
+class SocketStream(Iterator[T]):
+    """An iterator over a streamed response that ``close()`` ends from any thread: the blocked read is woken by
+    shutting the socket down, and the iteration finishes normally. Subclasses set ``_items`` to their generator."""
 
-    def __init__(self, connection: Connection, path: str, types: str | Iterable[str] | None = None, after: int | None = None) -> None:
-        self.last_event_id: int | None = after
-        """Id of the last event yielded (or the ``after`` it started from)."""
+    _items: Generator[T, None, None]
+
+    def __init__(self, connection: Connection) -> None:
         self._connection = connection
-        self._path = path
-        self._types = p.types_param(types)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._socket: socket.socket | None = None
-        self._events = self._run()
 
-    def __iter__(self) -> EventStream:
+    def __iter__(self) -> SocketStream[T]:
         return self
 
-    def __next__(self) -> Event:
-        return next(self._events)
+    def __next__(self) -> T:
+        return next(self._items)
 
-    def __enter__(self) -> EventStream:
+    def __enter__(self) -> SocketStream[T]:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -61,9 +53,30 @@ class EventStream(Iterator[Event]):
             except OSError:
                 pass
         try:
-            self._events.close()
+            self._items.close()
         except ValueError:
             pass  # generator already executing (in another thread): it ends by itself now
+
+
+class EventStream(SocketStream[Event]):
+    """``for event in stream``: the stored events after ``after`` (default: from the first), then live ones.
+
+    The first connection must succeed (a missing daemon or a bad token raises at once). After that, a dropped
+    connection, a silent one (no keep-alive for 45 s), a restarted daemon or a 502/503/504 is retried with backoff,
+    resuming after the last id yielded (``Last-Event-ID`` and ``?after=``); ids at or below it are dropped, so no
+    event is yielded twice and none is skipped.
+
+    ``close()`` (from any thread, or the client's ``close()``) ends the iteration normally; so does leaving a
+    ``with`` block.
+    """
+
+    def __init__(self, connection: Connection, path: str, types: str | Iterable[str] | None = None, after: int | None = None) -> None:
+        super().__init__(connection)
+        self.last_event_id: int | None = after
+        """Id of the last event yielded (or the ``after`` it started from)."""
+        self._path = path
+        self._types = p.types_param(types)
+        self._items = self._run()
 
     def _run(self) -> Generator[Event, None, None]:
         unregister = self._connection.on_close(self.close)

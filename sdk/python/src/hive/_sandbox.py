@@ -10,6 +10,7 @@ from ._connection import Connection
 from ._errors import HiveError
 from ._events import EventStream
 from ._sse import SseParser
+from ._terminal import Terminal, terminal_start
 from ._types import ApplyResult, Event, ExecOutput, ExecResult, FileEntry, SandboxConfig, SandboxInfo
 
 OutputCallback = Callable[[str], Any]
@@ -127,6 +128,20 @@ class Sandbox:
         body = p.exec_body(command, cwd, env, stdin, timeout_ms)
         response = self._connection.request("POST", f"{self._path}/exec", json=body, headers={"accept": "text/event-stream"}, stream=True)
         return ExecStream(self._connection, self.name, response)
+
+    def terminal(
+        self,
+        command: p.Command | None = None,
+        *,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        rows: int = 24,
+        cols: int = 80,
+    ) -> Terminal:
+        """Runs a command on a pseudo-terminal (``isatty`` is true, Ctrl-C interrupts, resize sends SIGWINCH);
+        without ``command``, the login shell. A refused start (e.g. ``rows=0``) raises the daemon's typed error
+        from the first ``read``/``wait``. Use it as a context manager: leaving hangs up what still runs."""
+        return Terminal.open(self._connection, f"{self._path}/terminal", terminal_start(command, cwd, env, rows, cols))
 
     def events(self, *, types: str | Iterable[str] | None = None, after: int | None = None) -> EventStream:
         """This sandbox's events: the stored ones after ``after`` (default: from the first), then live ones as they

@@ -55,7 +55,8 @@ class _EgressHost(TypedDict):
 
 
 class EgressRuleBody(_EgressHost, total=False):
-    access: Literal["allow", "deny"]
+    access: Literal["allow", "deny", "ask"]
+    """``ask``: the proxy holds what it matches until a person allows or denies it (``hive.approvals()``)."""
     ports: List[int]
     """Destination ports; omitted = any."""
     methods: List[str]
@@ -95,6 +96,10 @@ class SandboxConfig(TypedDict, total=False):
     """Mounts. Omitted: one ``local`` mount at ``/workspace``, all ``rw``."""
     egress: Union[List[EgressRule], EgressGroups]
     """Outbound rules. Omitted or empty: **all outbound traffic is denied**, DNS included."""
+    egressDefault: Literal["deny", "ask"]
+    """What no egress rule matches gets: ``deny`` (the default) or ``ask`` (held for a person). Changeable."""
+    askTimeout: int
+    """Seconds a held request waits for a decision before it is denied (default 120, 1-3600). Changeable."""
     ttl: int
     """Idle seconds before the sandbox stops; 0 = never."""
     resources: Resources

@@ -15,14 +15,16 @@ from typing import Any, Iterable, List, Mapping, Sequence
 
 from .. import AuthError, ConflictError, FieldError, HiveError, NotFoundError, UnavailableError, ValidationError
 from .._types import Event, HealthInfo, SandboxConfig, SecretActivity, SecretInfo
+from ._approvals import AsyncApproval, AsyncApprovalStream
 from ._client import AsyncHive
+from ._terminal import AsyncTerminal
 from ._connection import AsyncConnection
 from ._events import AsyncEventStream
 from ._sandbox import AsyncExecStream, AsyncSandbox, AsyncSandboxFiles
 from ._secrets import AsyncSecrets
 
 __all__ = [
-    "AsyncHive", "AsyncConnection", "AsyncSandbox", "AsyncSandboxFiles", "AsyncExecStream", "AsyncEventStream",
+    "AsyncHive", "AsyncConnection", "AsyncApproval", "AsyncApprovalStream", "AsyncTerminal", "AsyncSandbox", "AsyncSandboxFiles", "AsyncExecStream", "AsyncEventStream",
     "AsyncSecrets", "Secret", "HiveError", "NotFoundError", "ConflictError", "ValidationError", "AuthError",
     "UnavailableError", "FieldError", "create_client", "get_default_client", "set_default_client",
     "get_or_create_sandbox", "get_sandbox", "list_sandboxes", "delete_sandbox", "health", "events",

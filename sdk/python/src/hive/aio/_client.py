@@ -7,6 +7,8 @@ import httpx
 
 from .. import _protocol as p
 from .._types import Event, HealthInfo, SandboxConfig
+from .._approvals import ApprovalDecision
+from ._approvals import AsyncApproval, AsyncApprovalStream, decide, list_approvals
 from ._connection import AsyncConnection
 from ._events import AsyncEventStream
 from ._sandbox import AsyncSandbox, get_events_page
@@ -61,6 +63,19 @@ class AsyncHive:
 
     async def get_events(self, *, types: str | Iterable[str] | None = None, after: int | None = None, limit: int | None = None) -> List[Event]:
         return await get_events_page(self.connection, "/v1/events", types, after, limit)
+
+    def approvals(self, *, sandbox: str | None = None) -> AsyncApprovalStream:
+        """Requests held for a person, as they come (those waiting now first): ``async for a in client.approvals()``."""
+        return AsyncApprovalStream(self.connection, sandbox)
+
+    async def list_approvals(self, *, sandbox: str | None = None) -> List[AsyncApproval]:
+        """The requests waiting for a decision now, oldest first."""
+        return await list_approvals(self.connection, sandbox)
+
+    async def decide_approval(self, id: str, decision: str, scope: str = "once", *, methods: str | Iterable[str] | None = None,
+                              paths: str | Iterable[str] | None = None) -> ApprovalDecision:
+        """Answers a held request by id (``decision``: ``allow`` or ``deny``)."""
+        return await decide(self.connection, id, decision, scope, methods=methods, paths=paths)  # type: ignore[arg-type]
 
     def close(self) -> None:
         """Ends every open event stream of this client (they finish normally); ``aclose()`` also closes its pool."""

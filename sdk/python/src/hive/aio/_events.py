@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncGenerator, AsyncIterator, Iterable
+from typing import Any, AsyncGenerator, AsyncIterator, Iterable, TypeVar
 
 import httpx
 
@@ -14,28 +14,28 @@ from .._types import Event
 from ._connection import AsyncConnection
 
 
-class AsyncEventStream(AsyncIterator[Event]):
-    """``async for event in stream``: stored events after ``after``, then live ones; resumes across dropped
-    connections, daemon restarts and 502/503/504 with backoff, without repeats or gaps (see
-    :class:`hive.EventStream`). ``close()`` (or the client's ``aclose()``) ends the iteration normally."""
+T = TypeVar("T")
 
-    def __init__(self, connection: AsyncConnection, path: str, types: str | Iterable[str] | None = None, after: int | None = None) -> None:
-        self.last_event_id: int | None = after
+
+class AsyncSocketStream(AsyncIterator[T]):
+    """An async iterator over a streamed response that ``close()`` ends (from the event loop's thread): the pending
+    read is woken by shutting the socket down. Subclasses set ``_items`` to their generator."""
+
+    _items: AsyncGenerator[T, None]
+
+    def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
-        self._path = path
-        self._types = p.types_param(types)
         self._stopped = False
         self._wake: asyncio.Event | None = None
         self._socket: Any = None
-        self._events = self._run()
 
-    def __aiter__(self) -> AsyncEventStream:
+    def __aiter__(self) -> AsyncSocketStream[T]:
         return self
 
-    async def __anext__(self) -> Event:
-        return await self._events.__anext__()
+    async def __anext__(self) -> T:
+        return await self._items.__anext__()
 
-    async def __aenter__(self) -> AsyncEventStream:
+    async def __aenter__(self) -> AsyncSocketStream[T]:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -54,7 +54,20 @@ class AsyncEventStream(AsyncIterator[Event]):
 
     async def aclose(self) -> None:
         self.close()
-        await self._events.aclose()
+        await self._items.aclose()
+
+
+class AsyncEventStream(AsyncSocketStream[Event]):
+    """``async for event in stream``: stored events after ``after``, then live ones; resumes across dropped
+    connections, daemon restarts and 502/503/504 with backoff, without repeats or gaps (see
+    :class:`hive.EventStream`). ``close()`` (or the client's ``aclose()``) ends the iteration normally."""
+
+    def __init__(self, connection: AsyncConnection, path: str, types: str | Iterable[str] | None = None, after: int | None = None) -> None:
+        super().__init__(connection)
+        self.last_event_id: int | None = after
+        self._path = path
+        self._types = p.types_param(types)
+        self._items = self._run()
 
     async def _run(self) -> AsyncGenerator[Event, None]:
         unregister = self._connection.on_close(self.close)

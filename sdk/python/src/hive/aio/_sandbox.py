@@ -10,9 +10,11 @@ from .. import _protocol as p
 from .._errors import HiveError
 from .._sandbox import _is_json
 from .._sse import SseParser
+from .._terminal import terminal_start
 from .._types import ApplyResult, Event, ExecOutput, ExecResult, FileEntry, SandboxConfig, SandboxInfo
 from ._connection import AsyncConnection
 from ._events import AsyncEventStream
+from ._terminal import AsyncTerminal
 
 OutputCallback = Callable[[str], Union[Awaitable[Any], Any]]
 """Called with each chunk; may be a plain function or a coroutine function."""
@@ -119,6 +121,18 @@ class AsyncSandbox:
         body = p.exec_body(command, cwd, env, stdin, timeout_ms)
         response = await self._connection.request("POST", f"{self._path}/exec", json=body, headers={"accept": "text/event-stream"}, stream=True)
         return AsyncExecStream(self._connection, self.name, response)
+
+    async def terminal(
+        self,
+        command: p.Command | None = None,
+        *,
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+        rows: int = 24,
+        cols: int = 80,
+    ) -> AsyncTerminal:
+        """A command on a pseudo-terminal (see :meth:`hive.Sandbox.terminal`): ``async with await sandbox.terminal()``."""
+        return await AsyncTerminal.open(self._connection, f"{self._path}/terminal", terminal_start(command, cwd, env, rows, cols))
 
     def events(self, *, types: str | Iterable[str] | None = None, after: int | None = None) -> AsyncEventStream:
         """See :meth:`hive.Sandbox.events`: ``async for event in sandbox.events()``."""
