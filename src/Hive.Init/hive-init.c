@@ -329,6 +329,17 @@ static int signal_session(pid_t sid, int sig) {
     return count;
 }
 
+/* SIGCHLD blocked and read from a descriptor, so that the relay loop polls for the command's exit with its streams. */
+static int child_signalfd(void) {
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sigfd < 0) _exit(1);
+    return sigfd;
+}
+
 static long long now_ms(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -367,12 +378,7 @@ __attribute__((noreturn)) static void terminal_session(int conn, struct request 
     }
     ioctl(master, TIOCSWINSZ, size);
 
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &chld, NULL);
-    int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sigfd < 0) _exit(1);
+    int sigfd = child_signalfd();
 
     pid_t child = fork();
     if (child < 0) _exit(1);
@@ -474,12 +480,7 @@ __attribute__((noreturn)) static void session(int conn) {
     int in[2], out[2], err[2], st[2];
     if (env == NULL || pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(st, O_CLOEXEC)) _exit(1);
 
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &chld, NULL);
-    int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sigfd < 0) _exit(1);
+    int sigfd = child_signalfd();
 
     pid_t child = fork();
     if (child < 0) _exit(1);

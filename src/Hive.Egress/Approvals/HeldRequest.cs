@@ -70,33 +70,35 @@ public sealed class HeldRequest
     }
 
     /// <summary>The egress.approval event's data (the event has its own id and sandbox: the approval's id is <c>approval</c>).</summary>
-    public JsonObject EventData() => new()
+    public JsonObject EventData()
     {
-        ["approval"] = Id,
-        ["kind"] = Kind,
-        ["host"] = Host,
-        ["port"] = Port,
-        ["method"] = Method,
-        ["path"] = Path,
-        ["rule"] = Rule,
-        ["expiresAt"] = ExpiresAt.ToString("O"),
-    };
+        var data = new JsonObject { ["approval"] = Id };
+        AddRequest(data);
+        data["expiresAt"] = ExpiresAt.ToString("O");
+        return data;
+    }
 
     /// <summary>The JSON form the API and its SSE stream use.</summary>
-    public JsonObject ToJson() => new()
+    public JsonObject ToJson()
     {
-        ["id"] = Id,
-        ["sandbox"] = Sandbox,
-        ["kind"] = Kind,
-        ["host"] = Host,
-        ["port"] = Port,
-        ["method"] = Method,
-        ["path"] = Path,
-        ["rule"] = Rule,
-        ["waiters"] = Waiters,
-        ["createdAt"] = Created.ToString("O"),
-        ["expiresAt"] = ExpiresAt.ToString("O"),
-    };
+        var json = new JsonObject { ["id"] = Id, ["sandbox"] = Sandbox };
+        AddRequest(json);
+        json["waiters"] = Waiters;
+        json["createdAt"] = Created.ToString("O");
+        json["expiresAt"] = ExpiresAt.ToString("O");
+        return json;
+    }
+
+    /// <summary>What is held, the same in the event and in the API.</summary>
+    private void AddRequest(JsonObject o)
+    {
+        o["kind"] = Kind;
+        o["host"] = Host;
+        o["port"] = Port;
+        o["method"] = Method;
+        o["path"] = Path;
+        o["rule"] = Rule;
+    }
 }
 
 /// <summary>What happened to a held request.</summary>
