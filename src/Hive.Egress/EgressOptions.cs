@@ -10,16 +10,3 @@ public sealed record EgressOptions(
     string? CaBundle,
     IReadOnlyList<string>? NeverDial = null,
     IReadOnlyList<int>? DaemonPorts = null);
-
-/// <summary>Where egress events go: the daemon's store. Returns the stored event's id.</summary>
-public interface IEgressEventSink
-{
-    /// <param name="data">The event's data object as JSON text (see <see cref="Hive.Core.Events.EventJson"/>).</param>
-    long Append(string sandbox, string type, string data);
-
-    /// <summary>
-    /// Keeps a model call's bodies (already redacted and bounded) apart from the event log, by the call's
-    /// <c>requestId</c>; called just before its <c>llm.call</c> event is appended. Nothing by default.
-    /// </summary>
-    void StoreLlmBodies(string sandbox, long requestId, Hive.Core.Llm.LlmBodies bodies) { }
-}

@@ -41,7 +41,7 @@ public sealed class EgressService : IAsyncDisposable
     public int ProxyPort { get; private set; }
     public int DnsPort => _dns.Port;
 
-    public static async Task<EgressService> StartAsync(EgressOptions options, CertificateAuthority ca, IEgressEventSink events,
+    public static async Task<EgressService> StartAsync(EgressOptions options, CertificateAuthority ca, IHostEventSink events,
         ILoggerFactory loggers, CancellationToken ct)
     {
         var registry = new EgressRegistry(new Approvals.EgressApprovals(events));

@@ -1,5 +1,7 @@
-using Hive.Daemon.HostSide;
+using Hive.Host;
 using Hive.Daemon.Settings;
+using Hive.Host.Settings;
+using Hive.Server.Settings;
 using Hive.Runtime.Host;
 
 namespace Hive.Daemon.Tests;

@@ -2,6 +2,8 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using Hive.Core.Config;
 using Hive.Daemon.Settings;
+using Hive.Host.Settings;
+using Hive.Server.Settings;
 
 namespace Hive.Docs.Tests;
 

@@ -26,7 +26,7 @@ internal static class DaemonCommands
         status.SetAction((p, ct) => StatusAsync(ctx, p.GetValue(json), ct));
 
         var daemon = new Command("daemon", "Run the daemon in the foreground until Ctrl+C or SIGTERM.");
-        daemon.SetAction((_, ct) => Hive.Daemon.DaemonProgram.RunAsync(ct));
+        daemon.SetAction((_, ct) => Hive.Server.DaemonProgram.RunAsync(ct));
 
         return [up, down, status, daemon];
     }

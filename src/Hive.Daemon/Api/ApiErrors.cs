@@ -1,5 +1,4 @@
 using Hive.Core.Config;
-using Hive.Files.Owner;
 using Microsoft.AspNetCore.Http;
 
 namespace Hive.Daemon.Api;
@@ -7,18 +6,26 @@ namespace Hive.Daemon.Api;
 /// <summary>Which problem an exception or a bodiless status answers with.</summary>
 public static class ApiErrors
 {
-    private const int ENAMETOOLONG = 36;
-
     public static (int Status, string Title, string Detail, IReadOnlyList<ConfigError>? Errors) Classify(Exception e) => e switch
     {
         ApiProblem p => (p.Status, p.Title, p.Message, p.Errors),
-        OwnerFilesException f => (f.Status, f.Title, f.Message, null),
+        HostException h => (Status(h.Kind), h.Title, h.Message, h.Errors),
         // Kestrel's own: a malformed chunk size, a body past MaxRequestBodySize (413), a body cut short.
         BadHttpRequestException b => (b.StatusCode, Title(b.StatusCode), b.Message, null),
         { InnerException: BadHttpRequestException b } => (b.StatusCode, Title(b.StatusCode), b.Message, null),
-        PathTooLongException => (400, "Bad request", "a name in the path is longer than 255 bytes, or the path longer than 4096", null),
-        IOException io when (io.HResult & 0xFFFF) == ENAMETOOLONG => (400, "Bad request", "a name in the path is longer than 255 bytes, or the path longer than 4096", null),
         _ => (500, "Internal error", e.Message, null),
+    };
+
+    /// <summary>The one place a host's domain error becomes an HTTP status.</summary>
+    public static int Status(HostErrorKind kind) => kind switch
+    {
+        HostErrorKind.NotFound => 404,
+        HostErrorKind.Conflict => 409,
+        HostErrorKind.Unprocessable => 422,
+        HostErrorKind.Invalid => 400,
+        HostErrorKind.Timeout => 504,
+        HostErrorKind.Unavailable => 503,
+        _ => 500,
     };
 
     public static string Title(int status) => status switch

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Hive.Daemon.Approvals;
 using Hive.Daemon.Inspector;
-using Hive.Egress.Approvals;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -16,7 +15,7 @@ public static class ApprovalEndpoints
     public static void MapApprovals(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/v1/approvals").WithTags("Approvals");
-        g.MapGet("", (HttpContext c, EgressApprovals approvals) => ListAsync(c, approvals))
+        g.MapGet("", (HttpContext c, IApprovalQueue approvals) => ListAsync(c, approvals))
          .WithSummary("Requests waiting for a decision, across sandboxes (?sandbox=NAME); SSE (Accept: text/event-stream or ?follow=true) follows new ones and decisions");
         g.MapPost("/{id}", async (string id, HttpContext c, ApprovalDecider decider) =>
         {
@@ -29,7 +28,7 @@ public static class ApprovalEndpoints
     /// <summary>Who answered, for the egress.approval.decided event: the API token, or one Inspector session (a prefix of its hashed key).</summary>
     public static string Who(HttpContext c) => InspectorAuth.Session(c) is { } s ? "inspector:" + s.Key[..Math.Min(8, s.Key.Length)] : "token";
 
-    private static async Task<IResult> ListAsync(HttpContext context, EgressApprovals approvals)
+    private static async Task<IResult> ListAsync(HttpContext context, IApprovalQueue approvals)
     {
         var q = context.Request.Query;
         var sandbox = q["sandbox"].ToString() is { Length: > 0 } name ? name : null;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Hive.Core.Config;
-using Hive.Runtime.Host;
 
 namespace Hive.Daemon.Api;
 

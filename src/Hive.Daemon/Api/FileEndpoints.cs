@@ -1,9 +1,7 @@
 using System.Text.Json.Nodes;
 using Hive.Core.Events;
 using Hive.Daemon.Events;
-using Hive.Files.Owner;
 using Hive.Daemon.Sandboxes;
-using Hive.Runtime.Host;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -17,47 +15,27 @@ public static class FileEndpoints
     {
         var g = app.MapGroup("/v1/sandboxes/{name}/files").WithTags("Files");
 
-        g.MapGet("/{**path}", async (string name, string? path, SandboxManager m, EventBus events, FilesDeadline deadline, CancellationToken ct) =>
+        g.MapGet("/{**path}", async (string name, string? path, SandboxManager m, EventBus events, CancellationToken ct) =>
         {
-            var (storage, segments, _, _) = m.ResolveFile(name, "/" + path);
-            var files = await OwnerFiles.OpenAsync(storage, "/" + path, deadline, ct);
-            Stream? file;
-            IReadOnlyList<OwnerEntry>? listing;
-            try
-            {
-                (file, listing) = await files.ReadAsync(segments, ct);
-            }
-            catch
-            {
-                files.Dispose();
-                throw;
-            }
+            var read = await m.ReadFileAsync(name, "/" + path, ct);
             Record(events, name, "/" + path, "read");
-            // The stream owns the backend from here on; a listing is done with it.
-            if (file is not null) return Results.Stream(file, "application/octet-stream");
-            files.Dispose();
+            if (read.Content is { } file) return Results.Stream(file, "application/octet-stream");
             var a = new JsonArray();
-            foreach (var e in listing!)
+            foreach (var e in read.Listing!)
                 a.Add(new JsonObject { ["name"] = e.Name, ["type"] = e.Type, ["size"] = e.Size, ["mtime"] = e.Mtime.ToString("O") });
             return Results.Text(a.ToJsonString(), "application/json");
         }).WithSummary("Read a regular file (bytes) or list a directory (JSON)");
 
-        g.MapPut("/{**path}", async (string name, string? path, HttpRequest request, SandboxManager m, EventBus events, FilesDeadline deadline, CancellationToken ct) =>
+        g.MapPut("/{**path}", async (string name, string? path, HttpRequest request, SandboxManager m, EventBus events, CancellationToken ct) =>
         {
-            var (storage, segments, uid, gid) = m.ResolveFile(name, "/" + path);
-            using (var files = await OwnerFiles.OpenAsync(storage, "/" + path, deadline, ct))
-                await files.WriteAsync(segments, request.Body, uid, gid, ct);
-            m.FileChanged(name, "/" + path);
+            await m.WriteFileAsync(name, "/" + path, request.Body, ct);
             Record(events, name, "/" + path, "write");
             return Results.NoContent();
         }).WithSummary("Write a regular file (body: its bytes); parent directories are created");
 
-        g.MapDelete("/{**path}", async (string name, string? path, SandboxManager m, EventBus events, FilesDeadline deadline, CancellationToken ct) =>
+        g.MapDelete("/{**path}", async (string name, string? path, SandboxManager m, EventBus events, CancellationToken ct) =>
         {
-            var (storage, segments, _, _) = m.ResolveFile(name, "/" + path);
-            using (var files = await OwnerFiles.OpenAsync(storage, "/" + path, deadline, ct))
-                await files.DeleteAsync(segments, ct);
-            m.FileChanged(name, "/" + path);
+            await m.DeleteFileAsync(name, "/" + path, ct);
             Record(events, name, "/" + path, "unlink");
             return Results.NoContent();
         }).WithSummary("Delete a file (of any type) or an empty directory");

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Hive.Core.Config;
-using Hive.Runtime.Host;
 
 namespace Hive.Daemon.Api;
 

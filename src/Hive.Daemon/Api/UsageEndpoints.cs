@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Hive.Daemon.HostSide;
 using Hive.Daemon.Sandboxes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -11,9 +10,9 @@ namespace Hive.Daemon.Api;
 public static class UsageEndpoints
 {
     public static void MapUsage(this IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/sandboxes/{name}/usage", (string name, SandboxManager m) =>
+        app.MapGet("/v1/sandboxes/{name}/usage", async (string name, SandboxManager m, CancellationToken ct) =>
         {
-            var (sandbox, usage) = m.Usage(name);
+            var (sandbox, usage) = await m.UsageAsync(name, ct);
             return Results.Text(Json(sandbox.Name, sandbox.Status, sandbox.Config.Resources, usage).ToJsonString(), "application/json");
         }).WithTags("Sandboxes").WithSummary("CPU, memory and task samples of the sandbox's cgroup, oldest first (a bounded ring)");
 

@@ -4,7 +4,6 @@ using Hive.Core.Config;
 using Hive.Core.Egress;
 using Hive.Daemon.Api;
 using Hive.Daemon.Sandboxes;
-using Hive.Egress.Approvals;
 
 namespace Hive.Daemon.Approvals;
 
@@ -14,11 +13,11 @@ namespace Hive.Daemon.Approvals;
 /// event, the rule visible in the config — placed just before the ask rule that matched, so every rule before it still
 /// wins, then answers the request.
 /// </summary>
-public sealed class ApprovalDecider(EgressApprovals approvals, SandboxManager manager)
+public sealed class ApprovalDecider(IApprovalQueue approvals, SandboxManager manager)
 {
     public async Task<JsonObject> DecideAsync(string id, ReadOnlyMemory<byte> body, string by, CancellationToken ct)
     {
-        if (!EgressApprovals.IsWellFormedId(id))
+        if (!ApprovalIds.IsWellFormed(id))
             throw ApiProblem.BadRequest($"id: \"{Shorten(id)}\" is not an approval id (apr_ and 16 lower-case hex digits, as GET /v1/approvals lists them)");
         var answer = ApprovalRequestBody.Parse(body.Span);
         var held = approvals.Find(id) ?? throw NotWaiting(id);

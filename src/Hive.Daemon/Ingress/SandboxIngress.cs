@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using Hive.Core.Events;
 using Hive.Daemon.Api;
 using Hive.Daemon.Events;
-using Hive.Daemon.HostSide;
 using Hive.Daemon.Sandboxes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -17,23 +16,12 @@ namespace Hive.Daemon.Ingress;
 /// directions (MCP's SSE streams pass as they come). A stopped sandbox is started first, as exec does. MCP tool
 /// calls passing through become exec.request / exec.response events.
 /// </summary>
-public sealed class SandboxIngress(IHttpForwarder forwarder, SandboxManager manager, ISandboxHost host, EventBus events, ILogger<SandboxIngress> log) : IDisposable
+public sealed class SandboxIngress(IHttpForwarder forwarder, SandboxManager manager, ISandboxHost host, EventBus events, ILogger<SandboxIngress> log)
 {
     public const string Prefix = "/sandboxes";
     private const long MaxInspectedBody = 8 * 1024 * 1024;
     private const long StartupGrace = 10_000; // ms
     private readonly ConcurrentDictionary<string, long> _listening = new(StringComparer.Ordinal);
-
-    private readonly HttpMessageInvoker _client = new(new SocketsHttpHandler
-    {
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        UseCookies = false,
-        ActivityHeadersPropagator = null,
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-    });
 
     // A bash call may run 600 s before its answer's first byte; MCP's GET stream may idle longer still.
     private static readonly ForwarderRequestConfig Config = new() { ActivityTimeout = TimeSpan.FromMinutes(30) };
@@ -42,13 +30,14 @@ public sealed class SandboxIngress(IHttpForwarder forwarder, SandboxManager mana
     {
         var ct = context.RequestAborted;
         var (sandbox, startedAt) = await manager.StartForIngressAsync(name, ct);
-        var target = host.IngressAddress(sandbox);
+        var ingress = host.Ingress(SandboxManager.Hosted(sandbox));
+        var target = ingress.Address;
         // Just started (by this request or an API call a moment ago): give the server inside time to listen.
         // Once it has accepted a connection after this start, later requests go straight through.
         var uptime = Environment.TickCount64 - startedAt;
         if (startedAt != 0 && uptime < StartupGrace && _listening.GetValueOrDefault(name) != startedAt)
         {
-            if (await WaitForListenerAsync(target, TimeSpan.FromMilliseconds(StartupGrace - uptime), ct)) _listening[name] = startedAt;
+            if (await host.IngressReadyAsync(SandboxManager.Hosted(sandbox), TimeSpan.FromMilliseconds(StartupGrace - uptime), ct)) _listening[name] = startedAt;
         }
 
         context.Request.Path.StartsWithSegments(Prefix + "/" + name, out var matched, out var rest);
@@ -66,7 +55,7 @@ public sealed class SandboxIngress(IHttpForwarder forwarder, SandboxManager mana
         ForwarderError error;
         try
         {
-            error = await forwarder.SendAsync(context, target.GetLeftPart(UriPartial.Authority), _client, Config, new IngressTransformer(matched, rest));
+            error = await forwarder.SendAsync(context, target.GetLeftPart(UriPartial.Authority), ingress.Client, Config, new IngressTransformer(matched, rest));
         }
         finally
         {
@@ -103,28 +92,6 @@ public sealed class SandboxIngress(IHttpForwarder forwarder, SandboxManager mana
         return bytes;
     }
 
-    /// <summary>Right after a start the server inside may not listen yet: wait for it (bounded) rather than answer 502.</summary>
-    private static async Task<bool> WaitForListenerAsync(Uri target, TimeSpan limit, CancellationToken ct)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (DateTime.UtcNow < deadline)
-        {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                attempt.CancelAfter(TimeSpan.FromSeconds(1));
-                await socket.ConnectAsync(target.Host, target.Port, attempt.Token);
-                return true;
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested)
-            {
-                await Task.Delay(50, ct);
-            }
-        }
-        return false;
-    }
-
     private static string Describe(string name, ForwarderError error, Exception? cause)
     {
         var refused = cause is SocketException { SocketErrorCode: SocketError.ConnectionRefused }
@@ -141,6 +108,4 @@ public sealed class SandboxIngress(IHttpForwarder forwarder, SandboxManager mana
             _ => $"forwarding to port 8080 in sandbox \"{name}\" failed ({error}): {cause?.Message ?? "no detail"}",
         };
     }
-
-    public void Dispose() => _client.Dispose();
 }

@@ -5,10 +5,8 @@ using Hive.Core;
 using Hive.Core.Config;
 using Hive.Daemon.Api;
 using Hive.Daemon.Events;
-using Hive.Daemon.HostSide;
 using Hive.Daemon.Secrets;
 using Hive.Daemon.Store;
-using Hive.Runtime.Host;
 using Microsoft.Extensions.Logging;
 
 namespace Hive.Daemon.Sandboxes;
@@ -34,7 +32,7 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
         var known = store.ListSandboxes();
         // Adopted sandboxes meet their secret bindings from their first request after the restart.
         secrets.RefreshAll();
-        var running = await host.StartupAsync(known, ct);
+        var running = await host.StartupAsync([.. known.Select(Hosted)], ct);
         foreach (var s in known)
         {
             Touch(s.Name);
@@ -73,7 +71,7 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
             Touch(name);
             if (Find(name) is { } existing) return (await EnsureRunningAsync(existing, ct), false);
             var config = parsed.Config!;
-            var problems = host.Check(config);
+            var problems = await host.CheckAsync(config, ct);
             if (problems.Count > 0) throw ApiProblem.Invalid(problems);
             var record = store.InsertSandbox(name, config, DateTimeOffset.UtcNow, capacity)!;
             secrets.OnCreated(record);
@@ -94,7 +92,7 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
         {
             var s = Get(name);
             _deleting[name] = 0;
-            await host.DestroyAsync(s, CancellationToken.None);
+            await host.DestroyAsync(Hosted(s), CancellationToken.None);
             store.DeleteSandbox(name);
             secrets.OnDestroyed(name);
             _lastActive.TryRemove(name, out _);
@@ -137,9 +135,9 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
             if (placeholders.Count > 0) throw Failed(name, ApiProblem.Invalid(placeholders));
             var comparison = ConfigDiff.Compare(current.Config, proposed);
             if (comparison.ImmutableViolations.Count > 0) throw Failed(name, ApiProblem.Unprocessable(comparison.ImmutableViolations));
-            var problems = host.Check(proposed);
+            var problems = await host.CheckAsync(proposed, ct);
             if (problems.Count > 0) throw Failed(name, ApiProblem.Invalid(problems));
-            await host.ApplyAsync(current, proposed, ct);
+            await host.ApplyAsync(Hosted(current), proposed, ct);
             store.UpdateSandboxConfig(name, proposed);
             // Added bindings work from the next request (and in new exec processes); removed ones are refused from then on.
             secrets.Refresh(current with { Config = proposed });
@@ -156,12 +154,12 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
 
     public Task<ExecOutcome> ExecAsync(string name, ExecSpec spec,
         Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct) =>
-        RecordedAsync(name, spec, terminal: false, sandbox => host.ExecAsync(sandbox, spec, onOutput, ct), ct);
+        RecordedAsync(name, spec, terminal: false, sandbox => host.ExecAsync(Hosted(sandbox), spec, onOutput, ct), ct);
 
     /// <summary>A command under a pseudo-terminal (see <see cref="ISandboxHost.TerminalAsync"/>), recorded as any command is.</summary>
     public Task<ExecOutcome> TerminalAsync(string name, ExecSpec spec, TerminalSize size, IAsyncEnumerable<TerminalInput> input,
         Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct) =>
-        RecordedAsync(name, spec, terminal: true, sandbox => host.TerminalAsync(sandbox, spec, size, input, onOutput, ct), ct);
+        RecordedAsync(name, spec, terminal: true, sandbox => host.TerminalAsync(Hosted(sandbox), spec, size, input, onOutput, ct), ct);
 
     private async Task<ExecOutcome> RecordedAsync(string name, ExecSpec spec, bool terminal, Func<SandboxRecord, Task<ExecOutcome>> run, CancellationToken ct)
     {
@@ -176,7 +174,7 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
             outcome = await run(sandbox);
             return outcome;
         }
-        catch (Exception e) when (e is not ApiProblem && !ct.IsCancellationRequested)
+        catch (Exception e) when (e is not ApiProblem and not HostException && !ct.IsCancellationRequested)
         {
             if (await GoneAsync(name, e) is { } gone) throw gone;
             throw;
@@ -208,7 +206,7 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
         bool running;
         try
         {
-            running = s is { Status: SandboxStatus.Running } && await host.IsRunningAsync(s, CancellationToken.None);
+            running = s is { Status: SandboxStatus.Running } && await host.IsRunningAsync(Hosted(s), CancellationToken.None);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -219,20 +217,25 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
         return ApiProblem.Conflict($"sandbox \"{name}\" stopped while the command ran; run it again to start the sandbox");
     }
 
-    public (string Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(string name, string path)
+    /// <summary>The owner's files API (not subject to the agent's ACLs): a file's bytes or a directory's entries.</summary>
+    public Task<FileRead> ReadFileAsync(string name, string path, CancellationToken ct) => host.ReadFileAsync(ForFiles(name, path), path, ct);
+
+    public Task WriteFileAsync(string name, string path, Stream content, CancellationToken ct) => host.WriteFileAsync(ForFiles(name, path), path, content, ct);
+
+    public Task DeleteFileAsync(string name, string path, CancellationToken ct) => host.DeleteFileAsync(ForFiles(name, path), path, ct);
+
+    private HostedSandbox ForFiles(string name, string path)
     {
         CheckFilePath(path);
         Touch(name);
-        return host.ResolveFile(Get(name), path);
+        return Hosted(Get(name));
     }
 
-    public void FileChanged(string name, string path) => host.FileChanged(Get(name), path);
-
     /// <summary>The sandbox's record and the CPU, memory and task samples its host kept.</summary>
-    public (SandboxRecord Sandbox, UsageHistory Usage) Usage(string name)
+    public async Task<(SandboxRecord Sandbox, UsageHistory Usage)> UsageAsync(string name, CancellationToken ct)
     {
         var s = Get(name);
-        return (s, host.Usage(s));
+        return (s, await host.UsageAsync(Hosted(s), ct));
     }
 
     /// <summary>Stops running sandboxes idle for longer than their TTL. Called once a second.</summary>
@@ -248,7 +251,7 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
             if (!await gate.WaitAsync(0, ct)) continue;
             try
             {
-                await host.StopAsync(s, ct);
+                await host.StopAsync(Hosted(s), ct);
                 store.UpdateSandbox(s.Name, SandboxStatus.Stopped);
                 events.Append(s.Name, EventTypes.SandboxExpired, new JsonObject { ["image"] = s.Config.Image, ["ttl"] = s.Config.Ttl });
                 events.Append(s.Name, EventTypes.SandboxStopped, new JsonObject { ["image"] = s.Config.Image, ["reason"] = "ttl" });
@@ -263,7 +266,7 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
     public async Task ShutdownAsync(CancellationToken ct)
     {
         var running = store.ListSandboxes().Where(s => s.Status == SandboxStatus.Running).ToList();
-        await host.ShutdownAsync(running, ct);
+        await host.ShutdownAsync([.. running.Select(Hosted)], ct);
         foreach (var s in running)
         {
             store.UpdateSandbox(s.Name, SandboxStatus.Stopped);
@@ -279,7 +282,7 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
     {
         var s = Get(name);
         Touch(name);
-        if (!(s.Status == SandboxStatus.Running && await host.IsRunningAsync(s, ct))) s = await StartIfStoppedAsync(name, ct);
+        if (!(s.Status == SandboxStatus.Running && await host.IsRunningAsync(Hosted(s), ct))) s = await StartIfStoppedAsync(name, ct);
         return (s, _startedAt.GetValueOrDefault(name));
     }
 
@@ -307,7 +310,7 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
     private async Task<SandboxRecord> StartIfStoppedAsync(string name, CancellationToken ct)
     {
         var s = Get(name);
-        if (s.Status == SandboxStatus.Running && await host.IsRunningAsync(s, ct)) return s;
+        if (s.Status == SandboxStatus.Running && await host.IsRunningAsync(Hosted(s), ct)) return s;
         var gate = _lifecycle.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(ct);
         try
@@ -322,16 +325,16 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
 
     /// <summary>Caller holds the lifecycle lock.</summary>
     private async Task<SandboxRecord> EnsureRunningAsync(SandboxRecord s, CancellationToken ct) =>
-        s.Status == SandboxStatus.Running && await host.IsRunningAsync(s, ct) ? s : await StartRecordAsync(s, ct);
+        s.Status == SandboxStatus.Running && await host.IsRunningAsync(Hosted(s), ct) ? s : await StartRecordAsync(s, ct);
 
     private async Task<SandboxRecord> StartRecordAsync(SandboxRecord s, CancellationToken ct)
     {
         try
         {
             secrets.Refresh(s);
-            await host.StartAsync(s, ct);
+            await host.StartAsync(Hosted(s), ct);
         }
-        catch (Exception e) when (e is not OperationCanceledException and not ApiProblem)
+        catch (Exception e) when (e is not OperationCanceledException and not ApiProblem and not HostException)
         {
             log.LogError(e, "sandbox {Name} failed to start", s.Name);
             store.UpdateSandbox(s.Name, SandboxStatus.Failed, e.Message);
@@ -352,6 +355,9 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
     }
 
     private SandboxRecord? Find(string name) => store.FindSandbox(name);
+
+    /// <summary>What the host is told of a sandbox: never the store's bookkeeping.</summary>
+    public static HostedSandbox Hosted(SandboxRecord s) => new(s.Name, s.Config);
 
     private void Touch(string name) => _lastActive[name] = Environment.TickCount64;
 

@@ -1,7 +1,6 @@
 using Hive.Core.Config;
 using Hive.Core.Secrets;
 using Hive.Daemon.Api;
-using Hive.Daemon.HostSide;
 using Hive.Daemon.Store;
 using Microsoft.Extensions.Logging;
 

@@ -12,7 +12,7 @@ namespace Hive.Egress.Approvals;
 /// <c>egressDefault: ask</c> sends here; allowed and denied ones never touch it. Held in memory only: a daemon restart
 /// fails them closed (<see cref="FailAll"/>), so nothing held is ever forwarded later.
 /// </summary>
-public sealed class EgressApprovals(IEgressEventSink events, TimeProvider? clock = null)
+public sealed class EgressApprovals(IHostEventSink events, TimeProvider? clock = null) : IApprovalQueue
 {
     /// <summary>Decided ids kept to answer a second decision with 409 rather than 404.</summary>
     private const int RememberedDecisions = 4096;
@@ -26,11 +26,6 @@ public sealed class EgressApprovals(IEgressEventSink events, TimeProvider? clock
     private readonly List<Channel<ApprovalChange>> _watchers = [];
     private volatile bool _closed;
 
-    public const string IdPrefix = "apr_";
-
-    public static bool IsWellFormedId(string id) =>
-        id.Length == IdPrefix.Length + 16 && id.StartsWith(IdPrefix, StringComparison.Ordinal)
-        && id.AsSpan(IdPrefix.Length).ContainsAnyExcept("0123456789abcdef") == false;
 
     /// <summary>Requests waiting now, oldest first.</summary>
     public IReadOnlyList<HeldRequest> Pending() => [.. _byId.Values.Where(h => !h.IsDone).OrderBy(h => h.Created)];
@@ -184,14 +179,5 @@ public sealed class EgressApprovals(IEgressEventSink events, TimeProvider? clock
             foreach (var w in _watchers) w.Writer.TryWrite(change);
     }
 
-    private static string NewId() => IdPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-}
-
-/// <param name="Type"><c>pending</c> (a new held request) or <c>decided</c>.</param>
-public sealed record ApprovalChange(string Type, HeldRequest Request, ApprovalOutcome? Outcome);
-
-public sealed class ApprovalWatch(ChannelReader<ApprovalChange> reader, Action stop) : IDisposable
-{
-    public ChannelReader<ApprovalChange> Reader { get; } = reader;
-    public void Dispose() => stop();
+    private static string NewId() => ApprovalIds.Prefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 }

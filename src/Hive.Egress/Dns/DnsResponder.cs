@@ -8,7 +8,7 @@ namespace Hive.Egress.Dns;
 /// exfiltrate through); an allowed name gets A = a synthetic address standing for it, and every other
 /// type an empty answer. Every query is evented.
 /// </summary>
-public sealed class DnsResponder(IEgressEventSink events)
+public sealed class DnsResponder(IHostEventSink events)
 {
     public const int MaxResponse = 512;
 

@@ -20,7 +20,7 @@ public static class ApprovalHold
     }
 
     /// <summary>Holds a raw flow (TCP, or TLS that is not HTTP) by host and port: the allowed decision, or null (refused, and recorded).</summary>
-    public static async Task<EgressDecision?> FlowAsync(EgressApprovals? approvals, IEgressEventSink events, EgressConnection conn, string method,
+    public static async Task<EgressDecision?> FlowAsync(EgressApprovals? approvals, IHostEventSink events, EgressConnection conn, string method,
         EgressDecision asked, CancellationToken aborted)
     {
         var outcome = approvals is null

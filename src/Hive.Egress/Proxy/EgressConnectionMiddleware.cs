@@ -20,7 +20,7 @@ namespace Hive.Egress.Proxy;
 /// every method) unless the policy lets the destination be tunnelled raw (<see cref="EgressPolicy.DecideStream"/>).
 /// </summary>
 public sealed class EgressConnectionMiddleware(EgressRegistry registry, CertificateAuthority ca, UpstreamDialer dialer,
-    IEgressEventSink events, ILogger log)
+    IHostEventSink events, ILogger log)
 {
     public const string ItemKey = "hive.egress";
     private static readonly byte[] AccessDeniedAlert = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x31]; // fatal access_denied(49)

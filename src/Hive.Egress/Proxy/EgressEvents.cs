@@ -31,7 +31,7 @@ public static class EgressEvents
     private static readonly JsonEncodedText Allowed = JsonEncodedText.Encode("allowed");
     private static readonly JsonEncodedText Denied = JsonEncodedText.Encode("denied");
 
-    public static long Request(IEgressEventSink sink, EgressConnection c, string method, string? path, string? query,
+    public static long Request(IHostEventSink sink, EgressConnection c, string method, string? path, string? query,
         EgressDecision decision, string? reason = null, IReadOnlyList<string>? secrets = null, bool? denied = null) =>
         sink.Append(c.Sandbox.Name, EventTypes.EgressRequest, RequestData(c.Host, c.Port, method, path, query, decision, reason, secrets, denied));
 
@@ -55,7 +55,7 @@ public static class EgressEvents
         return EventJson.End(w);
     }
 
-    public static void Response(IEgressEventSink sink, EgressConnection c, long requestId, int status, long durationMs, long bytesIn, long bytesOut, string? error = null) =>
+    public static void Response(IHostEventSink sink, EgressConnection c, long requestId, int status, long durationMs, long bytesIn, long bytesOut, string? error = null) =>
         sink.Append(c.Sandbox.Name, EventTypes.EgressResponse, ResponseData(requestId, status, durationMs, bytesIn, bytesOut, error));
 
     public static string ResponseData(long requestId, int status, long durationMs, long bytesIn, long bytesOut, string? error = null)
@@ -74,7 +74,7 @@ public static class EgressEvents
     /// <c>secret.used</c>, <c>secret.misuse</c> or <c>secret.revoked</c>: one per secret and request. It is also the
     /// secret's activity record (time, sandbox, method, host, path, status, upstream status, latency, error).
     /// </summary>
-    public static void Secret(IEgressEventSink sink, EgressConnection c, string type, string secret, long requestId, string method, string path,
+    public static void Secret(IHostEventSink sink, EgressConnection c, string type, string secret, long requestId, string method, string path,
         int status, int? upstreamStatus, long durationMs, string? error = null, bool injected = false) =>
         sink.Append(c.Sandbox.Name, type, SecretData(secret, c.Host, requestId, method, path, status, upstreamStatus, durationMs, error, injected));
 

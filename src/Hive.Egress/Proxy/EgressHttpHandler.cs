@@ -13,7 +13,7 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Hive.Egress.Proxy;
 
 /// <summary>One HTTP request from a sandbox: checked against its connection's destination, decided, forwarded or refused.</summary>
-public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvoker upstream, IEgressEventSink events)
+public sealed class EgressHttpHandler(IHttpForwarder forwarder, HttpMessageInvoker upstream, IHostEventSink events)
 {
     /// <summary>Where requests an ask rule matches wait for a person; null: they are denied.</summary>
     public Approvals.EgressApprovals? Approvals { get; init; }

@@ -30,7 +30,7 @@ internal sealed class LlmCallRecorder(string provider, SecretSubstitution secret
     /// <summary>The response body as the sandbox received it (already scrubbed on a secret's hosts).</summary>
     public LlmBodyCapture Response { get; } = new(MaxKept);
 
-    public void Record(IEgressEventSink sink, EgressConnection conn, long requestId, int status, long durationMs,
+    public void Record(IHostEventSink sink, EgressConnection conn, long requestId, int status, long durationMs,
         string? contentType, string? contentEncoding)
     {
         var stream = contentType?.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase) == true;

@@ -4,20 +4,6 @@ using System.Diagnostics;
 
 namespace Hive.Runtime.Host;
 
-public enum ExecStream { Stdout, Stderr }
-
-/// <summary>One command to run in a sandbox.</summary>
-public sealed record ExecSpec(
-    IReadOnlyList<string> Command,
-    string? Cwd,
-    IReadOnlyDictionary<string, string>? Env,
-    string? Stdin,
-    TimeSpan? Timeout,
-    int Uid,
-    int Gid);
-
-public sealed record ExecOutcome(int ExitCode, bool TimedOut, long DurationMs);
-
 /// <summary>Runs a command in a running container with <c>runc exec</c>, streaming its output as it is written.</summary>
 public static class ExecRunner
 {

@@ -74,20 +74,20 @@ public sealed class SandboxRuntime(HostPaths paths, Runc runc, NetworkSetup netw
             && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal));
     }
 
-    /// <summary>Stops the container and releases its network and root mount; keeps its upper dir.</summary>
-    public async Task StopAsync(string name, int slot, CancellationToken ct)
+    /// <summary>Stops the container and releases its network (when it has a slot) and root mount; keeps its upper dir.</summary>
+    public async Task StopAsync(string name, int? slot, CancellationToken ct)
     {
         if (runc.HasState(name))
         {
             await runc.KillAsync(name, "KILL", ct);
             await runc.DeleteAsync(name, ct);
         }
-        await network.RemoveAsync(network.Addressing.For(slot), ct);
+        if (slot is { } s) await network.RemoveAsync(network.Addressing.For(s), ct);
         Mounts.UnmountAll(paths.Bundle(name));
     }
 
     /// <summary>Stops the sandbox and deletes everything of it but its volumes.</summary>
-    public async Task DestroyAsync(string name, int slot, CancellationToken ct)
+    public async Task DestroyAsync(string name, int? slot, CancellationToken ct)
     {
         await StopAsync(name, slot, ct);
         DeleteDirectory(paths.SandboxDir(name));

@@ -1,4 +1,6 @@
 using Hive.Daemon.Settings;
+using Hive.Host.Settings;
+using Hive.Server.Settings;
 using Hive.Daemon.Store;
 using Npgsql;
 

@@ -1,6 +1,4 @@
-using Hive.Daemon.Api;
-
-namespace Hive.Daemon.HostSide;
+namespace Hive.Host.Abstractions;
 
 /// <summary>Absolute paths inside a sandbox, as the files API receives them.</summary>
 public static class SandboxPath
@@ -12,7 +10,7 @@ public static class SandboxPath
         foreach (var s in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
             if (s is "." or ".." || s.Contains('\0'))
-                throw ApiProblem.BadRequest($"path \"{path}\": '.' and '..' segments are not allowed; give the absolute path inside the sandbox");
+                throw new HostException(HostErrorKind.Invalid, "Bad request", $"path \"{path}\": '.' and '..' segments are not allowed; give the absolute path inside the sandbox");
             segments.Add(s);
         }
         return segments;

@@ -1,26 +1,25 @@
 using System.Text.Json.Nodes;
 using Hive.Core.Events;
-using Hive.Daemon.Events;
 using Hive.Files.Audit;
 
-namespace Hive.Daemon.HostSide;
+namespace Hive.Host;
 
 /// <summary>
 /// Turns file-system audit records into fs.request / fs.response events. The FUSE thread that served the
-/// operation enqueues them on the event bus itself (no wait for the store: the bus's writer commits in
+/// operation appends them to the host's event sink itself (no wait for the store: the bus's writer commits in
 /// batches), so no other thread has to be woken per operation and a reader of the log sees them at once.
 /// </summary>
-public sealed class FsEventPump(EventBus events) : IAsyncDisposable
+public sealed class FsEventPump(IHostEventSink events) : IAsyncDisposable
 {
     public IFsAuditSink For(string sandbox) => new Sink(events, sandbox);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private sealed class Sink(EventBus events, string sandbox) : IFsAuditSink
+    private sealed class Sink(IHostEventSink events, string sandbox) : IFsAuditSink
     {
         public void Record(in FsAuditRecord r)
         {
-            var request = events.Enqueue(sandbox, EventTypes.FsRequest, new JsonObject
+            var request = events.Append(sandbox, EventTypes.FsRequest, new JsonObject
             {
                 ["mount"] = r.Mount,
                 ["path"] = r.Path,
@@ -28,11 +27,11 @@ public sealed class FsEventPump(EventBus events) : IAsyncDisposable
                 ["access"] = r.Access,
                 ["detail"] = r.Detail,
                 ["uid"] = r.Uid,
-            });
-            var response = new JsonObject { ["requestId"] = request.Id, ["durationMs"] = Math.Round(r.DurationMs, 3) };
+            }.ToJsonString());
+            var response = new JsonObject { ["requestId"] = request, ["durationMs"] = Math.Round(r.DurationMs, 3) };
             if (r.ErrorName is { } error) response["error"] = error;
             if (r.Bytes is { } bytes) response["bytes"] = bytes;
-            events.Enqueue(sandbox, EventTypes.FsResponse, response);
+            events.Append(sandbox, EventTypes.FsResponse, response.ToJsonString());
         }
     }
 }

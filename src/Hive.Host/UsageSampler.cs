@@ -1,12 +1,9 @@
 using System.Collections.Concurrent;
-using Hive.Daemon.Settings;
+using Hive.Host.Settings;
 using Hive.Runtime.Host;
 using Microsoft.Extensions.Logging;
 
-namespace Hive.Daemon.HostSide;
-
-/// <summary>What the host kept of a sandbox's usage: how often it samples, how many samples it keeps, and the samples.</summary>
-public sealed record UsageHistory(TimeSpan Interval, int Capacity, IReadOnlyList<UsageSample> Samples);
+namespace Hive.Host;
 
 /// <summary>
 /// Samples the cgroup of every running sandbox at a fixed interval into a bounded ring per sandbox. A stopped sandbox

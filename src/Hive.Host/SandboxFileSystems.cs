@@ -4,7 +4,7 @@ using Hive.Files;
 using Hive.Files.Backends;
 using Hive.Runtime.Host;
 
-namespace Hive.Daemon.HostSide;
+namespace Hive.Host;
 
 /// <summary>
 /// The mediating FUSE file systems of every sandbox: one per mount, on an anchor directory that is

@@ -1,17 +1,18 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
 using Hive.Core.Config;
 using Hive.Core.Secrets;
-using Hive.Daemon.Api;
-using Hive.Daemon.Store;
 using Hive.Runtime.Host;
 using Hive.Egress;
+using Hive.Files.Owner;
 using Hive.Runtime.Images;
 
-namespace Hive.Daemon.HostSide;
+namespace Hive.Host;
 
 /// <summary>Runs sandboxes on this machine with runc, their traffic steered through the egress service.</summary>
 public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, EgressService egress, SandboxFileSystems files, string caPem,
-    DefaultMcpServer mcp, UsageSampler usage) : ISandboxHost
+    DefaultMcpServer mcp, UsageSampler usage, SlotTable slots, FilesDeadline deadline) : ISandboxHost, IDisposable
 {
     public const string CaPath = "/etc/hive/ca.pem";
     public const string TrustBundlePath = "/etc/ssl/certs/ca-certificates.crt";
@@ -28,6 +29,19 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
 
     private readonly ConcurrentDictionary<string, SandboxSecrets> _secrets = new(StringComparer.Ordinal);
 
+    private readonly HttpMessageInvoker _ingress = new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        ActivityHeadersPropagator = null,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+    });
+
+    public IApprovalQueue Approvals => egress.Approvals;
+
     public void SetSecrets(string sandbox, SandboxSecrets? secrets)
     {
         if (secrets is null) _secrets.TryRemove(sandbox, out _);
@@ -41,15 +55,17 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
     private IReadOnlyDictionary<string, string> SecretEnv(string sandbox) =>
         _secrets.TryGetValue(sandbox, out var s) ? s.Env : SandboxSecrets.Empty.Env;
 
-    public async Task<IReadOnlySet<string>> StartupAsync(IReadOnlyList<SandboxRecord> known, CancellationToken ct)
+    public async Task<IReadOnlySet<string>> StartupAsync(IReadOnlyList<HostedSandbox> known, CancellationToken ct)
     {
         await runtime.InitializeAsync(egress.ProxyPort, egress.DnsPort, ct);
-        var running = await runtime.ReconcileAsync(known.ToDictionary(s => s.Name, s => s.Slot), ct);
+        slots.Retain(known.Select(s => s.Name).ToHashSet(StringComparer.Ordinal));
+        var placed = slots.Snapshot();
+        var running = await runtime.ReconcileAsync(placed, ct);
         files.ReleaseSessions(running);
         foreach (var s in known)
         {
             if (!running.Contains(s.Name)) continue;
-            Register(s, s.Config);
+            Register(s.Name, s.Config);
             // The FUSE sessions outlived the old daemon in their holders: take them over (processes working in the
             // mounts carry on); a session that is gone is mounted again, and the mount propagates into the container.
             files.Mount(s.Name, s.Config, Storage);
@@ -58,7 +74,9 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         return running;
     }
 
-    public IReadOnlyList<ConfigError> Check(SandboxConfig config)
+    public Task<IReadOnlyList<ConfigError>> CheckAsync(SandboxConfig config, CancellationToken ct) => Task.FromResult(Check(config));
+
+    private IReadOnlyList<ConfigError> Check(SandboxConfig config)
     {
         var errors = new List<ConfigError>();
         if (images.Find(config.Image) is null)
@@ -77,10 +95,11 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         return errors;
     }
 
-    public async Task StartAsync(SandboxRecord sandbox, CancellationToken ct)
+    public async Task StartAsync(HostedSandbox sandbox, CancellationToken ct)
     {
         var c = sandbox.Config;
-        var image = images.Find(c.Image) ?? throw new ApiProblem(422, "Image missing", $"image \"{c.Image}\" is no longer on this host; build it with `hive image build {c.Image}`");
+        var image = images.Find(c.Image) ?? throw new HostException(HostErrorKind.Unprocessable, "Image missing",
+            $"image \"{c.Image}\" is no longer on this host; build it with `hive image build {c.Image}`");
         var env = new Dictionary<string, string>(TrustEnv);
         foreach (var (k, v) in c.Env) env[k] = v;
         // Stand-ins only: the real values never enter the sandbox.
@@ -91,7 +110,7 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
             return;
         }
         // Registered and mounted before the container runs, so its first packet and first file access already meet policy.
-        Register(sandbox, c);
+        Register(sandbox.Name, c);
         try
         {
             var mounts = files.Anchors(sandbox.Name, c).ToList();
@@ -100,8 +119,9 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
                 (image, var server) = mcp.Apply(image);
                 mounts.Add(server);
             }
-            var launch = new SandboxLaunch(sandbox.Name, sandbox.Slot, image, env, mounts, c.Resources.Cpus, c.Resources.MemoryMb,
-                c.Resources.Pids, RootFiles(runtime.Network.Addressing.For(sandbox.Slot).HostAddress.ToString()));
+            var slot = slots.Assign(sandbox.Name);
+            var launch = new SandboxLaunch(sandbox.Name, slot, image, env, mounts, c.Resources.Cpus, c.Resources.MemoryMb,
+                c.Resources.Pids, RootFiles(runtime.Network.Addressing.For(slot).HostAddress.ToString()));
             // Mounted between create and start: the container's binds are slaves of the bare anchors, so
             // this mount, and any later one after a daemon crash, propagates into it.
             await runtime.StartAsync(launch, () =>
@@ -119,8 +139,8 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         }
     }
 
-    private void Register(SandboxRecord sandbox, SandboxConfig config) =>
-        egress.Registry.Register(sandbox.Name, runtime.Network.Addressing.For(sandbox.Slot).SandboxAddress, config);
+    private void Register(string sandbox, SandboxConfig config) =>
+        egress.Registry.Register(sandbox, runtime.Network.Addressing.For(slots.Assign(sandbox)).SandboxAddress, config);
 
     /// <summary>Bound read-only into the container (<see cref="DaemonFiles"/>); the daemon never writes into its root.</summary>
     private List<RootFile> RootFiles(string resolver) =>
@@ -132,30 +152,57 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
             ? existing ?? caPem : existing.TrimEnd() + "\n" + caPem),
     ];
 
-    public Task<bool> IsRunningAsync(SandboxRecord sandbox, CancellationToken ct) => runtime.IsRunningAsync(sandbox.Name, ct);
+    public Task<bool> IsRunningAsync(HostedSandbox sandbox, CancellationToken ct) => runtime.IsRunningAsync(sandbox.Name, ct);
 
     /// <summary>Port 8080 on the sandbox's side of its veth pair: the host reaches it directly (nft lets only the replies back in).</summary>
-    public Uri IngressAddress(SandboxRecord sandbox) =>
-        new($"http://{runtime.Network.Addressing.For(sandbox.Slot).SandboxAddress}:{DefaultMcpServer.Port}/");
+    public IngressTarget Ingress(HostedSandbox sandbox) =>
+        new(new Uri($"http://{runtime.Network.Addressing.For(slots.Assign(sandbox.Name)).SandboxAddress}:{DefaultMcpServer.Port}/"), _ingress);
 
-    public async Task StopAsync(SandboxRecord sandbox, CancellationToken ct)
+    public Task<bool> IngressReadyAsync(HostedSandbox sandbox, TimeSpan limit, CancellationToken ct) =>
+        WaitForListenerAsync(Ingress(sandbox).Address, limit, ct);
+
+    private static async Task<bool> WaitForListenerAsync(Uri target, TimeSpan limit, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (DateTime.UtcNow < deadline)
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                attempt.CancelAfter(TimeSpan.FromSeconds(1));
+                await socket.ConnectAsync(target.Host, target.Port, attempt.Token);
+                return true;
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested)
+            {
+                await Task.Delay(50, ct);
+            }
+        }
+        return false;
+    }
+
+    public async Task StopAsync(HostedSandbox sandbox, CancellationToken ct)
     {
         usage.Pause(sandbox.Name);
         egress.Registry.Unregister(sandbox.Name);
-        await runtime.StopAsync(sandbox.Name, sandbox.Slot, ct);
+        await runtime.StopAsync(sandbox.Name, slots.Find(sandbox.Name), ct);
         files.Unmount(sandbox.Name);
     }
 
-    public async Task DestroyAsync(SandboxRecord sandbox, CancellationToken ct)
+    public async Task DestroyAsync(HostedSandbox sandbox, CancellationToken ct)
     {
         usage.Forget(sandbox.Name);
         egress.Registry.Unregister(sandbox.Name);
-        await runtime.StopAsync(sandbox.Name, sandbox.Slot, ct);
+        egress.Approvals.FailSandbox(sandbox.Name, $"sandbox {sandbox.Name} was deleted");
+        var slot = slots.Find(sandbox.Name);
+        await runtime.StopAsync(sandbox.Name, slot, ct);
         files.Unmount(sandbox.Name);
-        await runtime.DestroyAsync(sandbox.Name, sandbox.Slot, ct);
+        await runtime.DestroyAsync(sandbox.Name, slot, ct);
+        slots.Release(sandbox.Name);
     }
 
-    public async Task ApplyAsync(SandboxRecord sandbox, SandboxConfig proposed, CancellationToken ct)
+    public async Task ApplyAsync(HostedSandbox sandbox, SandboxConfig proposed, CancellationToken ct)
     {
         if (proposed.Resources != sandbox.Config.Resources && await runtime.IsRunningAsync(sandbox.Name, ct))
         {
@@ -167,11 +214,11 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         files.UpdateAcls(sandbox.Name, proposed);
     }
 
-    public Task<ExecOutcome> ExecAsync(SandboxRecord sandbox, ExecSpec spec,
+    public Task<ExecOutcome> ExecAsync(HostedSandbox sandbox, ExecSpec spec,
         Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct) =>
         runtime.ExecAsync(sandbox.Name, AsImageUser(sandbox, spec), onOutput, ct);
 
-    public async Task<ExecOutcome> TerminalAsync(SandboxRecord sandbox, ExecSpec spec, TerminalSize size, IAsyncEnumerable<TerminalInput> input,
+    public async Task<ExecOutcome> TerminalAsync(HostedSandbox sandbox, ExecSpec spec, TerminalSize size, IAsyncEnumerable<TerminalInput> input,
         Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct)
     {
         try
@@ -180,12 +227,12 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         }
         catch (NoInitException e)
         {
-            throw ApiProblem.Conflict(e.Message);
+            throw HostException.Conflict(e.Message);
         }
     }
 
     /// <summary>The command as the image's user, in its working directory, with the secrets' stand-ins in its env.</summary>
-    private ExecSpec AsImageUser(SandboxRecord sandbox, ExecSpec spec)
+    private ExecSpec AsImageUser(HostedSandbox sandbox, ExecSpec spec)
     {
         var image = images.Find(sandbox.Config.Image);
         var (uid, gid) = image is null ? (ImageUser.DefaultUid, ImageUser.DefaultUid) : ImageUser.Resolve(image.User, image.RootFs);
@@ -201,7 +248,43 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         return spec with { Uid = uid, Gid = gid, Cwd = spec.Cwd ?? DefaultCwd(image), Env = env };
     }
 
-    public (string Storage, IReadOnlyList<string> Segments, int Uid, int Gid) ResolveFile(SandboxRecord sandbox, string sandboxPath)
+    public async Task<FileRead> ReadFileAsync(HostedSandbox sandbox, string path, CancellationToken ct)
+    {
+        var (storage, segments) = ResolveFile(sandbox, path);
+        var owner = await OwnerFileErrors.Translate(() => OwnerFiles.OpenAsync(storage, path, deadline, ct));
+        try
+        {
+            var (file, listing) = await OwnerFileErrors.Translate(() => owner.ReadAsync(segments, ct));
+            // The stream owns the backend from here on; a listing is done with it.
+            if (file is not null) return new FileRead(file, null);
+            owner.Dispose();
+            return new FileRead(null, [.. listing!.Select(e => new FileEntry(e.Name, e.Type, e.Size, e.Mtime))]);
+        }
+        catch
+        {
+            owner.Dispose();
+            throw;
+        }
+    }
+
+    public async Task WriteFileAsync(HostedSandbox sandbox, string path, Stream content, CancellationToken ct)
+    {
+        var (storage, segments) = ResolveFile(sandbox, path);
+        using (var owner = await OwnerFileErrors.Translate(() => OwnerFiles.OpenAsync(storage, path, deadline, ct)))
+            await OwnerFileErrors.Translate(() => owner.WriteAsync(segments, content, ImageUser.DefaultUid, ImageUser.DefaultUid, ct));
+        FileChanged(sandbox, path);
+    }
+
+    public async Task DeleteFileAsync(HostedSandbox sandbox, string path, CancellationToken ct)
+    {
+        var (storage, segments) = ResolveFile(sandbox, path);
+        using (var owner = await OwnerFileErrors.Translate(() => OwnerFiles.OpenAsync(storage, path, deadline, ct)))
+            await OwnerFileErrors.Translate(() => owner.DeleteAsync(segments, ct));
+        FileChanged(sandbox, path);
+    }
+
+    /// <summary>The host directory behind the mount that holds <paramref name="sandboxPath"/>, and the path's segments inside it.</summary>
+    private (string Storage, IReadOnlyList<string> Segments) ResolveFile(HostedSandbox sandbox, string sandboxPath)
     {
         var segments = SandboxPath.Split(sandboxPath);
         foreach (var m in sandbox.Config.Fs.Where(m => m.Backend == FsBackend.Local))
@@ -209,13 +292,15 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
             var mountSegments = SandboxPath.Split(m.Mount);
             if (segments.Count < mountSegments.Count || !segments.Take(mountSegments.Count).SequenceEqual(mountSegments)) continue;
             // The owner's API works on the storage itself: recorded, but not subject to the agent's ACLs.
-            return (Storage(m), segments.Skip(mountSegments.Count).ToList(), ImageUser.DefaultUid, ImageUser.DefaultUid);
+            return (Storage(m), segments.Skip(mountSegments.Count).ToList());
         }
         var mounts = string.Join(", ", sandbox.Config.Fs.Select(f => f.Mount));
-        throw new ApiProblem(404, "Not in a mount", $"{sandboxPath} is not inside a mount of sandbox {sandbox.Name} (mounts: {(mounts.Length == 0 ? "none" : mounts)})");
+        throw new HostException(HostErrorKind.NotFound, "Not in a mount",
+            $"{sandboxPath} is not inside a mount of sandbox {sandbox.Name} (mounts: {(mounts.Length == 0 ? "none" : mounts)})");
     }
 
-    public void FileChanged(SandboxRecord sandbox, string sandboxPath)
+    /// <summary>After the files API changed <paramref name="sandboxPath"/>: sandboxes that mount its storage stop serving a cached view of it.</summary>
+    private void FileChanged(HostedSandbox sandbox, string sandboxPath)
     {
         var segments = SandboxPath.Split(sandboxPath);
         foreach (var m in sandbox.Config.Fs.Where(m => m.Backend == FsBackend.Local))
@@ -227,9 +312,9 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         }
     }
 
-    public UsageHistory Usage(SandboxRecord sandbox) => usage.History(sandbox.Name);
+    public Task<UsageHistory> UsageAsync(HostedSandbox sandbox, CancellationToken ct) => Task.FromResult(usage.History(sandbox.Name));
 
-    public async Task ShutdownAsync(IReadOnlyList<SandboxRecord> sandboxes, CancellationToken ct)
+    public async Task ShutdownAsync(IReadOnlyList<HostedSandbox> sandboxes, CancellationToken ct)
     {
         foreach (var s in sandboxes) await StopAsync(s, ct);
         await runtime.Network.RemoveTableAsync(ct);
@@ -240,4 +325,6 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
 
     /// <summary>The host directory that holds a local mount's data: its origin, or its named volume.</summary>
     private string Storage(FsMount m) => m.Origin ?? runtime.EnsureVolume(m.Volume!);
+
+    public void Dispose() => _ingress.Dispose();
 }

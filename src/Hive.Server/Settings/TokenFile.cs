@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Hive.Daemon.Settings;
+namespace Hive.Server.Settings;
 
 /// <summary>The API bearer token: generated once into <c>$HIVE_HOME/token</c>, readable by root only.</summary>
 public static class TokenFile

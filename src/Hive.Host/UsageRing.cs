@@ -1,12 +1,6 @@
 using Hive.Runtime.Host;
 
-namespace Hive.Daemon.HostSide;
-
-/// <summary>
-/// One sample of a sandbox's cgroup. <see cref="CpuPercent"/> is the CPU time used since the previous sample over the
-/// time between them (100 = one core busy); null for the first sample and after the counter restarted (a restart).
-/// </summary>
-public sealed record UsageSample(DateTimeOffset Ts, long CpuUsec, double? CpuPercent, long MemoryBytes, long? MemoryPeakBytes, long Pids);
+namespace Hive.Host;
 
 /// <summary>A sandbox's last samples, oldest first, in a fixed-size ring: the oldest is overwritten when it is full.</summary>
 public sealed class UsageRing(int capacity)

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Hive.Egress.Approvals;
+namespace Hive.Host.Abstractions.Approvals;
 
 /// <summary>
 /// One request (or raw flow) the proxy holds for a person: what it is, which rule asked, until when it waits.

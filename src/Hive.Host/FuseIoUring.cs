@@ -1,7 +1,7 @@
-using Hive.Daemon.Settings;
+using Hive.Host.Settings;
 using Microsoft.Extensions.Logging;
 
-namespace Hive.Daemon.HostSide;
+namespace Hive.Host;
 
 /// <summary>
 /// Turns FUSE over io_uring on for the host when daemon.json allows it (<c>files.ioUring</c>): the kernel offers it at

@@ -1,4 +1,4 @@
-namespace Hive.Runtime.Host;
+namespace Hive.Host.Abstractions;
 
 /// <summary>A terminal's window size in character cells (what TIOCSWINSZ takes).</summary>
 public readonly record struct TerminalSize(int Rows, int Cols)

@@ -1,6 +1,6 @@
 using Hive.Core.Secrets;
 
-namespace Hive.Daemon.Settings;
+namespace Hive.Server.Settings;
 
 /// <summary>
 /// Where the master key comes from: <c>HIVE_MASTER_KEY</c> (64 hex digits or base64 of 32 bytes) when set, else

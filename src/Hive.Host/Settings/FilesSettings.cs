@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Hive.Daemon.Settings;
+namespace Hive.Host.Settings;
 
 /// <summary>
 /// How the daemon serves the sandboxes' FUSE mounts (daemon.json <c>files</c>). <see cref="IoUring"/>: serve them over

@@ -3,9 +3,11 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Hive.Core;
+using Hive.Daemon.Settings;
 using Hive.Daemon.Store;
+using Hive.Host.Settings;
 
-namespace Hive.Daemon.Settings;
+namespace Hive.Server.Settings;
 
 /// <summary>Upstream dialling settings of the egress proxy (docs/configuration.md).</summary>
 public sealed record UpstreamSettings(IReadOnlyDictionary<string, string> Hosts, IReadOnlyList<string> AllowPrivate, string? CaBundle);

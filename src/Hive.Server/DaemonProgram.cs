@@ -1,14 +1,17 @@
+using Hive.Daemon;
 using Hive.Daemon.Api;
 using Hive.Egress;
 using Hive.Files.Owner;
 using Hive.Egress.Tls;
 using Hive.Daemon.Events;
-using Hive.Daemon.HostSide;
+using Hive.Host;
 using Hive.Daemon.Inspector;
 using Hive.Daemon.Ingress;
 using Hive.Daemon.Sandboxes;
 using Hive.Daemon.Secrets;
 using Hive.Daemon.Settings;
+using Hive.Host.Settings;
+using Hive.Server.Settings;
 using Hive.Daemon.Store;
 using Hive.Runtime.Host;
 using Hive.Runtime.Images;
@@ -20,7 +23,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Hive.Daemon;
+namespace Hive.Server;
 
 /// <summary>Entry point of <c>hive daemon</c>: runs the daemon in the foreground until cancelled or SIGTERM.</summary>
 public static class DaemonProgram
@@ -77,26 +80,31 @@ public static class DaemonProgram
         using var bootLoggers = LoggerFactory.Create(l => l
             .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; })
             .AddFilter("Microsoft", LogLevel.Warning).AddFilter("Yarp", LogLevel.Warning));
-        await using var fsEvents = new FsEventPump(events);
+        var hostEvents = new BusEventSink(events, store, bootLoggers.CreateLogger("hive"));
+        await using var fsEvents = new FsEventPump(hostEvents);
         var upstream = settings.Upstream;
         await using var egress = await EgressService.StartAsync(new EgressOptions(upstream.Hosts, upstream.AllowPrivate, upstream.CaBundle,
                 NeverDial: [addressing.Subnet], DaemonPorts: [settings.Listen.Port]),
-            ca, new EventSink(events, store, bootLoggers.CreateLogger("hive")), bootLoggers, ct);
+            ca, hostEvents, bootLoggers, ct);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(events);
-        builder.Services.AddSingleton(FilesDeadline.FromEnvironment());
         var mcp = DefaultMcpServer.Locate();
         var usage = new UsageSampler(runtime.ReadUsage, settings.Usage, TimeProvider.System);
-        builder.Services.AddSingleton<ISandboxHost>(new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress, new SandboxFileSystems(paths, fsEvents, FuseIoUring.Enable(settings.Files, bootLoggers.CreateLogger("hive"))), ca.CertificatePem,
-            mcp, usage));
+        // Slots were the store's before the host kept its own: a first start after the upgrade takes them from there.
+        var slots = new SlotTable(Path.Combine(settings.Home, "slots.json"), addressing.Capacity,
+            store.ListSandboxes().ToDictionary(s => s.Name, s => s.Slot, StringComparer.Ordinal));
+        using var host = new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress,
+            new SandboxFileSystems(paths, fsEvents, FuseIoUring.Enable(settings.Files, bootLoggers.CreateLogger("hive"))), ca.CertificatePem,
+            mcp, usage, slots, FilesDeadline.FromEnvironment());
+        builder.Services.AddSingleton<ISandboxHost>(host);
         builder.Services.AddSingleton(sp => new SecretService(store, masterKey, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<ILogger<SecretService>>()));
         builder.Services.AddSingleton(sp => new SandboxManager(store, events, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<SecretService>(), addressing.Capacity,
             sp.GetRequiredService<ILogger<SandboxManager>>()));
         builder.Services.AddSingleton(new SandboxJson($"http://{settings.Listen}"));
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<SandboxIngress>();
-        builder.Services.AddSingleton(egress.Approvals);
+        builder.Services.AddSingleton<IApprovalQueue>(egress.Approvals);
         builder.Services.AddSingleton<Hive.Daemon.Approvals.ApprovalDecider>();
 
         await using var app = builder.Build();
@@ -153,19 +161,6 @@ public static class DaemonProgram
         events.Dispose();
         store.Dispose();
         return 0;
-    }
-
-    private sealed class EventSink(EventBus bus, IHiveStore store, ILogger log) : IEgressEventSink
-    {
-        // The proxy and DNS do not wait for the commit: their events are durable within milliseconds.
-        public long Append(string sandbox, string type, string data) => bus.EnqueueJson(sandbox, type, data).Id;
-
-        // Written at once (a model call is seconds long; one row is milliseconds), so its llm.call finds it.
-        public void StoreLlmBodies(string sandbox, long requestId, Hive.Core.Llm.LlmBodies bodies)
-        {
-            try { store.InsertLlmBodies(sandbox, requestId, bodies); }
-            catch (Microsoft.Data.Sqlite.SqliteException e) { log.LogError(e, "the bodies of model call {RequestId} of sandbox {Sandbox} could not be stored", requestId, sandbox); }
-        }
     }
 
     private static async Task ExpireLoopAsync(SandboxManager manager, ILogger log, CancellationToken ct)

@@ -1,4 +1,4 @@
-namespace Hive.Daemon.Settings;
+namespace Hive.Host.Settings;
 
 /// <summary>
 /// How each running sandbox's cgroup is sampled (daemon.json <c>usage</c>): every <see cref="IntervalSeconds"/>, the last
