@@ -25,6 +25,7 @@ internal static class HiveCli
         foreach (var c in ApprovalCommands.Build(ctx)) root.Add(c);
         root.Add(ImageCommands.Build(ctx));
         root.Add(InspectorCommand.Build(ctx));
+        root.Add(ClusterCommands.Build(ctx));
         return root;
     }
 

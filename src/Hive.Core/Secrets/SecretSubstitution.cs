@@ -64,6 +64,9 @@ public sealed class SecretSubstitution
 
     public IReadOnlyList<SecretBinding> Bindings => _bindings;
 
+    /// <summary>The stand-ins of secrets no longer bound (what a remote host must also fail closed on).</summary>
+    public IReadOnlyList<RevokedStandIn> Revoked => _revoked;
+
     /// <summary>The real values, for redactors that must hide them elsewhere (tool-call events); never to be shown.</summary>
     public IEnumerable<string> ValuesToRedact => _bindings.Select(b => b.Value);
 
