@@ -20,6 +20,7 @@ public sealed class ClusterSandboxHost : ISandboxHost, IDisposable
     private readonly ILogger _log;
     private readonly ConcurrentDictionary<string, (RegisteredHost Host, ISandboxHost Client)> _clients = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SandboxSecrets> _secrets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<IReadOnlySet<string>>> _prepared = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _placing = new(1, 1);
 
     public ClusterSandboxHost(IHiveStore store, Func<RegisteredHost, ISandboxHost> connect, ILogger log)
@@ -36,28 +37,60 @@ public sealed class ClusterSandboxHost : ISandboxHost, IDisposable
     private static IReadOnlyDictionary<string, string> Requirements(SandboxConfig config) => new Dictionary<string, string>();
 
     /// <summary>
-    /// A restarted controller asks each placed sandbox's host whether it runs. A sandbox whose host is lost or does not
-    /// answer keeps its stored status (lost detection decides about it), so it is reported running when it was.
+    /// A starting controller prepares every live host with the sandboxes placed on it (the host adopts those still
+    /// running and removes what belongs to none). A host that does not answer keeps its sandboxes' stored status (lost
+    /// detection decides about them), so those stored as running are reported running.
     /// </summary>
     public async Task<IReadOnlySet<string>> StartupAsync(IReadOnlyList<HostedSandbox> known, CancellationToken ct)
     {
-        var records = _store.ListSandboxes().ToDictionary(s => s.Name, StringComparer.Ordinal);
+        var records = _store.ListSandboxes();
         var running = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
-        await Parallel.ForEachAsync(known, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (s, token) =>
-        {
-            if (!records.TryGetValue(s.Name, out var record) || record.Host is null) return;
-            var host = _store.FindHost(record.Host);
-            try
+        var hosts = _store.ListHosts().ToDictionary(h => h.Name, StringComparer.Ordinal);
+        await Parallel.ForEachAsync(records.Where(r => r.Host is not null).GroupBy(r => r.Host!), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct },
+            async (placed, token) =>
             {
-                if (host is not { Status: HostStatus.Live }) throw new HostException(HostErrorKind.Unavailable, "Host lost", "not live");
-                if (await Client(host).IsRunningAsync(s, token)) running[s.Name] = 0;
-            }
-            catch (HostException e) when (e.Kind is HostErrorKind.Unavailable or HostErrorKind.Timeout)
-            {
-                if (record.Status == SandboxStatus.Running) running[s.Name] = 0;
-            }
-        });
+                try
+                {
+                    if (hosts.GetValueOrDefault(placed.Key) is not { Status: HostStatus.Live } host) throw new HostException(HostErrorKind.Unavailable, "Host lost", "not live");
+                    foreach (var name in await PrepareAsync(host, token)) running[name] = 0;
+                }
+                catch (HostException e) when (e.Kind is HostErrorKind.Unavailable or HostErrorKind.Timeout)
+                {
+                    foreach (var r in placed.Where(r => r.Status == SandboxStatus.Running)) running[r.Name] = 0;
+                }
+            });
         return running.Keys.ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>A host process that started anew (its heartbeat's boot id changed) is prepared again before its next use.</summary>
+    public void OnHostBooted(string host)
+    {
+        _prepared.TryRemove(host, out _);
+        if (_store.FindHost(host) is { Status: HostStatus.Live } h)
+            _ = ReadyAsync(h, CancellationToken.None).ContinueWith(t => _log.LogWarning(t.Exception?.InnerException, "preparing host {Host} failed; retrying on its next use", host),
+                TaskContinuationOptions.OnlyOnFaulted);
+    }
+
+    /// <summary>The host's client, once the host knows the sandboxes placed on it (its StartupAsync ran since this controller or the host started).</summary>
+    private async Task<ISandboxHost> ReadyAsync(HostRecord host, CancellationToken ct)
+    {
+        await PrepareAsync(host, ct);
+        return Client(host);
+    }
+
+    private Task<IReadOnlySet<string>> PrepareAsync(HostRecord host, CancellationToken ct)
+    {
+        var task = _prepared.GetOrAdd(host.Name, name => Task.Run(async () =>
+        {
+            var placed = _store.ListSandboxesOnHost(name).Select(r => new HostedSandbox(r.Name, r.Config)).ToList();
+            var client = Client(host);
+            foreach (var s in placed)
+                if (_secrets.TryGetValue(s.Name, out var secrets)) client.SetSecrets(s.Name, secrets);
+            return await client.StartupAsync(placed, CancellationToken.None);
+        }));
+        // A failed preparation is tried again on the next use.
+        _ = task.ContinueWith(t => _prepared.TryRemove(new KeyValuePair<string, Task<IReadOnlySet<string>>>(host.Name, t)), TaskContinuationOptions.NotOnRanToCompletion);
+        return task.WaitAsync(ct);
     }
 
     /// <summary>Asks the host a new sandbox would most likely go to (any live host for an existing one).</summary>
@@ -79,7 +112,7 @@ public sealed class ClusterSandboxHost : ISandboxHost, IDisposable
     public async Task StartAsync(HostedSandbox sandbox, CancellationToken ct)
     {
         var host = await PlaceAsync(sandbox, ct);
-        var client = Client(host);
+        var client = await ReadyAsync(host, ct);
         // Bindings set while the sandbox was not placed (or placed elsewhere) go to its host before it starts.
         client.SetSecrets(sandbox.Name, _secrets.GetValueOrDefault(sandbox.Name));
         await client.StartAsync(sandbox, ct);
@@ -123,11 +156,13 @@ public sealed class ClusterSandboxHost : ISandboxHost, IDisposable
     {
         var host = Placed(sandbox.Name);
         if (host is not { Status: HostStatus.Live }) return false;
-        return await Client(host).IsRunningAsync(sandbox, ct);
+        return await (await ReadyAsync(host, ct)).IsRunningAsync(sandbox, ct);
     }
 
-    public Task StopAsync(HostedSandbox sandbox, CancellationToken ct) =>
-        Placed(sandbox.Name) is { } host ? Client(Live(sandbox.Name, host)).StopAsync(sandbox, ct) : Task.CompletedTask;
+    public async Task StopAsync(HostedSandbox sandbox, CancellationToken ct)
+    {
+        if (Placed(sandbox.Name) is { } host) await (await ReadyAsync(Live(sandbox.Name, host), ct)).StopAsync(sandbox, ct);
+    }
 
     /// <summary>A sandbox on a lost host is deleted here all the same: its host is told of it when it is back (its heartbeat lists it as unknown).</summary>
     public async Task DestroyAsync(HostedSandbox sandbox, CancellationToken ct)
@@ -139,32 +174,39 @@ public sealed class ClusterSandboxHost : ISandboxHost, IDisposable
             if (host is not null) _log.LogWarning("sandbox {Name} deleted while its host {Host} is lost: the host cleans up when it is back", sandbox.Name, host.Name);
             return;
         }
-        await Client(host).DestroyAsync(sandbox, ct);
+        await (await ReadyAsync(host, ct)).DestroyAsync(sandbox, ct);
     }
 
     /// <summary>An unplaced sandbox has nothing running: its stored config is what its first start uses.</summary>
-    public Task ApplyAsync(HostedSandbox sandbox, SandboxConfig proposed, CancellationToken ct) =>
-        Placed(sandbox.Name) is { } host ? Client(Live(sandbox.Name, host)).ApplyAsync(sandbox, proposed, ct) : Task.CompletedTask;
+    public async Task ApplyAsync(HostedSandbox sandbox, SandboxConfig proposed, CancellationToken ct)
+    {
+        if (Placed(sandbox.Name) is { } host) await (await ReadyAsync(Live(sandbox.Name, host), ct)).ApplyAsync(sandbox, proposed, ct);
+    }
 
-    public Task<ExecOutcome> ExecAsync(HostedSandbox sandbox, ExecSpec spec, Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct) =>
-        Route(sandbox).ExecAsync(sandbox, spec, onOutput, ct);
+    public async Task<ExecOutcome> ExecAsync(HostedSandbox sandbox, ExecSpec spec, Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct) =>
+        await (await RouteAsync(sandbox, ct)).ExecAsync(sandbox, spec, onOutput, ct);
 
-    public Task<ExecOutcome> TerminalAsync(HostedSandbox sandbox, ExecSpec spec, TerminalSize size, IAsyncEnumerable<TerminalInput> input,
+    public async Task<ExecOutcome> TerminalAsync(HostedSandbox sandbox, ExecSpec spec, TerminalSize size, IAsyncEnumerable<TerminalInput> input,
         Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct) =>
-        Route(sandbox).TerminalAsync(sandbox, spec, size, input, onOutput, ct);
+        await (await RouteAsync(sandbox, ct)).TerminalAsync(sandbox, spec, size, input, onOutput, ct);
 
-    public Task<FileRead> ReadFileAsync(HostedSandbox sandbox, string path, CancellationToken ct) => Route(sandbox).ReadFileAsync(sandbox, path, ct);
+    public async Task<FileRead> ReadFileAsync(HostedSandbox sandbox, string path, CancellationToken ct) => await (await RouteAsync(sandbox, ct)).ReadFileAsync(sandbox, path, ct);
 
-    public Task WriteFileAsync(HostedSandbox sandbox, string path, Stream content, CancellationToken ct) => Route(sandbox).WriteFileAsync(sandbox, path, content, ct);
+    public async Task WriteFileAsync(HostedSandbox sandbox, string path, Stream content, CancellationToken ct) =>
+        await (await RouteAsync(sandbox, ct)).WriteFileAsync(sandbox, path, content, ct);
 
-    public Task DeleteFileAsync(HostedSandbox sandbox, string path, CancellationToken ct) => Route(sandbox).DeleteFileAsync(sandbox, path, ct);
+    public async Task DeleteFileAsync(HostedSandbox sandbox, string path, CancellationToken ct) => await (await RouteAsync(sandbox, ct)).DeleteFileAsync(sandbox, path, ct);
 
-    public IngressTarget Ingress(HostedSandbox sandbox) => Route(sandbox).Ingress(sandbox);
+    /// <summary>Synchronous by the seam's shape: sandbox.url asks for it after a start, so the host was prepared then.</summary>
+    public IngressTarget Ingress(HostedSandbox sandbox) => Client(LivePlacement(sandbox)).Ingress(sandbox);
 
-    public Task<bool> IngressReadyAsync(HostedSandbox sandbox, TimeSpan limit, CancellationToken ct) => Route(sandbox).IngressReadyAsync(sandbox, limit, ct);
+    public async Task<bool> IngressReadyAsync(HostedSandbox sandbox, TimeSpan limit, CancellationToken ct) =>
+        await (await RouteAsync(sandbox, ct)).IngressReadyAsync(sandbox, limit, ct);
 
-    public Task<UsageHistory> UsageAsync(HostedSandbox sandbox, CancellationToken ct) =>
-        Placed(sandbox.Name) is { Status: HostStatus.Live } host ? Client(host).UsageAsync(sandbox, ct) : Task.FromResult(new UsageHistory(TimeSpan.FromSeconds(5), 0, []));
+    public async Task<UsageHistory> UsageAsync(HostedSandbox sandbox, CancellationToken ct) =>
+        Placed(sandbox.Name) is { Status: HostStatus.Live } host
+            ? await (await ReadyAsync(host, ct)).UsageAsync(sandbox, ct)
+            : new UsageHistory(TimeSpan.FromSeconds(5), 0, []);
 
     /// <summary>Kept here (the controller knows what it sent) and passed on to the sandbox's host, which delivers in the background.</summary>
     public void SetSecrets(string sandbox, SandboxSecrets? secrets)
@@ -185,11 +227,10 @@ public sealed class ClusterSandboxHost : ISandboxHost, IDisposable
     private static HostRecord Unregistered(string name) =>
         new(name, new Uri("https://unregistered.invalid/"), 0, new Dictionary<string, string>(), DateTimeOffset.MinValue, HostStatus.Lost);
 
-    private ISandboxHost Route(HostedSandbox sandbox)
-    {
-        var host = Placed(sandbox.Name) ?? throw HostException.Conflict($"sandbox \"{sandbox.Name}\" has not started on any host yet; start it first");
-        return Client(Live(sandbox.Name, host));
-    }
+    private Task<ISandboxHost> RouteAsync(HostedSandbox sandbox, CancellationToken ct) => ReadyAsync(LivePlacement(sandbox), ct);
+
+    private HostRecord LivePlacement(HostedSandbox sandbox) =>
+        Live(sandbox.Name, Placed(sandbox.Name) ?? throw HostException.Conflict($"sandbox \"{sandbox.Name}\" has not started on any host yet; start it first"));
 
     private static HostRecord Live(string sandbox, HostRecord host) => host.Status == HostStatus.Live ? host
         : throw new HostException(HostErrorKind.Unavailable, "Host lost",
@@ -205,6 +246,7 @@ public sealed class ClusterSandboxHost : ISandboxHost, IDisposable
             if (_clients.TryGetValue(host.Name, out c) && c.Host.Advertise == registered.Advertise) return c.Client;
             var client = _connect(registered);
             _clients[host.Name] = (registered, client);
+            if (c.Client is not null) _prepared.TryRemove(host.Name, out _);
             if (c.Client is IDisposable old) old.Dispose();
             return client;
         }

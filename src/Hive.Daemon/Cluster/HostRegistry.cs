@@ -18,7 +18,12 @@ public sealed record HeartbeatAnswer(IReadOnlyList<string> Unknown);
 /// </summary>
 public sealed class HostRegistry(IHiveStore store, EventBus events, TimeProvider time, TimeSpan interval, ILogger log)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _boots = new(StringComparer.Ordinal);
+
     public const int MissedHeartbeats = 3;
+
+    /// <summary>A host's heartbeat carries a new boot id: its process restarted since this controller last heard from it.</summary>
+    public event Action<string>? HostBooted;
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>How often hosts send heartbeats (<c>cluster.heartbeatSeconds</c>).</summary>
@@ -38,6 +43,12 @@ public sealed class HostRegistry(IHiveStore store, EventBus events, TimeProvider
         store.UpsertHost(new HostRecord(name, beat.Advertise, beat.Capacity, beat.Labels, time.GetUtcNow(), HostStatus.Live));
         if (before is null) log.LogInformation("host {Host} registered: {Advertise}, capacity {Capacity}, version {Version}", name, beat.Advertise, beat.Capacity, beat.Version);
         else if (before.Status == HostStatus.Lost) log.LogWarning("host {Host} is back after {Seconds:0} s without heartbeats", name, (time.GetUtcNow() - before.LastSeen).TotalSeconds);
+        if (beat.Boot is { } boot && _boots.TryGetValue(name, out var last) && last != boot)
+        {
+            log.LogInformation("host {Host} restarted", name);
+            HostBooted?.Invoke(name);
+        }
+        if (beat.Boot is not null) _boots[name] = beat.Boot;
         var running = beat.Running.ToHashSet(StringComparer.Ordinal);
         var placed = store.ListSandboxesOnHost(name);
         foreach (var s in placed.Where(s => s.Status == SandboxStatus.Lost))

@@ -8,7 +8,9 @@ namespace Hive.Host.Abstractions.Cluster;
 /// What a host tells the controller every few seconds (<c>PUT /v1/cluster/hosts/{name}</c>): where to reach it, how
 /// many sandboxes it runs at most, its labels, which sandboxes run on it now, and its version.
 /// </summary>
-public sealed record HostHeartbeat(Uri Advertise, int Capacity, IReadOnlyDictionary<string, string> Labels, IReadOnlyList<string> Running, string Version)
+/// <param name="Boot">Random, new each time the host process starts: a controller prepares a restarted host again (its StartupAsync).</param>
+public sealed record HostHeartbeat(Uri Advertise, int Capacity, IReadOnlyDictionary<string, string> Labels, IReadOnlyList<string> Running, string Version,
+    string? Boot = null)
 {
     public const int MaxCapacity = 100_000;
     public const int MaxLabels = 64;
@@ -24,6 +26,7 @@ public sealed record HostHeartbeat(Uri Advertise, int Capacity, IReadOnlyDiction
             ["labels"] = labels,
             ["running"] = new JsonArray([.. Running.Select(r => JsonValue.Create(r))]),
             ["version"] = Version,
+            ["boot"] = Boot,
         }.ToJsonString();
     }
 
@@ -53,6 +56,7 @@ public sealed record HostHeartbeat(Uri Advertise, int Capacity, IReadOnlyDiction
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         var running = new List<string>();
         var version = "";
+        string? boot = null;
         foreach (var p in root.EnumerateObject())
         {
             switch (p.Name)
@@ -90,14 +94,19 @@ public sealed record HostHeartbeat(Uri Advertise, int Capacity, IReadOnlyDiction
                     if (p.Value.ValueKind != JsonValueKind.String) problems.Add(new ConfigError("version", "must be a string"));
                     else version = p.Value.GetString()!;
                     break;
+                case "boot":
+                    if (p.Value.ValueKind == JsonValueKind.Null) break;
+                    if (p.Value.ValueKind != JsonValueKind.String || p.Value.GetString()!.Length > 64) problems.Add(new ConfigError("boot", "must be a string of at most 64 characters"));
+                    else boot = p.Value.GetString();
+                    break;
                 default:
-                    problems.Add(new ConfigError(p.Name, "unknown field (allowed: advertise, capacity, labels, running, version)"));
+                    problems.Add(new ConfigError(p.Name, "unknown field (allowed: advertise, capacity, labels, running, version, boot)"));
                     break;
             }
         }
         if (advertise is null && !problems.Any(e => e.Path == "advertise")) problems.Add(new ConfigError("advertise", "required"));
         if (capacity < 0 && !problems.Any(e => e.Path == "capacity")) problems.Add(new ConfigError("capacity", "required"));
-        return problems.Count > 0 ? null : new HostHeartbeat(advertise!, capacity, labels, running, version);
+        return problems.Count > 0 ? null : new HostHeartbeat(advertise!, capacity, labels, running, version, boot);
     }
 
     /// <summary>Host names (cluster.name): 1-253 letters, digits, '.', '_' or '-', starting with a letter or digit.</summary>
