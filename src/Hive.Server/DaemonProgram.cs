@@ -1,118 +1,136 @@
-using Hive.Daemon;
 using Hive.Daemon.Api;
-using Hive.Egress;
-using Hive.Files.Owner;
-using Hive.Egress.Tls;
-using Hive.Daemon.Events;
-using Hive.Host;
 using Hive.Daemon.Inspector;
 using Hive.Daemon.Ingress;
 using Hive.Daemon.Sandboxes;
-using Hive.Daemon.Secrets;
-using Hive.Daemon.Settings;
-using Hive.Host.Settings;
-using Hive.Server.Settings;
 using Hive.Daemon.Store;
-using Hive.Runtime.Host;
-using Hive.Runtime.Images;
-using Hive.Runtime.Network;
+using Hive.Host.Abstractions.Cluster;
+using Hive.Server.Settings;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 
 namespace Hive.Server;
 
-/// <summary>Entry point of <c>hive daemon</c>: runs the daemon in the foreground until cancelled or SIGTERM.</summary>
+/// <summary>
+/// Entry point of <c>hive daemon</c>: runs the daemon in the foreground until cancelled or SIGTERM, in the role the flag,
+/// HIVE_ROLE or daemon.json names (<see cref="AllRole"/>, <see cref="ControllerRole"/>, <see cref="HostRole"/>); what
+/// the roles share is here.
+/// </summary>
 public static class DaemonProgram
 {
     public static string Version => typeof(DaemonProgram).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
-    public static async Task<int> RunAsync(CancellationToken ct)
+    public static Task<int> RunAsync(CancellationToken ct) => RunAsync(null, ct);
+
+    /// <param name="role"><c>hive daemon --role</c>, or null.</param>
+    public static async Task<int> RunAsync(string? role, CancellationToken ct)
     {
-        if (Environment.UserName != "root" && Environment.GetEnvironmentVariable("USER") != "root" && !IsRoot())
-        {
-            await Console.Error.WriteLineAsync("error: hive daemon must run as root (it creates containers, namespaces and nftables rules)");
-            return 1;
-        }
         DaemonSettings settings;
-        Hive.Core.Secrets.MasterKey masterKey;
         try
         {
-            settings = DaemonSettings.Load();
-            Directory.CreateDirectory(settings.Home);
-            masterKey = MasterKeyFile.Load(settings.Home);
+            settings = DaemonSettings.Load(role);
         }
-        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        catch (FormatException e)
         {
             await Console.Error.WriteLineAsync($"error: {e.Message}");
             return 1;
         }
-        Directory.CreateDirectory(settings.Home);
-        var token = TokenFile.LoadOrCreate(settings.TokenPath);
+        if (settings.Role != DaemonRole.Controller && !IsRoot())
+        {
+            await Console.Error.WriteLineAsync($"error: hive daemon (role {DaemonRoles.Word(settings.Role)}) must run as root (it creates containers, namespaces and nftables rules)");
+            return 1;
+        }
+        return settings.Role switch
+        {
+            DaemonRole.Controller => await ControllerRole.RunAsync(settings, ct),
+            DaemonRole.Host => await HostRole.RunAsync(settings, ct),
+            _ => await AllRole.RunAsync(settings, ct),
+        };
+    }
 
+    internal static WebApplicationBuilder CreateBuilder()
+    {
         var builder = WebApplication.CreateSlimBuilder();
-        using var ca = CertificateAuthority.LoadOrCreate(Path.Combine(settings.Home, "ca"));
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; });
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
-        builder.WebHost.ConfigureKestrel(k => k.Listen(settings.Listen));
-        builder.Services.AddOpenApi();
+        return builder;
+    }
 
-        var paths = new HostPaths(settings.Home);
-        var addressing = new SlotAddressing(settings.Subnet, settings.Tag);
-        var runtime = new SandboxRuntime(paths, new Runc(paths.RuncRoot), new NetworkSetup(addressing, settings.Tag), SandboxInit.Locate());
-        IHiveStore store;
+    internal static ILoggerFactory BootLoggers() => LoggerFactory.Create(l => l
+        .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; })
+        .AddFilter("Microsoft", LogLevel.Warning).AddFilter("Yarp", LogLevel.Warning));
+
+    /// <summary>The store daemon.json names; null (after telling why) when it cannot be opened.</summary>
+    internal static async Task<IHiveStore?> OpenStoreAsync(DaemonSettings settings)
+    {
         try
         {
-            store = settings.Database.IsPostgres ? new PostgresStore(settings.Database) : new SqliteStore(settings.DatabasePath);
+            return settings.Database.IsPostgres ? new PostgresStore(settings.Database) : new SqliteStore(settings.DatabasePath);
         }
         catch (InvalidOperationException e)
         {
             await Console.Error.WriteLineAsync($"error: {e.Message}");
-            return 1;
+            return null;
         }
-        var events = new EventBus(store);
-        using var bootLoggers = LoggerFactory.Create(l => l
-            .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-dd HH:mm:ss "; })
-            .AddFilter("Microsoft", LogLevel.Warning).AddFilter("Yarp", LogLevel.Warning));
-        var hostEvents = new BusEventSink(events, store, bootLoggers.CreateLogger("hive"));
-        await using var fsEvents = new FsEventPump(hostEvents);
-        var upstream = settings.Upstream;
-        await using var egress = await EgressService.StartAsync(new EgressOptions(upstream.Hosts, upstream.AllowPrivate, upstream.CaBundle,
-                NeverDial: [addressing.Subnet], DaemonPorts: [settings.Listen.Port]),
-            ca, hostEvents, bootLoggers, ct);
-        builder.Services.AddSingleton(settings);
-        builder.Services.AddSingleton(store);
-        builder.Services.AddSingleton(events);
-        var mcp = DefaultMcpServer.Locate();
-        var usage = new UsageSampler(runtime.ReadUsage, settings.Usage, TimeProvider.System);
-        // Slots were the store's before the host kept its own: a first start after the upgrade takes them from there.
-        var slots = new SlotTable(Path.Combine(settings.Home, "slots.json"), addressing.Capacity,
-            store.ListSandboxes().ToDictionary(s => s.Name, s => s.Slot, StringComparer.Ordinal));
-        using var host = new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress,
-            new SandboxFileSystems(paths, fsEvents, FuseIoUring.Enable(settings.Files, bootLoggers.CreateLogger("hive"))), ca.CertificatePem,
-            mcp, usage, slots, FilesDeadline.FromEnvironment());
-        builder.Services.AddSingleton<ISandboxHost>(host);
-        builder.Services.AddSingleton(sp => new SecretService(store, masterKey, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<ILogger<SecretService>>()));
-        builder.Services.AddSingleton(sp => new SandboxManager(store, events, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<SecretService>(), addressing.Capacity,
-            sp.GetRequiredService<ILogger<SandboxManager>>()));
-        builder.Services.AddSingleton(new SandboxJson($"http://{settings.Listen}"));
-        builder.Services.AddHttpForwarder();
-        builder.Services.AddSingleton<SandboxIngress>();
-        builder.Services.AddSingleton<IApprovalQueue>(egress.Approvals);
-        builder.Services.AddSingleton<Hive.Daemon.Approvals.ApprovalDecider>();
+    }
 
-        await using var app = builder.Build();
-        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("hive");
-        var manager = app.Services.GetRequiredService<SandboxManager>();
-        await manager.StartupAsync(ct);
+    /// <summary>
+    /// The slots the store kept before hosts kept their own (used once, when slots.json does not exist yet). Rows written
+    /// since schema v3 all say 0: a slot held by more than one row is nobody's.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, int> SlotSeed(IHiveStore store) =>
+        store.ListSandboxes().GroupBy(s => s.Slot).Where(g => g.Count() == 1).ToDictionary(g => g.Single().Name, g => g.Key, StringComparer.Ordinal);
 
-        app.UseProblems(log);
+    /// <summary>This process's cluster certificate, which must carry <paramref name="role"/>; null (after telling why) when unusable.</summary>
+    internal static async Task<ClusterTls?> LoadClusterTlsAsync(ClusterSettings cluster, ClusterRole role)
+    {
+        var paths = cluster.Tls!;
+        try
+        {
+            var tls = ClusterTls.Load(paths.Ca, paths.Cert, paths.Key);
+            if (tls.Role == role) return tls;
+            tls.Dispose();
+            await Console.Error.WriteLineAsync($"error: cluster.tls.cert: {paths.Cert} is a {ClusterRoles.Word(tls.Role)} certificate; this role needs one issued with " +
+                                               $"hive cluster cert --role {ClusterRoles.Word(role)}");
+        }
+        catch (InvalidOperationException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The server on <c>cluster.listen</c>, apart from the public API's (nothing of either is reachable on the other's
+    /// port): TLS 1.3, HTTP/2, and a client certificate from the cluster CA with role <paramref name="peer"/>, or no
+    /// connection. <paramref name="services"/> adds what its routes use.
+    /// </summary>
+    internal static WebApplicationBuilder ClusterBuilder(ClusterSettings cluster, ClusterTls tls, ClusterRole peer)
+    {
+        var builder = CreateBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(cluster.Listen, o =>
+        {
+            o.Protocols = HttpProtocols.Http1AndHttp2;
+            o.UseHttps(h =>
+            {
+                h.ServerCertificate = tls.Certificate;
+                h.SslProtocols = System.Security.Authentication.SslProtocols.Tls13;
+                h.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+                h.ClientCertificateValidation = (c, _, _) => tls.Accepts(c, peer);
+            });
+        }));
+        return builder;
+    }
+
+    /// <summary>The public API (token auth, Inspector), as role all and role controller serve it on <c>listen</c>.</summary>
+    internal static InspectorAssets MapPublicApi(WebApplication app, DaemonSettings settings, string token)
+    {
         var inspector = InspectorAssets.Locate();
         var sessions = new InspectorSessions(TimeProvider.System, InspectorCodeLifetime(), InspectorSessions.DefaultSessionLifetime,
             Path.Combine(settings.Home, "inspector-sessions.json"));
@@ -132,44 +150,18 @@ public static class DaemonProgram
         app.MapIngress();
         app.MapApprovals();
         app.MapInspector(sessions, inspector);
-
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
-        // Held requests fail closed as soon as the daemon begins to stop (an exec waiting on one would hold the stop up):
-        // nothing waiting is ever forwarded after a restart.
-        using var failHeld = app.Lifetime.ApplicationStopping.Register(() => egress.Approvals.FailAll("the daemon is stopping"));
-        var ttl = ExpireLoopAsync(manager, log, stopping.Token);
-        var retention = new EventRetention(store, settings.Events, log).RunAsync(stopping.Token);
-        var sampling = usage.RunAsync(log, stopping.Token);
-        await app.StartAsync(ct);
-        log.LogInformation("hive daemon {Version} listening on http://{Listen}, home {Home}, store {Store} (schema {Schema})",
-            Version, settings.Listen, settings.Home, store.Description, store.SchemaVersion);
-        if (runtime.Init.Binary is null)
-            log.LogWarning("no hive-init next to the daemon ({Path}) and {Variable} unset: sandboxes start their image's entrypoint as PID 1 and every exec costs a runc exec (run make build)",
-                Path.Combine(AppContext.BaseDirectory, "hive-init"), SandboxInit.BinaryVariable);
-        if (inspector.Directory is null)
-            log.LogWarning("no Inspector web assets next to the daemon ({Path}) and {Variable} unset: / answers 503 (run make build)",
-                Path.Combine(AppContext.BaseDirectory, "inspector"), InspectorAssets.DirectoryVariable);
-        if (mcp.Binary is null)
-            log.LogWarning("no hive-mcp next to the daemon ({Path}) and {Variable} unset: hive/base sandboxes start without their MCP server (run make build)",
-                Path.Combine(AppContext.BaseDirectory, "hive-mcp"), DefaultMcpServer.BinaryVariable);
-        await app.WaitForShutdownAsync(ct);
-        await ttl;
-        await retention;
-        await sampling;
-        log.LogInformation("stopping sandboxes");
-        await manager.ShutdownAsync(CancellationToken.None);
-        events.Dispose();
-        store.Dispose();
-        return 0;
+        return inspector;
     }
 
-    private static async Task ExpireLoopAsync(SandboxManager manager, ILogger log, CancellationToken ct)
+    /// <summary>Stops idle sandboxes past their TTL, once a second, while <paramref name="leads"/> says this process leads.</summary>
+    internal static async Task ExpireLoopAsync(SandboxManager manager, ILogger log, Func<bool> leads, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         try
         {
             while (await timer.WaitForNextTickAsync(ct))
             {
+                if (!leads()) continue;
                 try { await manager.ExpireIdleAsync(ct); }
                 catch (Exception e) when (e is not OperationCanceledException) { log.LogError(e, "ttl check failed"); }
             }
@@ -181,5 +173,7 @@ public static class DaemonProgram
     private static TimeSpan InspectorCodeLifetime() =>
         int.TryParse(Environment.GetEnvironmentVariable("HIVE_INSPECTOR_CODE_TTL"), out var s) && s > 0 ? TimeSpan.FromSeconds(s) : InspectorSessions.DefaultCodeLifetime;
 
-    private static bool IsRoot() => File.ReadAllLines("/proc/self/status").Any(l => l.StartsWith("Uid:") && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == "0");
+    private static bool IsRoot() =>
+        Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root"
+        || File.ReadAllLines("/proc/self/status").Any(l => l.StartsWith("Uid:") && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == "0");
 }

@@ -25,8 +25,14 @@ internal static class DaemonCommands
         var status = new Command("status", "Show whether the daemon runs, its version and how many sandboxes it has (exit 3 when not running).") { json };
         status.SetAction((p, ct) => StatusAsync(ctx, p.GetValue(json), ct));
 
-        var daemon = new Command("daemon", "Run the daemon in the foreground until Ctrl+C or SIGTERM.");
-        daemon.SetAction((_, ct) => Hive.Server.DaemonProgram.RunAsync(ct));
+        var role = new Option<string?>("--role")
+        {
+            Description = "What to run: all (the default: controller and host in one process), controller (API, store, scheduling; no sandboxes) " +
+                          "or host (sandboxes only, for a controller). Overrides HIVE_ROLE and daemon.json's role.",
+        };
+        role.AcceptOnlyFromAmong("all", "controller", "host");
+        var daemon = new Command("daemon", "Run the daemon in the foreground until Ctrl+C or SIGTERM.") { role };
+        daemon.SetAction((p, ct) => Hive.Server.DaemonProgram.RunAsync(p.GetValue(role), ct));
 
         return [up, down, status, daemon];
     }

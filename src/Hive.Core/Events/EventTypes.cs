@@ -11,6 +11,7 @@ public static class EventTypes
     public const string SandboxStopped = "sandbox.stopped";
     public const string SandboxExpired = "sandbox.expired";
     public const string SandboxDestroyed = "sandbox.destroyed";
+    public const string SandboxLost = "sandbox.lost";
     public const string ConfigApply = "config.apply";
     public const string ExecRequest = "exec.request";
     public const string ExecResponse = "exec.response";
@@ -28,7 +29,7 @@ public static class EventTypes
 
     public static IReadOnlyList<string> All { get; } =
     [
-        SandboxCreated, SandboxStarted, SandboxStopped, SandboxExpired, SandboxDestroyed, ConfigApply,
+        SandboxCreated, SandboxStarted, SandboxStopped, SandboxExpired, SandboxDestroyed, SandboxLost, ConfigApply,
         ExecRequest, ExecResponse, EgressRequest, EgressResponse, EgressApproval, EgressApprovalDecided, DnsQuery, FsRequest, FsResponse, LlmCall,
         SecretUsed, SecretMisuse, SecretRevoked,
     ];

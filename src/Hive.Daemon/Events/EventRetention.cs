@@ -8,7 +8,8 @@ namespace Hive.Daemon.Events;
 /// Keeps the event log within daemon.json's <c>events</c> limits: a pass at start and then every
 /// <see cref="Interval"/>, deleting the oldest events in small transactions so that event writers never wait long.
 /// </summary>
-public sealed class EventRetention(IHiveStore store, EventRetentionSettings settings, ILogger log, TimeProvider? time = null)
+/// <param name="leads">Whether this controller leads (cluster mode: only the leader prunes); null: always.</param>
+public sealed class EventRetention(IHiveStore store, EventRetentionSettings settings, ILogger log, TimeProvider? time = null, Func<bool>? leads = null)
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -30,7 +31,7 @@ public sealed class EventRetention(IHiveStore store, EventRetentionSettings sett
         {
             do
             {
-                try { await Task.Run(() => PruneOnce(ct), ct); }
+                try { if (leads?.Invoke() ?? true) await Task.Run(() => PruneOnce(ct), ct); }
                 catch (Exception e) when (e is not OperationCanceledException) { log.LogError(e, "event log pruning failed; retrying in {Interval}", Interval); }
             }
             while (await timer.WaitForNextTickAsync(ct));

@@ -24,7 +24,7 @@ public interface IHiveStore : IDisposable
     IReadOnlyList<SandboxRecord> ListSandboxes();
     SandboxRecord? FindSandbox(string name);
 
-    /// <summary>Inserts a new sandbox in the lowest free slot. Returns null when the name exists; throws when no slot below <paramref name="capacity"/> is free.</summary>
+    /// <summary>Inserts a new sandbox (not placed). Returns null when the name exists; throws when <paramref name="capacity"/> sandboxes exist already.</summary>
     SandboxRecord? InsertSandbox(string name, SandboxConfig config, DateTimeOffset createdAt, int capacity);
 
     void UpdateSandbox(string name, string status, string? error = null, SandboxConfig? config = null);
@@ -33,6 +33,34 @@ public interface IHiveStore : IDisposable
     void UpdateSandboxConfig(string name, SandboxConfig config);
 
     void DeleteSandbox(string name);
+
+    /// <summary>Places a sandbox on <paramref name="host"/> (null: unplaced), whatever its placement was.</summary>
+    void SetSandboxHost(string name, string? host);
+
+    /// <summary>
+    /// Places a sandbox on <paramref name="host"/> only if its placement is still <paramref name="expected"/>: of two
+    /// controllers placing one sandbox at once, one wins. False when the placement had changed or the sandbox is gone.
+    /// </summary>
+    bool PlaceSandbox(string name, string host, string? expected);
+
+    /// <summary>The sandboxes placed on <paramref name="host"/>, oldest first.</summary>
+    IReadOnlyList<SandboxRecord> ListSandboxesOnHost(string host);
+
+    /// <summary>How many sandboxes each host has placed on it (hosts with none are absent).</summary>
+    IReadOnlyDictionary<string, int> CountSandboxesByHost();
+
+    /// <summary>Inserts or replaces a host's row (its heartbeat).</summary>
+    void UpsertHost(HostRecord host);
+
+    IReadOnlyList<HostRecord> ListHosts();
+
+    HostRecord? FindHost(string name) => ListHosts().FirstOrDefault(h => h.Name == name);
+
+    /// <summary>
+    /// Sets a host's status; true when it changed (false when it already had it or is unknown). With
+    /// <paramref name="seenBefore"/>, only if its last heartbeat is older: a heartbeat arriving meanwhile wins.
+    /// </summary>
+    bool SetHostStatus(string name, string status, DateTimeOffset? seenBefore = null);
 
     /// <summary>The highest event id stored (0 when none): where the event writer continues.</summary>
     long LastEventId();

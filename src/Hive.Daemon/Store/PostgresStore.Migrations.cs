@@ -35,6 +35,15 @@ public sealed partial class PostgresStore
           request text NOT NULL, request_type text, request_bytes bigint NOT NULL, request_truncated boolean NOT NULL,
           response text NOT NULL, response_type text, response_bytes bigint NOT NULL, response_truncated boolean NOT NULL);
         """,
+        // v3, cluster mode: hosts own their network slots (new rows write 0), the controller places sandboxes on hosts.
+        """
+        ALTER TABLE sandboxes DROP CONSTRAINT IF EXISTS sandboxes_slot_key;
+        ALTER TABLE sandboxes ADD COLUMN host text;
+        CREATE INDEX sandboxes_host ON sandboxes(host);
+        CREATE TABLE hosts (
+          name text PRIMARY KEY, advertise text NOT NULL, capacity integer NOT NULL, labels text NOT NULL,
+          last_seen timestamptz NOT NULL, status text NOT NULL);
+        """,
     ];
 
     /// <summary>

@@ -34,7 +34,7 @@ public sealed partial class PostgresStore : IHiveStore
 
     public IReadOnlyList<SandboxRecord> ListSandboxes()
     {
-        using var cmd = _db.CreateCommand("SELECT name, config, status, created_at, slot, error FROM sandboxes ORDER BY created_at, name");
+        using var cmd = _db.CreateCommand($"SELECT {SqliteStore.SandboxColumns} FROM sandboxes ORDER BY created_at, name");
         using var r = cmd.ExecuteReader();
         var list = new List<SandboxRecord>();
         while (r.Read()) list.Add(ReadSandbox(r));
@@ -43,7 +43,7 @@ public sealed partial class PostgresStore : IHiveStore
 
     public SandboxRecord? FindSandbox(string name)
     {
-        using var cmd = _db.CreateCommand("SELECT name, config, status, created_at, slot, error FROM sandboxes WHERE name = @n");
+        using var cmd = _db.CreateCommand($"SELECT {SqliteStore.SandboxColumns} FROM sandboxes WHERE name = @n");
         cmd.Parameters.AddWithValue("n", name);
         using var r = cmd.ExecuteReader();
         return r.Read() ? ReadSandbox(r) : null;
@@ -54,18 +54,15 @@ public sealed partial class PostgresStore : IHiveStore
         createdAt = Micro(createdAt);
         using var c = _db.OpenConnection();
         using var tx = c.BeginTransaction();
-        // Two controllers may create at once: the table lock makes "lowest free slot" and the insert one step.
+        // Two controllers may create at once: the table lock makes the capacity check and the insert one step.
         Run(c, tx, "LOCK TABLE sandboxes IN SHARE ROW EXCLUSIVE MODE");
         if (Scalar(c, tx, "SELECT 1 FROM sandboxes WHERE name = @n", ("n", name)) is not null) return null;
-        var slot = 0;
-        using (var slots = new NpgsqlCommand("SELECT slot FROM sandboxes ORDER BY slot", c, tx))
-        using (var r = slots.ExecuteReader())
-            while (r.Read() && r.GetInt32(0) == slot) slot++;
-        if (slot >= capacity) throw new InvalidOperationException($"no free network slot: the subnet holds {capacity} sandboxes");
-        Run(c, tx, "INSERT INTO sandboxes(name, config, status, created_at, slot) VALUES (@n, @c, @s, @t, @slot)",
-            ("n", name), ("c", StoredColumns.Config(config)), ("s", SandboxStatus.Creating), ("t", createdAt), ("slot", slot));
+        if ((long)Scalar(c, tx, "SELECT count(*) FROM sandboxes")! >= capacity) throw new InvalidOperationException($"no free network slot: the subnet holds {capacity} sandboxes");
+        // The slot column is from before hosts kept their own slots: new rows write 0.
+        Run(c, tx, "INSERT INTO sandboxes(name, config, status, created_at, slot) VALUES (@n, @c, @s, @t, 0)",
+            ("n", name), ("c", StoredColumns.Config(config)), ("s", SandboxStatus.Creating), ("t", createdAt));
         tx.Commit();
-        return new SandboxRecord(name, config, SandboxStatus.Creating, createdAt, slot);
+        return new SandboxRecord(name, config, SandboxStatus.Creating, createdAt, 0);
     }
 
     public void UpdateSandbox(string name, string status, string? error = null, SandboxConfig? config = null)
@@ -108,7 +105,7 @@ public sealed partial class PostgresStore : IHiveStore
     {
         var name = r.GetString(0);
         return new SandboxRecord(name, StoredColumns.ParseConfig(name, r.GetString(1)), r.GetString(2), r.GetFieldValue<DateTimeOffset>(3),
-            r.GetInt32(4), r.IsDBNull(5) ? null : r.GetString(5));
+            r.GetInt32(4), r.IsDBNull(5) ? null : r.GetString(5)) { Host = r.IsDBNull(6) ? null : r.GetString(6) };
     }
 
     private static NpgsqlCommand Command(NpgsqlConnection c, NpgsqlTransaction? tx, string sql, params (string Name, object? Value)[] args)

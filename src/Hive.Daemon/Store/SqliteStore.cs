@@ -48,6 +48,7 @@ public sealed partial class SqliteStore : IHiveStore
         CREATE INDEX IF NOT EXISTS events_sandbox_type ON events(sandbox, type, id);
         """ + SecretTables,
         LlmBodyTable,
+        ClusterTables,
     ];
 
     private int Migrate()
@@ -73,7 +74,7 @@ public sealed partial class SqliteStore : IHiveStore
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT name, config, status, created_at, slot, error FROM sandboxes ORDER BY created_at, name";
+        cmd.CommandText = $"SELECT {SandboxColumns} FROM sandboxes ORDER BY created_at, name";
         using var r = cmd.ExecuteReader();
         var list = new List<SandboxRecord>();
         while (r.Read()) list.Add(ReadSandbox(r));
@@ -84,7 +85,7 @@ public sealed partial class SqliteStore : IHiveStore
     {
         using var c = Open();
         using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT name, config, status, created_at, slot, error FROM sandboxes WHERE name = $n";
+        cmd.CommandText = $"SELECT {SandboxColumns} FROM sandboxes WHERE name = $n";
         cmd.Parameters.AddWithValue("$n", name);
         using var r = cmd.ExecuteReader();
         return r.Read() ? ReadSandbox(r) : null;
@@ -97,17 +98,15 @@ public sealed partial class SqliteStore : IHiveStore
             using var tx = _writer.BeginTransaction();
             using var exists = Command("SELECT 1 FROM sandboxes WHERE name = $n", tx, ("$n", name));
             if (exists.ExecuteScalar() is not null) return null;
-            using var slots = Command("SELECT slot FROM sandboxes ORDER BY slot", tx);
-            var slot = 0;
-            using (var r = slots.ExecuteReader())
-                while (r.Read() && r.GetInt32(0) == slot) slot++;
-            if (slot >= capacity) throw new InvalidOperationException($"no free network slot: the subnet holds {capacity} sandboxes");
-            using var insert = Command("INSERT INTO sandboxes(name, config, status, created_at, slot) VALUES ($n, $c, $s, $t, $slot)", tx,
+            using var count = Command("SELECT COUNT(*) FROM sandboxes", tx);
+            if ((long)count.ExecuteScalar()! >= capacity) throw new InvalidOperationException($"no free network slot: the subnet holds {capacity} sandboxes");
+            // The slot column is from before hosts kept their own slots: new rows write 0.
+            using var insert = Command("INSERT INTO sandboxes(name, config, status, created_at, slot) VALUES ($n, $c, $s, $t, 0)", tx,
                 ("$n", name), ("$c", StoredColumns.Config(config)), ("$s", SandboxStatus.Creating),
-                ("$t", createdAt.ToString("O", CultureInfo.InvariantCulture)), ("$slot", slot));
+                ("$t", createdAt.ToString("O", CultureInfo.InvariantCulture)));
             insert.ExecuteNonQuery();
             tx.Commit();
-            return new SandboxRecord(name, config, SandboxStatus.Creating, createdAt, slot);
+            return new SandboxRecord(name, config, SandboxStatus.Creating, createdAt, 0);
         }
     }
 
@@ -239,7 +238,7 @@ public sealed partial class SqliteStore : IHiveStore
     {
         var name = r.GetString(0);
         return new SandboxRecord(name, StoredColumns.ParseConfig(name, r.GetString(1)), r.GetString(2), DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture),
-            r.GetInt32(4), r.IsDBNull(5) ? null : r.GetString(5));
+            r.GetInt32(4), r.IsDBNull(5) ? null : r.GetString(5)) { Host = r.IsDBNull(6) ? null : r.GetString(6) };
     }
 
     private void Execute(string sql)

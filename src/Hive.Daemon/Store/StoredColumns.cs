@@ -15,6 +15,16 @@ internal static class StoredColumns
         return parsed.Config ?? throw new InvalidDataException($"stored config of sandbox {name} no longer parses: {string.Join("; ", parsed.Errors)}");
     }
 
+    public static string Labels(IReadOnlyDictionary<string, string> labels)
+    {
+        var o = new JsonObject();
+        foreach (var (k, v) in labels.OrderBy(l => l.Key, StringComparer.Ordinal)) o[k] = v;
+        return o.ToJsonString();
+    }
+
+    public static IReadOnlyDictionary<string, string> ParseLabels(string json) =>
+        JsonNode.Parse(json)!.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<string>(), StringComparer.Ordinal);
+
     public static string? HostsJson(IReadOnlyList<string>? hosts)
     {
         if (hosts is null) return null;

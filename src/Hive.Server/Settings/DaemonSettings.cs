@@ -27,6 +27,12 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
     /// <summary>How the FUSE mounts are served (daemon.json <c>files</c>).</summary>
     public FilesSettings Files { get; init; } = FilesSettings.Default;
 
+    /// <summary>What this process runs (<c>--role</c>, <c>HIVE_ROLE</c> or daemon.json <c>role</c>).</summary>
+    public DaemonRole Role { get; init; } = DaemonRole.All;
+
+    /// <summary>Cluster mode (daemon.json <c>cluster</c>), checked for what <see cref="Role"/> needs.</summary>
+    public ClusterSettings Cluster { get; init; } = ClusterSettings.Default;
+
     public const string DefaultSubnet = "10.201.0.0/16";
 
     /// <summary>Six hex digits derived from the home directory; names this daemon's host objects (nft table, veths, namespaces).</summary>
@@ -35,8 +41,10 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
     public string TokenPath => Path.Combine(Home, "token");
     public string DatabasePath => Path.Combine(Home, "hive.db");
 
-    public static DaemonSettings Load()
+    /// <param name="roleFlag"><c>hive daemon --role</c>: wins over HIVE_ROLE, which wins over the file.</param>
+    public static DaemonSettings Load(string? roleFlag = null, Func<string, string?>? env = null)
     {
+        env ??= Environment.GetEnvironmentVariable;
         var home = HiveHome.Resolve();
         var file = Path.Combine(home, "daemon.json");
         var parsed = new FileSettings(HiveHome.DefaultListen, DefaultSubnet, new UpstreamSettings(new Dictionary<string, string>(), [], null),
@@ -52,14 +60,33 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
                 throw new FormatException($"{file}: {e.Message}");
             }
         }
-        var listen = Environment.GetEnvironmentVariable("HIVE_LISTEN") is { Length: > 0 } l ? l : parsed.Listen;
-        var database = Environment.GetEnvironmentVariable("HIVE_DATABASE") is { Length: > 0 } db ? DatabaseUrl.Parse(db, "HIVE_DATABASE") : parsed.Database;
-        return new DaemonSettings(home, ParseEndpoint(listen), parsed.Subnet, parsed.Upstream) { Events = parsed.Events, Database = database, Usage = parsed.Usage, Files = parsed.Files };
+        var listen = env("HIVE_LISTEN") is { Length: > 0 } l ? l : parsed.Listen;
+        var database = env("HIVE_DATABASE") is { Length: > 0 } db ? DatabaseUrl.Parse(db, "HIVE_DATABASE") : parsed.Database;
+        var role = ResolveRole(roleFlag, env("HIVE_ROLE"), parsed.Role);
+        var cluster = parsed.Cluster.WithEnvironment(env).Validate(role, home);
+        return new DaemonSettings(home, ParseEndpoint(listen), parsed.Subnet, parsed.Upstream)
+        {
+            Events = parsed.Events, Database = database, Usage = parsed.Usage, Files = parsed.Files, Role = role, Cluster = cluster,
+        };
+    }
+
+    /// <summary>The flag over HIVE_ROLE over daemon.json's <c>role</c>; each checked where it comes from.</summary>
+    internal static DaemonRole ResolveRole(string? flag, string? env, DaemonRole file)
+    {
+        if (flag is not null)
+            return DaemonRoles.TryParse(flag, out var r) ? r : throw new FormatException($"--role: must be {DaemonRoles.Allowed}, got \"{flag}\"");
+        if (env is { Length: > 0 })
+            return DaemonRoles.TryParse(env, out var r) ? r : throw new FormatException($"HIVE_ROLE: must be {DaemonRoles.Allowed}, got \"{env}\"");
+        return file;
     }
 
     /// <summary>What daemon.json says, each setting with its default when the file does not name it.</summary>
     internal sealed record FileSettings(string Listen, string Subnet, UpstreamSettings Upstream, EventRetentionSettings Events, DatabaseUrl Database, UsageSettings Usage,
-        FilesSettings Files);
+        FilesSettings Files)
+    {
+        public DaemonRole Role { get; init; } = DaemonRole.All;
+        public ClusterSettings Cluster { get; init; } = ClusterSettings.Default;
+    }
 
     internal static FileSettings Parse(string json, string listen, string subnet)
     {
@@ -67,6 +94,8 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
         var database = DatabaseUrl.Sqlite;
         var usage = UsageSettings.Default;
         var files = FilesSettings.Default;
+        var role = DaemonRole.All;
+        var cluster = ClusterSettings.Default;
         using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         var hosts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var allow = new List<string>();
@@ -100,10 +129,15 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
                     break;
                 case "usage": usage = ParseUsage(p.Value); break;
                 case "files": files = FilesSettings.Parse(p.Value); break;
-                default: throw new FormatException($"{p.Name}: unknown setting (allowed: listen, subnet, upstream, events, database, usage, files)");
+                case "role":
+                    if (p.Value.ValueKind != JsonValueKind.String || !DaemonRoles.TryParse(p.Value.GetString(), out role))
+                        throw new FormatException($"role: must be {DaemonRoles.Allowed}");
+                    break;
+                case "cluster": cluster = ClusterSettings.Parse(p.Value); break;
+                default: throw new FormatException($"{p.Name}: unknown setting (allowed: listen, subnet, upstream, events, database, usage, files, role, cluster)");
             }
         }
-        return new FileSettings(listen, subnet, new UpstreamSettings(hosts, allow, ca), events, database, usage, files);
+        return new FileSettings(listen, subnet, new UpstreamSettings(hosts, allow, ca), events, database, usage, files) { Role = role, Cluster = cluster };
     }
 
     private static UsageSettings ParseUsage(JsonElement value)

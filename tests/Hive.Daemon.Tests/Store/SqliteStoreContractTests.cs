@@ -30,12 +30,15 @@ public sealed class SqliteStoreContractTests : StoreContract
                 CREATE TABLE sandboxes (name TEXT PRIMARY KEY, config TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL, slot INTEGER NOT NULL UNIQUE, error TEXT);
                 CREATE TABLE events (id INTEGER PRIMARY KEY, ts TEXT NOT NULL, sandbox TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL);
                 INSERT INTO events VALUES (41, '2026-12-01T00:00:00.0000000+00:00', 'old', 'exec.request', '{}');
+                INSERT INTO sandboxes VALUES ('old', '{"image":"hive/minimal"}', 'stopped', '2026-12-01T00:00:00.0000000+00:00', 7, NULL);
                 """;
             cmd.ExecuteNonQuery();
         }
         var s = Open();
         Assert.Equal(SqliteStore.Migrations.Length, s.SchemaVersion);
         Assert.Equal(41, s.LastEventId());
+        var old = Assert.Single(s.ListSandboxes());
+        Assert.Equal(("old", 7, null), (old.Name, old.Slot, old.Host)); // the host's slot table is seeded from it once
         s.UpsertSecret(new("", "k", false, null, null, null, [1], T0, null));
         Assert.Single(s.ListSecrets());
     }

@@ -59,20 +59,21 @@ public abstract class StoreContract : IDisposable
     }
 
     [Fact]
-    public void Sandboxes_take_the_lowest_free_slot_names_are_unique_and_capacity_is_enforced()
+    public void Sandbox_names_are_unique_and_capacity_is_enforced_and_new_rows_hold_no_slot()
     {
         var s = Open();
         Assert.Equal(0, s.InsertSandbox("a", Config(), T0, 3)!.Slot);
-        Assert.Equal(1, s.InsertSandbox("b", Config(), T0.AddSeconds(1), 3)!.Slot);
-        Assert.Equal(2, s.InsertSandbox("c", Config(), T0.AddSeconds(2), 3)!.Slot);
+        Assert.Equal(0, s.InsertSandbox("b", Config(), T0.AddSeconds(1), 3)!.Slot);
+        Assert.Equal(0, s.InsertSandbox("c", Config(), T0.AddSeconds(2), 3)!.Slot);
         Assert.Null(s.InsertSandbox("a", Config(), T0, 3));
         var full = Assert.Throws<InvalidOperationException>(() => s.InsertSandbox("d", Config(), T0, 3));
         Assert.Contains("no free network slot", full.Message);
         Assert.Null(s.FindSandbox("d"));
 
         s.DeleteSandbox("b");
-        Assert.Equal(1, s.InsertSandbox("d", Config(), T0.AddSeconds(3), 3)!.Slot);
+        Assert.NotNull(s.InsertSandbox("d", Config(), T0.AddSeconds(3), 3));
         Assert.Equal(["a", "c", "d"], s.ListSandboxes().Select(x => x.Name));
+        Assert.All(s.ListSandboxes(), x => Assert.Null(x.Host));
     }
 
     [Fact]
@@ -98,12 +99,85 @@ public abstract class StoreContract : IDisposable
     }
 
     [Fact]
-    public async Task Two_store_instances_creating_at_once_never_share_a_slot()
+    public async Task Two_store_instances_creating_at_once_never_exceed_the_capacity()
     {
         var (one, two) = (Open(), Open());
-        var creates = Enumerable.Range(0, 40).Select(i => Task.Run(() => (i % 2 == 0 ? one : two).InsertSandbox($"s{i}", Config(), T0, 100)));
+        var creates = Enumerable.Range(0, 40).Select(i => Task.Run(() =>
+        {
+            try { return (i % 2 == 0 ? one : two).InsertSandbox($"s{i}", Config(), T0, 30); }
+            catch (InvalidOperationException) { return null; }
+        }));
         var records = await Task.WhenAll(creates);
-        Assert.Equal(Enumerable.Range(0, 40), records.Select(r => r!.Slot).Order());
+        Assert.Equal(30, records.Count(r => r is not null));
+        Assert.Equal(30, one.ListSandboxes().Count);
+    }
+
+    private static HostRecord Host(string name, DateTimeOffset seen, string status = HostStatus.Live, int capacity = 10) =>
+        new(name, new Uri($"https://{name}:7443/"), capacity, new Dictionary<string, string> { ["zone"] = "a", ["gpu"] = "no" }, seen, status);
+
+    [Fact]
+    public void Hosts_are_upserted_by_heartbeat_and_read_back_as_written()
+    {
+        var s = Open();
+        Assert.Empty(s.ListHosts());
+        var seen = T0.AddTicks(1234560);
+        s.UpsertHost(Host("h2", seen));
+        s.UpsertHost(Host("h1", seen, capacity: 3));
+        s.UpsertHost(Host("h1", seen.AddSeconds(5), capacity: 4) with { Advertise = new Uri("https://10.0.0.9:7443/") });
+        var hosts = s.ListHosts();
+        Assert.Equal(["h1", "h2"], hosts.Select(h => h.Name));
+        var h1 = hosts[0];
+        Assert.Equal((4, "https://10.0.0.9:7443/", seen.AddSeconds(5), HostStatus.Live), (h1.Capacity, h1.Advertise.ToString(), h1.LastSeen, h1.Status));
+        Assert.Equal(new Dictionary<string, string> { ["gpu"] = "no", ["zone"] = "a" }, h1.Labels);
+        Assert.Equal("h2", s.FindHost("h2")!.Name);
+        Assert.Null(s.FindHost("nope"));
+    }
+
+    [Fact]
+    public void A_host_is_marked_lost_only_when_its_last_heartbeat_is_older_than_the_cutoff()
+    {
+        var s = Open();
+        s.UpsertHost(Host("h1", T0));
+        Assert.False(s.SetHostStatus("h1", HostStatus.Lost, seenBefore: T0), "a heartbeat at the cutoff is not missed");
+        Assert.True(s.SetHostStatus("h1", HostStatus.Lost, seenBefore: T0.AddSeconds(1)));
+        Assert.False(s.SetHostStatus("h1", HostStatus.Lost), "already lost: nothing changes");
+        Assert.Equal(HostStatus.Lost, s.FindHost("h1")!.Status);
+        Assert.True(s.SetHostStatus("h1", HostStatus.Live));
+        Assert.False(s.SetHostStatus("unknown", HostStatus.Lost));
+        // a heartbeat after the cutoff wins over a lost-detection that read the older time
+        s.UpsertHost(Host("h1", T0.AddSeconds(20)));
+        Assert.False(s.SetHostStatus("h1", HostStatus.Lost, seenBefore: T0.AddSeconds(15)));
+    }
+
+    [Fact]
+    public void Sandboxes_are_placed_once_listed_and_counted_by_host()
+    {
+        var s = Open();
+        foreach (var n in new[] { "a", "b", "c", "d" }) s.InsertSandbox(n, Config(), T0, 10);
+        Assert.True(s.PlaceSandbox("a", "h1", expected: null));
+        Assert.False(s.PlaceSandbox("a", "h2", expected: null), "already placed: the second placement loses");
+        Assert.True(s.PlaceSandbox("a", "h2", expected: "h1"));
+        Assert.False(s.PlaceSandbox("gone", "h1", expected: null));
+        s.SetSandboxHost("b", "h2");
+        s.SetSandboxHost("c", "h1");
+        Assert.Equal("h2", s.FindSandbox("a")!.Host);
+        Assert.Equal(["a", "b"], s.ListSandboxesOnHost("h2").Select(x => x.Name));
+        Assert.Equal(new Dictionary<string, int> { ["h1"] = 1, ["h2"] = 2 }, s.CountSandboxesByHost());
+        s.SetSandboxHost("c", null);
+        Assert.Empty(s.ListSandboxesOnHost("h1"));
+        Assert.Null(s.FindSandbox("c")!.Host);
+        s.UpdateSandbox("a", SandboxStatus.Lost);
+        Assert.Equal((SandboxStatus.Lost, "h2"), (s.FindSandbox("a")!.Status, s.ListSandboxes().Single(x => x.Name == "a").Host));
+    }
+
+    [Fact]
+    public async Task Two_store_instances_placing_one_sandbox_at_once_place_it_once()
+    {
+        var (one, two) = (Open(), Open());
+        for (var i = 0; i < 20; i++) one.InsertSandbox($"s{i}", Config(), T0, 100);
+        var wins = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => Task.Run(() => (i % 2 == 0 ? one : two).PlaceSandbox($"s{i / 2}", $"h{i % 2}", null))));
+        Assert.Equal(20, wins.Count(w => w));
+        Assert.All(one.ListSandboxes(), x => Assert.NotNull(x.Host));
     }
 
     private static List<StoredEvent> Events(long firstId, int count, Func<int, string> sandbox, Func<int, string> type, DateTimeOffset? ts = null) =>

@@ -1,0 +1,88 @@
+using Hive.Egress;
+using Hive.Egress.Tls;
+using Hive.Files.Owner;
+using Hive.Host;
+using Hive.Host.Abstractions.Cluster;
+using Hive.Host.Cluster;
+using Hive.Host.Settings;
+using Hive.Runtime.Host;
+using Hive.Runtime.Images;
+using Hive.Runtime.Network;
+using Hive.Server.Settings;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Hive.Server;
+
+/// <summary>
+/// Role <c>host</c>: runs sandboxes (runc, egress proxy, DNS, FUSE) for a controller and nothing else. Serves only the
+/// host API and <c>/v1/health</c> on <c>cluster.listen</c> (mTLS: the client must be a controller of the cluster CA);
+/// sends heartbeats to <c>cluster.controller</c>. No store, API token or master key: host-local facts (network slots,
+/// the event outbox) live in its HIVE_HOME.
+/// </summary>
+internal static class HostRole
+{
+    public static async Task<int> RunAsync(DaemonSettings settings, CancellationToken ct)
+    {
+        Directory.CreateDirectory(settings.Home);
+        using var tls = await DaemonProgram.LoadClusterTlsAsync(settings.Cluster, ClusterRole.Host);
+        if (tls is null) return 1;
+        var cluster = settings.Cluster;
+        using var ca = CertificateAuthority.LoadOrCreate(Path.Combine(settings.Home, "ca"));
+        var paths = new HostPaths(settings.Home);
+        var addressing = new SlotAddressing(settings.Subnet, settings.Tag);
+        var capacity = Math.Min(cluster.Capacity ?? addressing.Capacity, addressing.Capacity);
+        var runtime = new SandboxRuntime(paths, new Runc(paths.RuncRoot), new NetworkSetup(addressing, settings.Tag), SandboxInit.Locate());
+        using var bootLoggers = DaemonProgram.BootLoggers();
+        var log = bootLoggers.CreateLogger("hive");
+        var hostEvents = new HostEventsPending(log);
+        await using var fsEvents = new FsEventPump(hostEvents);
+        var upstream = settings.Upstream;
+        await using var egress = await EgressService.StartAsync(new EgressOptions(upstream.Hosts, upstream.AllowPrivate, upstream.CaBundle,
+                NeverDial: [addressing.Subnet], DaemonPorts: [cluster.Listen.Port, settings.Listen.Port]),
+            ca, hostEvents, bootLoggers, ct);
+        var usage = new UsageSampler(runtime.ReadUsage, settings.Usage, TimeProvider.System);
+        var slots = new SlotTable(Path.Combine(settings.Home, "slots.json"), addressing.Capacity);
+        using var host = new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress,
+            new SandboxFileSystems(paths, fsEvents, FuseIoUring.Enable(settings.Files, log)), ca.CertificatePem,
+            DefaultMcpServer.Locate(), usage, slots, FilesDeadline.FromEnvironment());
+
+        var builder = DaemonProgram.ClusterBuilder(cluster, tls, ClusterRole.Controller);
+        builder.Services.AddHttpForwarder();
+        builder.Services.AddSingleton<ISandboxHost>(host);
+        await using var app = builder.Build();
+        app.MapGet("/v1/health", () => Results.Json(new { status = "ok", version = DaemonProgram.Version, role = "host", name = cluster.Name }));
+        // TODO(cluster/remote merge): app.MapHostApi(host);  (Hive.Host.Remote.HostApi, helper remote)
+
+        var boot = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+        using var heartbeatHandler = tls.CreateClientHandler(ClusterRole.Controller);
+        using var heartbeats = new HeartbeatClient(cluster.Controller!, cluster.Name, async token =>
+            {
+                var running = new List<string>();
+                foreach (var name in slots.Snapshot().Keys)
+                    if (await runtime.IsRunningAsync(name, token)) running.Add(name);
+                return new HostHeartbeat(cluster.Advertise!, capacity, cluster.Labels, running, DaemonProgram.Version, boot);
+            },
+            heartbeatHandler, cluster.HeartbeatInterval, log);
+
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
+        using var failHeld = app.Lifetime.ApplicationStopping.Register(() => egress.Approvals.FailAll("the host is stopping"));
+        var sampling = usage.RunAsync(log, stopping.Token);
+        await app.StartAsync(ct);
+        var beating = heartbeats.RunAsync(stopping.Token);
+        log.LogInformation("hive daemon {Version} (role host {Name}) serving https://{Listen} (mTLS, advertised as {Advertise}), controller {Controller}, capacity {Capacity}, home {Home}",
+            DaemonProgram.Version, cluster.Name, cluster.Listen, cluster.Advertise, cluster.Controller, capacity, settings.Home);
+        await app.WaitForShutdownAsync(ct);
+        await beating;
+        await sampling;
+        // As role all does: no sandbox runs on without its egress proxy and rules. The controller sees the host lost, and
+        // its sandboxes stopped when it returns; their next use starts them again.
+        log.LogInformation("stopping sandboxes");
+        var anyConfig = Hive.Core.Config.ConfigParser.Parse("{}"u8, "stopping").Config!;
+        await host.ShutdownAsync([.. slots.Snapshot().Keys.Select(name => new HostedSandbox(name, anyConfig))], CancellationToken.None);
+        return 0;
+    }
+}
