@@ -35,6 +35,13 @@ public sealed partial class PostgresStore
           request text NOT NULL, request_type text, request_bytes bigint NOT NULL, request_truncated boolean NOT NULL,
           response text NOT NULL, response_type text, response_bytes bigint NOT NULL, response_truncated boolean NOT NULL);
         """,
+        "SELECT 1; -- v3: hosts and placement (cluster mode)",
+        // v4: events pushed by hosts, as in SqliteStore.HostEventTables.
+        """
+        ALTER TABLE events ADD COLUMN origin text, ADD COLUMN origin_seq bigint;
+        CREATE UNIQUE INDEX events_origin ON events(origin, origin_seq) WHERE origin IS NOT NULL;
+        CREATE TABLE event_sources (source text PRIMARY KEY, seq bigint NOT NULL);
+        """,
     ];
 
     /// <summary>
