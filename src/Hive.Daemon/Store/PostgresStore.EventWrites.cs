@@ -32,8 +32,8 @@ public sealed partial class PostgresStore
     public bool SharedEventLog => true;
 
     /// <summary>
-    /// Numbers and stores a batch. Ids are assigned inside the transaction, under a transaction-level advisory lock, as
-    /// the ids following the last stored one; the lock is released only by the commit, so the next writer's numbering
+    /// Numbers and stores a batch. Ids are assigned inside the transaction, under a transaction-level advisory lock, above
+    /// the last stored one (<see cref="EventBatchIds.Assign"/>); the lock is released only by the commit, so the next writer's numbering
     /// (a new statement, a new snapshot) sees this batch. Hence an id that is visible implies every lower id is already
     /// visible: a reader going by id never skips an event that commits later. The NOTIFY is delivered at the commit.
     /// Three round trips: lock and lookups, inserts, commit.
@@ -81,7 +81,7 @@ public sealed partial class PostgresStore
                 while (r.Read()) stored[(r.GetString(0), r.GetInt64(1))] = r.GetInt64(2);
             }
         }
-        var result = plan.Assign(last + 1, marks, stored);
+        var result = plan.Assign(last, marks, stored);
         if (result.Events.Count == 0)
         {
             tx.Commit();
