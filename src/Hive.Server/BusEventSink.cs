@@ -13,7 +13,8 @@ public sealed class BusEventSink(EventBus bus, IHiveStore store, ILogger log) : 
     // Written at once (a model call is seconds long; one row is milliseconds), so its llm.call finds it.
     public void StoreLlmBodies(string sandbox, long requestId, Hive.Core.Llm.LlmBodies bodies)
     {
-        try { store.InsertLlmBodies(sandbox, requestId, bodies); }
+        // A shared (Postgres) log hands out provisional ids: the bodies are keyed by the final one, as the llm.call names it.
+        try { store.InsertLlmBodies(sandbox, bus.ResolveId(requestId), bodies); }
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException)
         {
             log.LogError(e, "the bodies of model call {RequestId} of sandbox {Sandbox} could not be stored", requestId, sandbox);

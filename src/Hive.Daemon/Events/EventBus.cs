@@ -16,6 +16,14 @@ namespace Hive.Daemon.Events;
 /// When nobody waits, the writer lets a batch gather for a few milliseconds: a burst of file or proxy
 /// events then costs one transaction instead of one each. Each commit writes the pages it touched (the table's and
 /// each index's last leaves) to the WAL whatever the batch size, so the window sets how often those pages are written.
+/// <para>
+/// A log several controllers write (<see cref="IHiveStore.SharedEventLog"/>, PostgreSQL): the store assigns the ids in
+/// the batch's transaction, so <see cref="Enqueue"/> returns a provisional id (negative) that later events may name as
+/// their <c>requestId</c>; the writer puts the final id in their place before they are stored (<see cref="ProvisionalIds"/>),
+/// and <see cref="ResolveId"/> gives it to whoever keys something else by it. <see cref="Append"/> returns the final id.
+/// Events are published strictly in id order: when a commit's ids do not follow the last published one, or another
+/// controller stored events (<see cref="IHiveStore.WatchEvents"/>), the gap is read from the store first.
+/// </para>
 /// </summary>
 public sealed class EventBus : IDisposable
 {
@@ -35,13 +43,22 @@ public sealed class EventBus : IDisposable
     private static readonly TimeSpan GatherWindow = TimeSpan.FromMilliseconds(5);
     private readonly Thread _writer;
     private volatile bool _stopping;
+    private readonly bool _shared;
+    private long _provisional; // the last provisional id handed out (shared log): -1, -2, …
+    private readonly ProvisionalIds _finalIds = new(); // under _idsGate
+    private readonly Lock _idsGate = new();
+    private long _published; // the last id published (shared log; under _gate)
+    private readonly IDisposable? _watch;
 
     public EventBus(IHiveStore store)
     {
         _store = store;
         _lastId = store.LastEventId();
+        _shared = store.SharedEventLog;
+        _published = _lastId;
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "hive-event-writer" };
         _writer.Start();
+        if (_shared) _watch = store.WatchEvents(CatchUp);
     }
 
     /// <summary>Appends and waits until the event is stored and published.</summary>
@@ -50,7 +67,39 @@ public sealed class EventBus : IDisposable
         var (e, committed) = Add(sandbox, type, (data ?? []).ToJsonString());
         _hurry.Set();
         committed.Wait();
-        return e;
+        return _shared ? e with { Id = ResolveId(e.Id) } : e;
+    }
+
+    /// <summary>
+    /// Stores host events (each with its <see cref="StoredEvent.Origin"/> and time; the id is assigned here) in one batch,
+    /// completing when they are stored: the store drops those already stored and translates the ids they name.
+    /// </summary>
+    public Task StoreAsync(IReadOnlyList<StoredEvent> hostEvents)
+    {
+        if (hostEvents.Count == 0) return Task.CompletedTask;
+        Task committed;
+        lock (_queueGate)
+        {
+            var wasEmpty = _pending.Count == 0;
+            foreach (var e in hostEvents) _pending.Add(e with { Id = _shared ? --_provisional : ++_lastId });
+            committed = _pendingCommitted.Task;
+            if (wasEmpty) _wake.Release();
+        }
+        _hurry.Set();
+        return committed;
+    }
+
+    /// <summary>
+    /// The final id of an id <see cref="Enqueue"/> returned: itself unless the log is shared, where a provisional id is
+    /// looked up (waiting for its commit if need be). An id forgotten long ago stays as it is.
+    /// </summary>
+    public long ResolveId(long id)
+    {
+        if (id >= 0) return id;
+        lock (_idsGate)
+            if (_finalIds.TryResolve(id, out var final)) return final;
+        Flush();
+        lock (_idsGate) return _finalIds.TryResolve(id, out var final) ? final : id;
     }
 
     /// <summary>Appends without waiting for the commit; the id is final at once.</summary>
@@ -108,7 +157,7 @@ public sealed class EventBus : IDisposable
         {
             // Microseconds, what every store keeps: the event published now and the one read back later are the same.
             var now = DateTimeOffset.UtcNow;
-            var e = new StoredEvent(++_lastId, now.AddTicks(-(now.UtcTicks % 10)), sandbox, type, json);
+            var e = new StoredEvent(_shared ? --_provisional : ++_lastId, now.AddTicks(-(now.UtcTicks % 10)), sandbox, type, json);
             _pending.Add(e);
             var committed = _pendingCommitted.Task;
             if (_pending.Count == 1) _wake.Release();
@@ -140,8 +189,15 @@ public sealed class EventBus : IDisposable
             }
             try
             {
-                _store.InsertEvents(batch);
-                foreach (var e in batch) Publish(e);
+                if (_shared)
+                {
+                    NameFinalIds(batch);
+                    var stored = _store.InsertEvents(batch);
+                    RememberFinalIds(batch, stored);
+                    PublishInOrder(stored);
+                }
+                else
+                    foreach (var e in _store.InsertEvents(batch)) Publish(e);
                 done.SetResult();
             }
             catch (Exception ex)
@@ -150,6 +206,78 @@ public sealed class EventBus : IDisposable
             }
             lock (_queueGate)
                 if (_pending.Count > 0) _wake.Release();
+        }
+    }
+
+    /// <summary>Shared log: a local event naming a provisional id of an earlier batch names its final id instead.</summary>
+    private void NameFinalIds(List<StoredEvent> batch)
+    {
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var e = batch[i];
+            if (e.Origin is not null || !e.Data.Contains("\"requestId\":-", StringComparison.Ordinal)) continue;
+            if (EventRefs.RequestId(e.Data) is not { } r || r >= 0) continue;
+            long final;
+            bool found;
+            lock (_idsGate) found = _finalIds.TryResolve(r, out final);
+            if (found) batch[i] = e with { Data = EventRefs.WithRequestId(e.Data, final) };
+        }
+    }
+
+    /// <summary>Shared log: the final ids of the batch's local events (the store keeps them, in order; it drops only host events).</summary>
+    private void RememberFinalIds(List<StoredEvent> batch, IReadOnlyList<StoredEvent> stored)
+    {
+        lock (_idsGate)
+        {
+            var j = 0;
+            foreach (var e in batch)
+            {
+                if (j < stored.Count && e.Origin is { } o)
+                {
+                    if (ReferenceEquals(stored[j].Origin, o)) j++;
+                    continue;
+                }
+                if (j >= stored.Count) break;
+                _finalIds.Add(e.Id, stored[j].Id);
+                j++;
+            }
+        }
+    }
+
+    /// <summary>Shared log: publishes a commit, after reading from the store what other controllers stored before it.</summary>
+    private void PublishInOrder(IReadOnlyList<StoredEvent> stored)
+    {
+        if (stored.Count == 0) return;
+        lock (_gate)
+        {
+            if (stored[^1].Id <= _published) return;
+            if (stored[0].Id <= _published + 1)
+            {
+                foreach (var e in stored)
+                    if (e.Id > _published) Publish(e);
+                _published = stored[^1].Id;
+                return;
+            }
+        }
+        CatchUp();
+    }
+
+    /// <summary>
+    /// Shared log: publishes whatever is stored after the last published id. Every id below a visible one is visible
+    /// (the store numbers under a lock held to the commit), so reading in id order skips nothing.
+    /// </summary>
+    private void CatchUp()
+    {
+        const int Page = 1000;
+        lock (_gate)
+        {
+            while (true)
+            {
+                var page = _store.ReadEvents(null, _published, Page);
+                foreach (var e in page) Publish(e);
+                if (page.Count > 0) _published = page[^1].Id;
+                if (page.Count < Page) return;
+            }
         }
     }
 
@@ -172,6 +300,7 @@ public sealed class EventBus : IDisposable
     /// <summary>Stores what is queued and stops the writer (daemon shutdown).</summary>
     public void Dispose()
     {
+        _watch?.Dispose();
         Flush();
         _stopping = true;
         _wake.Release();

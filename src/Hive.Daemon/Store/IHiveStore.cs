@@ -68,8 +68,29 @@ public interface IHiveStore : IDisposable
     /// <summary>The lowest stored event id (0 when none).</summary>
     long FirstEventId();
 
-    /// <summary>Stores a batch of events (ids already assigned, increasing) in one transaction; secret.* events also become activity rows.</summary>
-    void InsertEvents(IReadOnlyList<StoredEvent> batch);
+    /// <summary>
+    /// Stores a batch of events (ids already assigned, increasing) in one transaction; secret.* events also become activity rows.
+    /// Host events (<see cref="StoredEvent.Origin"/>) are stored once per outbox and seq, with the ids they name translated and
+    /// their outbox's mark raised in the same transaction (<see cref="Hive.Daemon.Events.EventBatchIds"/>). In a
+    /// <see cref="SharedEventLog"/> the ids are assigned here, under a lock, following the last stored one. Returns the
+    /// events as stored, in order (the batch itself when nothing changed).
+    /// </summary>
+    IReadOnlyList<StoredEvent> InsertEvents(IReadOnlyList<StoredEvent> batch);
+
+    /// <summary>
+    /// True when several controllers may write the log (PostgreSQL): ids are then assigned by <see cref="InsertEvents"/> and
+    /// the writer's own ids are provisional. False: one writer, whose ids are final (SQLite).
+    /// </summary>
+    bool SharedEventLog => false;
+
+    /// <summary>
+    /// Calls <paramref name="stored"/> whenever another writer may have stored events (and once after each (re)connection),
+    /// until disposed; null when the log has one writer.
+    /// </summary>
+    IDisposable? WatchEvents(Action stored) => null;
+
+    /// <summary>The highest seq stored from a host's outbox (0 when none): what the controller acknowledges.</summary>
+    long HostEventMark(string source);
 
     /// <summary>Events after <paramref name="after"/> in id order, at most <paramref name="limit"/>; with <paramref name="types"/>, only those types.</summary>
     IReadOnlyList<StoredEvent> ReadEvents(string? sandbox, long after, int limit, IReadOnlyCollection<string>? types = null);

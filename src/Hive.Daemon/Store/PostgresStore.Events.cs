@@ -17,17 +17,6 @@ public sealed partial class PostgresStore
     private const string TypeEventsBefore = $"SELECT {Columns} FROM events WHERE type = @t AND id < @a ORDER BY id DESC LIMIT @l";
     private const string SandboxTypeEventsBefore = $"SELECT {Columns} FROM events WHERE sandbox = @s AND type = @t AND id < @a ORDER BY id DESC LIMIT @l";
 
-    // A whole batch in one statement (arrays bound once), and its secret.* events as activity rows in the same transaction.
-    private const string InsertBatch = $"INSERT INTO events({Columns}) SELECT * FROM unnest(@id, @ts, @sandbox, @type, @data)";
-    private const string InsertActivityBatch = """
-        INSERT INTO secret_activity(id, secret, ts, sandbox, kind, method, host, path, status, upstream_status, duration_ms, error)
-        SELECT id, d->>'secret', ts, sandbox, substr(type, 8), d->>'method', d->>'host', d->>'path',
-               (d->>'status')::integer, (d->>'upstreamStatus')::integer, (d->>'durationMs')::bigint, d->>'error'
-        FROM (SELECT id, ts, sandbox, type, data::jsonb AS d FROM unnest(@id, @ts, @sandbox, @type, @data) AS t(id, ts, sandbox, type, data)) e
-        WHERE d->>'secret' IS NOT NULL
-        ON CONFLICT (id) DO NOTHING
-        """;
-
     public long LastEventId()
     {
         using var c = _db.OpenConnection();
@@ -38,18 +27,6 @@ public sealed partial class PostgresStore
     {
         using var c = _db.OpenConnection();
         return (long)Scalar(c, null, "SELECT COALESCE(MIN(id), 0) FROM events")!;
-    }
-
-    public void InsertEvents(IReadOnlyList<StoredEvent> batch)
-    {
-        if (batch.Count == 0) return;
-        using var c = _db.OpenConnection();
-        // One round trip: the statements of a batch run in one implicit transaction (both stored, or neither).
-        using var statements = new NpgsqlBatch(c);
-        statements.BatchCommands.Add(BatchCommand(InsertBatch, batch));
-        var secrets = batch.Where(e => e.Type.StartsWith("secret.", StringComparison.Ordinal)).ToList();
-        if (secrets.Count > 0) statements.BatchCommands.Add(BatchCommand(InsertActivityBatch, secrets));
-        statements.ExecuteNonQuery();
     }
 
     public IReadOnlyList<StoredEvent> ReadEvents(string? sandbox, long after, int limit, IReadOnlyCollection<string>? types = null)
@@ -68,24 +45,6 @@ public sealed partial class PostgresStore
         var page = Query(c, sandbox is null ? EventsBefore : SandboxEventsBefore, sandbox, null, before, limit);
         page.Reverse();
         return page;
-    }
-
-    private static NpgsqlBatchCommand BatchCommand(string sql, IReadOnlyList<StoredEvent> batch)
-    {
-        var n = batch.Count;
-        var (ids, ts, sandboxes, types, data) = (new long[n], new DateTime[n], new string[n], new string[n], new string[n]);
-        for (var i = 0; i < n; i++)
-        {
-            var e = batch[i];
-            (ids[i], ts[i], sandboxes[i], types[i], data[i]) = (e.Id, Micro(e.Ts).UtcDateTime, e.Sandbox, e.Type, e.Data);
-        }
-        var cmd = new NpgsqlBatchCommand(sql);
-        cmd.Parameters.Add(new NpgsqlParameter("id", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = ids });
-        cmd.Parameters.Add(new NpgsqlParameter("ts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = ts });
-        cmd.Parameters.Add(new NpgsqlParameter("sandbox", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sandboxes });
-        cmd.Parameters.Add(new NpgsqlParameter("type", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = types });
-        cmd.Parameters.Add(new NpgsqlParameter("data", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = data });
-        return cmd;
     }
 
     private static List<StoredEvent> Query(NpgsqlConnection c, string sql, string? sandbox, string? type, long bound, int limit)

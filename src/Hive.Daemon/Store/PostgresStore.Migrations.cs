@@ -44,6 +44,12 @@ public sealed partial class PostgresStore
           name text PRIMARY KEY, advertise text NOT NULL, capacity integer NOT NULL, labels text NOT NULL,
           last_seen timestamptz NOT NULL, status text NOT NULL);
         """,
+        // v4: events pushed by hosts, as in SqliteStore.HostEventTables.
+        """
+        ALTER TABLE events ADD COLUMN origin text, ADD COLUMN origin_seq bigint;
+        CREATE UNIQUE INDEX events_origin ON events(origin, origin_seq) WHERE origin IS NOT NULL;
+        CREATE TABLE event_sources (source text PRIMARY KEY, seq bigint NOT NULL);
+        """,
     ];
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Hive.Core.Llm;
+using Microsoft.Data.Sqlite;
 
 namespace Hive.Daemon.Store;
 
@@ -15,16 +16,19 @@ public sealed partial class SqliteStore
 
     public void InsertLlmBodies(string sandbox, long requestId, LlmBodies bodies)
     {
-        lock (_writeLock)
-        {
-            using var cmd = Command("""
-                INSERT OR REPLACE INTO llm_bodies(request_id, sandbox, request, request_type, request_bytes, request_truncated,
-                  response, response_type, response_bytes, response_truncated) VALUES ($id, $s, $q, $qt, $qb, $qx, $r, $rt, $rb, $rx)
-                """, null, ("$id", requestId), ("$s", sandbox),
-                ("$q", bodies.Request.Text), ("$qt", bodies.Request.ContentType), ("$qb", bodies.Request.Bytes), ("$qx", bodies.Request.Truncated ? 1 : 0),
-                ("$r", bodies.Response.Text), ("$rt", bodies.Response.ContentType), ("$rb", bodies.Response.Bytes), ("$rx", bodies.Response.Truncated ? 1 : 0));
-            cmd.ExecuteNonQuery();
-        }
+        lock (_writeLock) InsertLlmBodies(sandbox, requestId, bodies, null);
+    }
+
+    /// <summary>The insert itself, in <paramref name="tx"/> when a host's events bring bodies along (the caller holds the write lock).</summary>
+    private void InsertLlmBodies(string sandbox, long requestId, LlmBodies bodies, SqliteTransaction? tx)
+    {
+        using var cmd = Command("""
+            INSERT OR REPLACE INTO llm_bodies(request_id, sandbox, request, request_type, request_bytes, request_truncated,
+              response, response_type, response_bytes, response_truncated) VALUES ($id, $s, $q, $qt, $qb, $qx, $r, $rt, $rb, $rx)
+            """, tx, ("$id", requestId), ("$s", sandbox),
+            ("$q", bodies.Request.Text), ("$qt", bodies.Request.ContentType), ("$qb", bodies.Request.Bytes), ("$qx", bodies.Request.Truncated ? 1 : 0),
+            ("$r", bodies.Response.Text), ("$rt", bodies.Response.ContentType), ("$rb", bodies.Response.Bytes), ("$rx", bodies.Response.Truncated ? 1 : 0));
+        cmd.ExecuteNonQuery();
     }
 
     public LlmBodies? FindLlmBodies(string sandbox, long requestId)

@@ -49,6 +49,7 @@ public sealed partial class SqliteStore : IHiveStore
         """ + SecretTables,
         LlmBodyTable,
         ClusterTables,
+        HostEventTables,
     ];
 
     private int Migrate()
@@ -149,10 +150,11 @@ public sealed partial class SqliteStore : IHiveStore
         }
     }
 
-    public void InsertEvents(IReadOnlyList<StoredEvent> batch)
+    public IReadOnlyList<StoredEvent> InsertEvents(IReadOnlyList<StoredEvent> batch)
     {
         lock (_writeLock)
         {
+            if (HasOrigins(batch)) return InsertHostEvents(batch);
             using var tx = _writer.BeginTransaction();
             // Bound straight through SQLite's C API (same connection, so inside the transaction): the ADO.NET command
             // allocates binders, a reader and boxed values per row, and the proxy writes two rows per request. Text goes in
@@ -173,6 +175,7 @@ public sealed partial class SqliteStore : IHiveStore
                 if (e.Type.StartsWith("secret.", StringComparison.Ordinal)) InsertActivity(e, ts[..tsLength]);
             }
             tx.Commit();
+            return batch;
         }
     }
 
@@ -223,6 +226,7 @@ public sealed partial class SqliteStore : IHiveStore
     public void Dispose()
     {
         _insertEvent?.Dispose();
+        _insertHostEvent?.Dispose();
         _insertActivity?.Dispose();
         _writer.Dispose();
     }
