@@ -8,7 +8,7 @@
 #     cgroup beside it, nested in the pod's cgroup. Without the move the kernel refuses (a cgroup v2 group with
 #     processes cannot hand controllers to its children).
 # Copies, not mounts: a file mounted into a hostPath HIVE_HOME would leave an empty stub on the node.
-# HIVE_BINARY (default /opt/hive/hive) is what it runs; the tests point it elsewhere.
+# HIVE_BINARY (default /opt/hive/hive), HIVE_CONFIG_DIR and HIVE_TOKEN_FILE move those paths (for the tests).
 set -eu
 
 home=${HIVE_HOME:-/var/lib/hive}
@@ -21,8 +21,9 @@ if [ -f "$config/daemon.json" ]; then
   mv -f "$home/daemon.json.tmp" "$home/daemon.json"
 fi
 
-if [ -f /etc/hive/token/token ]; then
-  (umask 077 && cp /etc/hive/token/token "$home/token.tmp")
+token=${HIVE_TOKEN_FILE:-/etc/hive/token/token}
+if [ -f "$token" ]; then
+  (umask 077 && cp "$token" "$home/token.tmp")
   mv -f "$home/token.tmp" "$home/token"
 fi
 

@@ -33,7 +33,7 @@ hive=${HIVE:-}
 if [ -z "$hive" ]; then
   if command -v hive >/dev/null; then hive=hive; else hive=$(cd "$(dirname "$0")/../.." && pwd)/bin/hive; fi
 fi
-"$hive" cluster --help >/dev/null 2>&1 || { echo "make-secrets.sh: $hive has no 'cluster' command (build Hive with cluster mode, or set HIVE)" >&2; exit 1; }
+"$hive" --help 2>/dev/null | grep -qE '^ +cluster( |$)' || { echo "make-secrets.sh: $hive has no 'cluster' command (build Hive with cluster mode, or set HIVE)" >&2; exit 1; }
 
 umask 077
 out=$overlay/secrets
