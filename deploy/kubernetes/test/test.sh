@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The deploy suite (scripts/test.sh runs it): renders deploy/kubernetes's base, the trial PostgreSQL and every overlay
-# with `kubectl kustomize`, validates every object against the official Kubernetes schema (npm kubernetes-models) and
-# checks what Hive needs of them (validate.mjs); then the image's Dockerfile and entrypoint, and make-secrets.sh with
+# with `kubectl kustomize`, validates every object against the official Kubernetes schema (npm kubernetes-models), looks
+# for fields the Kubernetes types lack (TypeScript's excess-property check) and checks what Hive needs of them
+# (validate.mjs); then the image's Dockerfile and entrypoint, and make-secrets.sh with
 # the built hive. No cluster is used. Ends with "deploy: N passed, N failed, N skipped".
 # KUBECTL picks another kubectl (default: kubectl on PATH, Debian's kubernetes-client).
 set -uo pipefail
@@ -28,7 +29,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 echo "# $("$kubectl" version --client 2>/dev/null | head -1)"
 
-# kubernetes-models and yaml, pinned by package-lock.json; npm's cache makes later runs offline.
+# kubernetes-models, typescript and yaml, pinned by package-lock.json; npm's cache makes later runs offline.
 if [ ! -f "$here/node_modules/.package-lock.json" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
   if ! (cd "$here" && npm ci --no-audit --no-fund --prefer-offline --loglevel=error); then
     fail "npm ci in deploy/kubernetes/test"; finish

@@ -1,8 +1,13 @@
 // Checks the rendered manifests (kubectl kustomize output, one file per kustomization): every object against the
-// official Kubernetes schema (kubernetes-models), then what Hive needs of them (docs/kubernetes.md).
+// official Kubernetes schema (kubernetes-models' validators), for unknown fields (the schema allows them; TypeScript's
+// excess-property check against kubernetes-models' types does not), then what Hive needs of them (docs/kubernetes.md).
 // Usage: node validate.mjs --docs docs/configuration.md NAME=RENDERED.yaml...
 // Prints "ok - ..." / "FAIL - ..." per check and, last, "checks: N passed, N failed, N skipped".
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
 import { parseAllDocuments } from "yaml";
 
 // daemon.json keys the cluster design (issue 14) fixes, besides those docs/configuration.md documents. Keep in sync
@@ -92,17 +97,63 @@ async function validateSchema(o) {
   return null;
 }
 
+// One TypeScript program over every object, each assigned to a const of its kubernetes-models interface: a field the
+// type does not have (a misspelt `readOnlyRootFileSystem`, a `volumeMount` in the wrong place) is an error there.
+// Returns, per render name and object index, the problems found.
+function unknownFields(all) {
+  const dir = mkdtempSync(join(tmpdir(), "hive-deploy-strict-"));
+  try {
+    symlinkSync(join(dirname(fileURLToPath(import.meta.url)), "node_modules"), join(dir, "node_modules"));
+    const files = [], owners = [];
+    all.forEach(({ name, objects }, ri) => {
+      const lines = [], lineOwner = [];
+      objects.forEach((o, oi) => {
+        if (!o?.apiVersion || !o?.kind) return;
+        lines.push(`import type { I${o.kind} as T${oi} } from "kubernetes-models/${o.apiVersion}/${o.kind}";`);
+        lineOwner.push(-1);
+      });
+      objects.forEach((o, oi) => {
+        if (!o?.apiVersion || !o?.kind) return;
+        for (const l of `export const o${oi}: T${oi} = ${JSON.stringify(o, null, 1)};`.split("\n")) { lines.push(l); lineOwner.push(oi); }
+      });
+      const file = join(dir, `r${ri}.ts`);
+      writeFileSync(file, lines.join("\n") + "\n");
+      files.push(file); owners.push(lineOwner);
+    });
+    const program = ts.createProgram(files, {
+      strict: true, noEmit: true, skipLibCheck: true, types: [],
+      module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
+    });
+    const found = all.map(({ objects }) => objects.map(() => []));
+    for (const d of ts.getPreEmitDiagnostics(program)) {
+      const text = ts.flattenDiagnosticMessageText(d.messageText, " ");
+      const ri = d.file ? files.indexOf(d.file.fileName) : -1;
+      if (ri < 0) { found[0][0]?.push(`TypeScript: ${text}`); continue; }
+      const line = d.file.getLineAndCharacterOfPosition(d.start ?? 0).line;
+      const oi = owners[ri][line];
+      (oi >= 0 ? found[ri][oi] : found[ri][0]).push(text);
+    }
+    return found;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const docs = documentedKeys();
 const undocumented = new Set();
 
-for (const r of renders) {
-  const objects = parseAllDocuments(readFileSync(r.file, "utf8")).map((d) => d.toJS()).filter(Boolean);
+const all = renders.map((r) => ({ ...r, objects: parseAllDocuments(readFileSync(r.file, "utf8")).map((d) => d.toJS()).filter(Boolean) }));
+const strict = unknownFields(all);
+
+for (const [ri, r] of all.entries()) {
+  const objects = r.objects;
   const complete = r.name.startsWith("overlays/");
   check(`${r.name}: renders objects`, () => (objects.length ? null : "nothing rendered"));
 
-  for (const o of objects) {
+  for (const [oi, o] of objects.entries()) {
     const problem = await validateSchema(o);
     check(`${r.name}: ${id(o)} matches the Kubernetes schema`, () => problem);
+    check(`${r.name}: ${id(o)} has no field the Kubernetes types lack`, () => strict[ri][oi]);
   }
 
   const byKind = (kind) => objects.filter((o) => o.kind === kind);
