@@ -26,6 +26,8 @@ command -v npm >/dev/null || need+=(npm)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # The store's tests run its contract against a real PostgreSQL server they start (cluster mode keeps its state there).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# The Kubernetes manifests (deploy/kubernetes) are rendered in the tests with `kubectl kustomize`.
+command -v kubectl >/dev/null || need+=(kubernetes-client)
 # `install-deps.sh bench`: what the benchmarks drive as load generator and peer proxy.
 if [ "${1:-}" = bench ]; then
   command -v wrk >/dev/null || need+=(wrk)

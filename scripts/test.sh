@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test project, then the TypeScript and Python SDKs' tests, the example agents and the Inspector's browser tests, and prints one closing line: N passed, N failed, N skipped.
+# Runs every test project, then the TypeScript and Python SDKs' tests, the example agents and the Inspector's browser tests and the Kubernetes manifests' checks, and prints one closing line: N passed, N failed, N skipped.
 # The same line is written to out/test-summary.txt so that .ci/run can repeat it last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -84,6 +84,8 @@ suite sdk/python sdk/python/test.sh py
 suite examples examples/test.sh ex
 # The Inspector: type check, then browser tests (headless chromium via playwright-core) against live daemons.
 suite inspector inspector/test.sh ui
+# The Kubernetes manifests: rendered with kubectl kustomize, validated against the Kubernetes schema (no cluster).
+suite deploy deploy/kubernetes/test/test.sh deploy
 
 # Name every failed test just above the closing line, so a log that keeps only its tail still says what broke.
 if [ "$failed" -gt 0 ]; then
