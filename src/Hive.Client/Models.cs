@@ -7,10 +7,13 @@ public sealed class SandboxInfo
 {
     public string Name { get; set; } = "";
 
-    /// <summary><c>creating</c>, <c>running</c>, <c>stopped</c> or <c>failed</c>.</summary>
+    /// <summary><c>creating</c>, <c>running</c>, <c>stopped</c>, <c>failed</c> or <c>lost</c> (its host stopped answering, cluster mode).</summary>
     public string Status { get; set; } = "";
 
     public string? Image { get; set; }
+
+    /// <summary>Cluster mode: the host the controller placed the sandbox on (null on a single daemon).</summary>
+    public string? Host { get; set; }
 
     public SandboxConfig Config { get; set; } = new();
 

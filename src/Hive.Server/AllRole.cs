@@ -87,7 +87,7 @@ internal static class AllRole
         await manager.StartupAsync(ct);
 
         app.UseProblems(log);
-        var inspector = DaemonProgram.MapPublicApi(app, settings, token);
+        var inspector = DaemonProgram.MapPublicApi(app, settings, token, leads: () => true);
 
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
         // Held requests fail closed as soon as the daemon begins to stop (an exec waiting on one would hold the stop up):

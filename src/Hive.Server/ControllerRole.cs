@@ -76,7 +76,7 @@ internal static class ControllerRole
         await manager.StartupAsync(ct);
 
         app.UseProblems(log);
-        var inspector = DaemonProgram.MapPublicApi(app, settings, token);
+        var inspector = DaemonProgram.MapPublicApi(app, settings, token, leads: () => lease.IsLeader);
         hostsApp.UseProblems(log);
         hostsApp.MapClusterHosts();
 

@@ -129,7 +129,7 @@ public static class DaemonProgram
     }
 
     /// <summary>The public API (token auth, Inspector), as role all and role controller serve it on <c>listen</c>.</summary>
-    internal static InspectorAssets MapPublicApi(WebApplication app, DaemonSettings settings, string token)
+    internal static InspectorAssets MapPublicApi(WebApplication app, DaemonSettings settings, string token, Func<bool> leads)
     {
         var inspector = InspectorAssets.Locate();
         var sessions = new InspectorSessions(TimeProvider.System, InspectorCodeLifetime(), InspectorSessions.DefaultSessionLifetime,
@@ -150,6 +150,7 @@ public static class DaemonProgram
         app.MapIngress();
         app.MapApprovals();
         app.MapInspector(sessions, inspector);
+        app.MapClusterStatus(DaemonRoles.Word(settings.Role), leads);
         return inspector;
     }
 

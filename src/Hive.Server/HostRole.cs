@@ -51,9 +51,17 @@ internal static class HostRole
             DefaultMcpServer.Locate(), usage, slots, FilesDeadline.FromEnvironment());
 
         var builder = DaemonProgram.ClusterBuilder(cluster, tls, ClusterRole.Controller);
+        // /v1/health also answers in plain HTTP on listen, for probes and `hive status` that hold no controller certificate.
+        builder.WebHost.ConfigureKestrel(k => k.Listen(settings.Listen));
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<ISandboxHost>(host);
         await using var app = builder.Build();
+        app.Use((context, next) =>
+        {
+            if (context.Connection.LocalPort == cluster.Listen.Port || context.Request.Path == "/v1/health") return next(context);
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        });
         app.MapGet("/v1/health", () => Results.Json(new { status = "ok", version = DaemonProgram.Version, role = "host", name = cluster.Name }));
         // TODO(cluster/remote merge): app.MapHostApi(host);  (Hive.Host.Remote.HostApi, helper remote)
 

@@ -20,6 +20,7 @@ public sealed class SandboxJson(string publicBaseUrl)
             ["url"] = $"{publicBaseUrl}/sandboxes/{s.Name}/",
             ["createdAt"] = s.CreatedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fffK", CultureInfo.InvariantCulture),
         };
+        if (s.Host is not null) o["host"] = s.Host;
         if (s.Error is not null) o["error"] = s.Error;
         return o;
     }

@@ -26,6 +26,10 @@ public sealed class DaemonProcess : IAsyncDisposable
     public string Url => $"http://127.0.0.1:{Port}";
     public string Token => File.ReadAllText(Path.Combine(Home, "token")).Trim();
     public int Pid => _process?.Id ?? 0;
+
+    /// <summary>Cluster mode: the port of <c>cluster.listen</c> (0 when not in a cluster) and, for a host, its name.</summary>
+    public int ClusterPort { get; set; }
+    public string? ClusterName { get; set; }
     public string Log => Path.Combine(Home, "daemon.log");
 
     public Dictionary<string, string> Env => new() { ["HIVE_HOME"] = Home, ["HIVE_URL"] = Url, ["HIVE_TOKEN"] = File.Exists(Path.Combine(Home, "token")) ? Token : "" };
