@@ -55,7 +55,7 @@ public sealed class SandboxIngress(IHttpForwarder forwarder, SandboxManager mana
         ForwarderError error;
         try
         {
-            error = await forwarder.SendAsync(context, target.GetLeftPart(UriPartial.Authority), ingress.Client, Config, new IngressTransformer(matched, rest));
+            error = await forwarder.SendAsync(context, target.AbsoluteUri, ingress.Client, Config, new IngressTransformer(matched, rest));
         }
         finally
         {

@@ -1,0 +1,210 @@
+using System.Threading.Channels;
+using Hive.Host.Abstractions.Wire;
+
+namespace Hive.Daemon.Cluster.Remote;
+
+/// <summary>
+/// A remote host's held requests, as the controller's approvals API sees them. The waiting list is a mirror kept by
+/// the host's watch stream (started on first use, reconnected while the host is away), so listing and following never
+/// wait on the network; claiming and deciding are calls to the host, made against its real requests.
+/// </summary>
+internal sealed class RemoteApprovalQueue(RemoteSandboxHost host) : IApprovalQueue, IDisposable
+{
+    private static readonly TimeSpan FirstSync = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(15);
+    private const int DecidedKept = 1000;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, HeldRequest> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ApprovalOutcome> _decided = new(StringComparer.Ordinal);
+    private readonly Queue<string> _decidedOrder = new();
+    private readonly List<ChannelWriter<ApprovalChange>> _watchers = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _loop;
+
+    public IReadOnlyList<HeldRequest> Pending()
+    {
+        EnsureMirror();
+        lock (_lock) return [.. _pending.Values.OrderBy(h => h.Created)];
+    }
+
+    public HeldRequest? Find(string id)
+    {
+        EnsureMirror();
+        lock (_lock) return _pending.GetValueOrDefault(id);
+    }
+
+    public ApprovalOutcome? Decided(string id)
+    {
+        lock (_lock)
+            if (_decided.TryGetValue(id, out var known)) return known;
+        return Call(ct => host.GetAsync<WireApprovalState>(HostRoutes.Approval(id), CallTimeout, ct)).Outcome?.ToOutcome();
+    }
+
+    public bool TryClaim(HeldRequest held) =>
+        Call(ct => host.PostAsync<WireFlag>(HostRoutes.Approval(held.Id, "claim"), null, CallTimeout, ct)).Value;
+
+    public void Unclaim(HeldRequest held) =>
+        Call(async ct => { await host.PostAsync(HostRoutes.Approval(held.Id, "unclaim"), null, CallTimeout, ct); return true; });
+
+    public void Decide(HeldRequest held, ApprovalOutcome outcome, System.Text.Json.Nodes.JsonObject details)
+    {
+        Call(async ct => { await host.PostAsync(HostRoutes.Approval(held.Id, "decide"), new WireDecide(WireApprovalOutcome.From(outcome), details), CallTimeout, ct); return true; });
+        Forget(held.Id, outcome);
+    }
+
+    public ApprovalWatch Watch()
+    {
+        EnsureMirror();
+        var channel = Channel.CreateUnbounded<ApprovalChange>(new UnboundedChannelOptions { SingleReader = true });
+        lock (_lock) _watchers.Add(channel.Writer);
+        return new ApprovalWatch(channel.Reader, () =>
+        {
+            lock (_lock) _watchers.Remove(channel.Writer);
+            channel.Writer.TryComplete();
+        });
+    }
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        lock (_lock)
+            foreach (var w in _watchers) w.TryComplete();
+    }
+
+    /// <summary>
+    /// The interface is synchronous (the local queue answers from memory); a remote answer blocks this thread for one
+    /// call, bounded by <see cref="CallTimeout"/>. Only a person's decision takes this path.
+    /// </summary>
+    private static T Call<T>(Func<CancellationToken, Task<T>> call) =>
+        Task.Run(() => call(CancellationToken.None)).GetAwaiter().GetResult();
+
+    private void EnsureMirror()
+    {
+        lock (_lock)
+        {
+            if (_loop is not null) return;
+            _loop = Task.Run(() => FollowAsync(_stopping.Token));
+        }
+        // The first use waits briefly for the host's list; later ones answer from the mirror at once, host or no host.
+        try { _synced.Task.Wait(FirstSync); }
+        catch (AggregateException) { }
+    }
+
+    private async Task FollowAsync(CancellationToken ct)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                using var response = await host.OpenAsync(HostRoutes.ApprovalsWatch, ct);
+                await using var body = await response.Content.ReadAsStreamAsync(ct);
+                var reader = new FrameReader(body);
+                var snapshot = new Dictionary<string, HeldRequest>(StringComparer.Ordinal);
+                var synced = false;
+                while (await reader.ReadAsync(ct) is { } frame)
+                {
+                    if (frame.Type != FrameType.Json) continue;
+                    var change = WireJson.Read<WireApprovalChange>(frame.Payload.Span, "approval change");
+                    if (!synced)
+                    {
+                        if (change.Type == "pending" && change.Request is { } w) snapshot[w.Id] = ApprovalWire.Read(w);
+                        else if (change.Type == "synced")
+                        {
+                            await ResyncAsync(snapshot, ct);
+                            synced = true;
+                            delay = TimeSpan.FromMilliseconds(200);
+                            _synced.TrySetResult();
+                        }
+                        continue;
+                    }
+                    Apply(change);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception)
+            {
+                // The host is away: the mirror keeps what it had until the host answers again.
+            }
+            try { await Task.Delay(delay, ct); }
+            catch (OperationCanceledException) { return; }
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+        }
+    }
+
+    /// <summary>After a (re)connection: what the host holds now replaces the mirror, and watchers hear of the difference.</summary>
+    private async Task ResyncAsync(Dictionary<string, HeldRequest> snapshot, CancellationToken ct)
+    {
+        List<HeldRequest> gone;
+        lock (_lock) gone = [.. _pending.Values.Where(h => !snapshot.ContainsKey(h.Id))];
+        var outcomes = new Dictionary<string, ApprovalOutcome>(StringComparer.Ordinal);
+        foreach (var h in gone)
+        {
+            WireApprovalOutcome? outcome = null;
+            try { outcome = (await host.GetAsync<WireApprovalState>(HostRoutes.Approval(h.Id), CallTimeout, ct)).Outcome; }
+            catch (HostException) { }
+            outcomes[h.Id] = outcome?.ToOutcome() ?? new ApprovalOutcome("failed", null, $"host {host.Name} no longer holds it (it restarted)");
+        }
+        lock (_lock)
+        {
+            foreach (var h in gone) Publish(new ApprovalChange("decided", h, Remember(h.Id, outcomes[h.Id])));
+            foreach (var (id, held) in snapshot)
+            {
+                if (_pending.ContainsKey(id)) continue;
+                _pending[id] = held;
+                Publish(new ApprovalChange("pending", held, null));
+            }
+        }
+    }
+
+    private void Apply(WireApprovalChange change)
+    {
+        if (change.Request is not { } w) return;
+        lock (_lock)
+        {
+            if (change.Type == "pending")
+            {
+                if (_pending.ContainsKey(w.Id)) return;
+                var held = ApprovalWire.Read(w);
+                _pending[w.Id] = held;
+                Publish(new ApprovalChange("pending", held, null));
+            }
+            else if (change.Type == "decided" && change.Outcome is { } o)
+            {
+                var held = _pending.GetValueOrDefault(w.Id) ?? ApprovalWire.Read(w);
+                _pending.Remove(w.Id);
+                Publish(new ApprovalChange("decided", held, Remember(w.Id, o.ToOutcome())));
+            }
+        }
+    }
+
+    /// <summary>A decision made through this queue: the mirror forgets the request at once (the watch stream confirms it later).</summary>
+    private void Forget(string id, ApprovalOutcome outcome)
+    {
+        lock (_lock)
+        {
+            Remember(id, outcome);
+            _pending.Remove(id);
+        }
+    }
+
+    private ApprovalOutcome Remember(string id, ApprovalOutcome outcome)
+    {
+        if (_decided.TryAdd(id, outcome))
+        {
+            _decidedOrder.Enqueue(id);
+            while (_decidedOrder.Count > DecidedKept) _decided.Remove(_decidedOrder.Dequeue());
+        }
+        return outcome;
+    }
+
+    private void Publish(ApprovalChange change)
+    {
+        foreach (var w in _watchers) w.TryWrite(change);
+    }
+}
