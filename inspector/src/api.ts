@@ -116,7 +116,7 @@ export function follow(path: string, after: number, onEvent: (e: HiveEvent) => v
 }
 
 export const EVENT_TYPES = [
-  "sandbox.created", "sandbox.started", "sandbox.stopped", "sandbox.expired", "sandbox.destroyed", "config.apply",
+  "sandbox.created", "sandbox.started", "sandbox.stopped", "sandbox.expired", "sandbox.destroyed", "sandbox.lost", "config.apply",
   "exec.request", "exec.response", "egress.request", "egress.response", "dns.query", "fs.request", "fs.response",
   "llm.call", "secret.used", "secret.misuse", "secret.revoked",
 ];

@@ -7,7 +7,7 @@ public sealed class SandboxInfo
 {
     public string Name { get; set; } = "";
 
-    /// <summary><c>creating</c>, <c>running</c>, <c>stopped</c>, <c>failed</c> or <c>lost</c> (its host stopped answering, cluster mode).</summary>
+    /// <summary><c>creating</c>, <c>running</c>, <c>stopped</c>, <c>failed</c> or <c>lost</c> (cluster mode: its host sends no heartbeats).</summary>
     public string Status { get; set; } = "";
 
     public string? Image { get; set; }

@@ -23,7 +23,7 @@ public sealed class Sandbox
 
     public string Name => _info.Name;
 
-    /// <summary><c>creating</c>, <c>running</c>, <c>stopped</c> or <c>failed</c>, as of the last read.</summary>
+    /// <summary><c>creating</c>, <c>running</c>, <c>stopped</c>, <c>failed</c> or <c>lost</c>, as of the last read.</summary>
     public string Status => _info.Status;
 
     public string? Image => _info.Image;

@@ -33,6 +33,8 @@ public partial class ConfigFieldTests
     [
         ("", $$"""{ "{{Probe}}": 1 }"""),
         ("upstream.", $$"""{ "upstream": { "{{Probe}}": 1 } }"""),
+        ("cluster.", $$"""{ "cluster": { "{{Probe}}": 1 } }"""),
+        ("cluster.tls.", $$"""{ "cluster": { "tls": { "{{Probe}}": 1 } } }"""),
     ];
 
     public static IEnumerable<string> SandboxConfigFields() =>

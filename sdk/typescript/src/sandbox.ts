@@ -26,7 +26,7 @@ export class Sandbox {
   }
 
   get name(): string { return this.#info.name; }
-  /** `creating`, `running`, `stopped` or `failed`, as of the last read (see {@link refresh}). */
+  /** `creating`, `running`, `stopped`, `failed` or `lost`, as of the last read (see {@link refresh}). */
   get status(): SandboxStatus { return this.#info.status; }
   get image(): string | undefined { return this.#info.image ?? this.#info.config?.image; }
   /** Absolute URL of the sandbox's port 8080 (the default image's MCP server), through the daemon. */

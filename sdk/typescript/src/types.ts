@@ -137,7 +137,7 @@ export interface ResolvedSandboxConfig extends SandboxConfig {
 }
 
 /** Lifecycle state of a sandbox. */
-export type SandboxStatus = "creating" | "running" | "stopped" | "failed";
+export type SandboxStatus = "creating" | "running" | "stopped" | "failed" | "lost";
 
 /** A sandbox as `GET /v1/sandboxes/{name}` describes it. */
 export interface SandboxInfo {

@@ -76,7 +76,17 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
             var record = store.InsertSandbox(name, config, DateTimeOffset.UtcNow, capacity)!;
             secrets.OnCreated(record);
             events.Append(name, EventTypes.SandboxCreated, new JsonObject { ["image"] = config.Image });
-            return (await StartRecordAsync(record, ct), true);
+            try
+            {
+                return (await StartRecordAsync(record, ct), true);
+            }
+            catch (HostException e)
+            {
+                // No host could run it now (cluster mode: none live or all full): it stays, failed; a retry starts it.
+                store.UpdateSandbox(name, SandboxStatus.Failed, e.Message);
+                events.Append(name, EventTypes.SandboxStopped, new JsonObject { ["image"] = config.Image, ["reason"] = "failed to start", ["error"] = e.Message });
+                throw;
+            }
         }
         finally
         {

@@ -40,7 +40,7 @@ class Sandbox:
 
     @property
     def status(self) -> str:
-        """``creating``, ``running``, ``stopped`` or ``failed``, as of the last read (see :meth:`refresh`)."""
+        """``creating``, ``running``, ``stopped``, ``failed`` or ``lost``, as of the last read (see :meth:`refresh`)."""
         return self._info.get("status", "")
 
     @property

@@ -105,7 +105,7 @@ class SandboxConfig(TypedDict, total=False):
     resources: Resources
 
 
-SandboxStatus = Literal["creating", "running", "stopped", "failed"]
+SandboxStatus = Literal["creating", "running", "stopped", "failed", "lost"]
 
 
 class SandboxInfo(TypedDict, total=False):
