@@ -79,6 +79,7 @@ internal static class ControllerRole
         var inspector = DaemonProgram.MapPublicApi(app, settings, token, leads: () => lease.IsLeader);
         hostsApp.UseProblems(log);
         hostsApp.MapClusterHosts();
+        hostsApp.MapClusterEvents(new EventIngest(events, store));
 
         var ttl = DaemonProgram.ExpireLoopAsync(manager, log, () => lease.IsLeader, stopping.Token);
         var lost = registry.RunAsync(lease, stopping.Token);

@@ -4,12 +4,15 @@ using Hive.Files.Owner;
 using Hive.Host;
 using Hive.Host.Abstractions.Cluster;
 using Hive.Host.Cluster;
+using Hive.Host.Outbox;
+using Hive.Host.Remote;
 using Hive.Host.Settings;
 using Hive.Runtime.Host;
 using Hive.Runtime.Images;
 using Hive.Runtime.Network;
 using Hive.Server.Settings;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -38,7 +41,8 @@ internal static class HostRole
         var runtime = new SandboxRuntime(paths, new Runc(paths.RuncRoot), new NetworkSetup(addressing, settings.Tag), SandboxInit.Locate());
         using var bootLoggers = DaemonProgram.BootLoggers();
         var log = bootLoggers.CreateLogger("hive");
-        var hostEvents = new HostEventsPending(log);
+        // Events wait in the outbox (SQLite in HIVE_HOME) until the controller has stored them: a cut or a controller restart loses none.
+        using var hostEvents = new EventOutbox(Path.Combine(settings.Home, EventOutbox.FileName));
         await using var fsEvents = new FsEventPump(hostEvents);
         var upstream = settings.Upstream;
         await using var egress = await EgressService.StartAsync(new EgressOptions(upstream.Hosts, upstream.AllowPrivate, upstream.CaBundle,
@@ -63,7 +67,7 @@ internal static class HostRole
             return Task.CompletedTask;
         });
         app.MapGet("/v1/health", () => Results.Json(new { status = "ok", version = DaemonProgram.Version, role = "host", name = cluster.Name }));
-        // TODO(cluster/remote merge): app.MapHostApi(host);  (Hive.Host.Remote.HostApi, helper remote)
+        app.MapHostApi(host);
 
         var boot = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
         using var heartbeatHandler = tls.CreateClientHandler(ClusterRole.Controller);
@@ -81,6 +85,9 @@ internal static class HostRole
         var sampling = usage.RunAsync(log, stopping.Token);
         await app.StartAsync(ct);
         var beating = heartbeats.RunAsync(stopping.Token);
+        await using var pusher = new OutboxPusher(hostEvents, cluster.Controller!, cluster.Name, tls.CreateClientHandler(ClusterRole.Controller),
+            bootLoggers.CreateLogger("hive.outbox"));
+        pusher.Start();
         log.LogInformation("hive daemon {Version} (role host {Name}) serving https://{Listen} (mTLS, advertised as {Advertise}), controller {Controller}, capacity {Capacity}, home {Home}",
             DaemonProgram.Version, cluster.Name, cluster.Listen, cluster.Advertise, cluster.Controller, capacity, settings.Home);
         await app.WaitForShutdownAsync(ct);

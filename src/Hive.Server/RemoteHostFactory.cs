@@ -1,4 +1,5 @@
 using Hive.Daemon.Cluster;
+using Hive.Daemon.Cluster.Remote;
 using Hive.Host.Abstractions.Cluster;
 
 namespace Hive.Server;
@@ -7,7 +8,5 @@ namespace Hive.Server;
 internal static class RemoteHostFactory
 {
     public static Func<RegisteredHost, ISandboxHost> Create(ClusterTls tls) => host =>
-        // TODO(cluster/remote merge): new Hive.Daemon.Cluster.Remote.RemoteSandboxHost(host.Advertise, tls.CreateClientHandler(ClusterRole.Host))
-        throw new HostException(HostErrorKind.Unavailable, "Remote hosts not built in",
-            $"this build cannot reach host \"{host.Name}\" at {host.Advertise}: the remote host client is not wired in (role controller)");
+        new RemoteSandboxHost(host.Name, host.Advertise, tls.CreateClientHandler(ClusterRole.Host));
 }
