@@ -56,7 +56,7 @@ internal static class HostRole
 
         var builder = DaemonProgram.ClusterBuilder(cluster, tls, ClusterRole.Controller);
         // /v1/health also answers in plain HTTP on listen, for probes and `hive status` that hold no controller certificate.
-        builder.WebHost.ConfigureKestrel(k => k.Listen(settings.Listen));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(settings.Listen, o => o.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1));
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<ISandboxHost>(host);
         await using var app = builder.Build();

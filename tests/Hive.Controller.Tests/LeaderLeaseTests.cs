@@ -19,6 +19,26 @@ public sealed class LeaderLeaseTests : IDisposable
     private PostgresLeaderLease Lease() => new(_url, NullLogger.Instance, TimeSpan.FromMilliseconds(100));
 
     [Fact]
+    public void The_advisory_lock_keys_are_all_different()
+    {
+        long[] keys = [PostgresLocks.Schema, PostgresLocks.EventIds, PostgresLocks.Leader];
+        Assert.Equal(keys.Length, keys.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Events_are_written_while_this_controller_holds_the_lease()
+    {
+        // The leader's session lock once shared its key with the event writers' transaction lock: every write then waited forever.
+        await using var lease = Lease();
+        Assert.True(await lease.TryOnceAsync(CancellationToken.None));
+        using var store = new PostgresStore(_url);
+        using var bus = new Hive.Daemon.Events.EventBus(store);
+        var append = Task.Run(() => bus.Append("sb", "sandbox.created"));
+        Assert.Same(append, await Task.WhenAny(append, Task.Delay(TimeSpan.FromSeconds(20))));
+        Assert.True((await append).Id > 0);
+    }
+
+    [Fact]
     public async Task Of_two_controllers_one_leads_and_the_other_takes_over_when_it_stops()
     {
         await using var one = Lease();

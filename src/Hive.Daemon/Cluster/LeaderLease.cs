@@ -33,7 +33,7 @@ public sealed class AlwaysLeader : ILeaderLease
 public sealed class PostgresLeaderLease(DatabaseUrl url, ILogger log, TimeSpan? retry = null) : ILeaderLease
 {
     /// <summary>Any constant, the same in every controller: "hive leader".</summary>
-    public const long LockKey = 7406231641;
+    public const long LockKey = PostgresLocks.Leader;
 
     private readonly string _connectionString = new NpgsqlConnectionStringBuilder(url.PostgresConnectionString)
     {

@@ -7,7 +7,7 @@ namespace Hive.Daemon.Store;
 public sealed partial class PostgresStore
 {
     /// <summary>Held by the transaction that numbers and stores a batch: any constant, "hive events".</summary>
-    internal const long EventLockKey = 7406231641;
+    internal const long EventLockKey = PostgresLocks.EventIds;
 
     /// <summary>Where a commit tells the other controllers that the log grew (the payload is the last id stored).</summary>
     internal const string EventChannel = "hive_events";

@@ -60,7 +60,7 @@ public sealed partial class PostgresStore
     {
         using var c = _db.OpenConnection();
         using var tx = c.BeginTransaction();
-        Run(c, tx, "SELECT pg_advisory_xact_lock(7406231640)"); // any constant: "hive schema"
+        Run(c, tx, $"SELECT pg_advisory_xact_lock({PostgresLocks.Schema})");
         Run(c, tx, "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
         var version = (int)Scalar(c, tx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations")!;
         if (version > Migrations.Length)

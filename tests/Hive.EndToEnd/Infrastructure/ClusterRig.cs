@@ -18,6 +18,7 @@ public sealed class ClusterRig : IAsyncDisposable
     private readonly List<DaemonProcess> _controllers = [];
     private readonly string _dir;
     private string _upstreamCa = "";
+    private readonly string _masterKey = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     private ClusterRig(string dir, PostgresServer pg, string database)
     {
@@ -83,17 +84,17 @@ public sealed class ClusterRig : IAsyncDisposable
             "database": "{{Database}}",
             "cluster": { "listen": "127.0.0.1:{{port}}", "heartbeatSeconds": {{HeartbeatSeconds}}, "tls": {{Tls(CertDir("controller"))}} }
             """;
-        var c = await DaemonProcess.StartAsync(env: new Dictionary<string, string> { ["HIVE_ROLE"] = "controller" }, extraSettings: settings);
-        c.ClusterPort = port;
-        // Every controller of one cluster shares the API token and the master key: copy the first one's.
+        // Every controller of one cluster shares the master key (HIVE_MASTER_KEY, as on Kubernetes) and the API token.
+        var env = new Dictionary<string, string> { ["HIVE_ROLE"] = "controller", ["HIVE_MASTER_KEY"] = _masterKey };
+        string? home = null;
         if (_controllers.Count > 0)
         {
-            await c.StopAsync();
-            File.Copy(Path.Combine(Controller.Home, "token"), Path.Combine(c.Home, "token"), overwrite: true);
-            foreach (var key in Directory.GetFiles(Controller.Home, "master*"))
-                File.Copy(key, Path.Combine(c.Home, Path.GetFileName(key)), overwrite: true);
-            await c.RestartAsync();
+            home = Path.Combine(Path.GetTempPath(), $"hive-e2e-{Guid.NewGuid():N}"[..22]);
+            Directory.CreateDirectory(home);
+            File.Copy(Path.Combine(Controller.Home, "token"), Path.Combine(home, "token"));
         }
+        var c = await DaemonProcess.StartAsync(reuseHome: home, env: env, extraSettings: settings);
+        c.ClusterPort = port;
         _controllers.Add(c);
         return c;
     }
