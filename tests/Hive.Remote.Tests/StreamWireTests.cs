@@ -93,13 +93,18 @@ public sealed class StreamWireTests
             return new ExecOutcome(0, false, 0);
         };
         using var cts = new CancellationTokenSource();
+        var clock = new System.Diagnostics.Stopwatch();
         var run = server.Client.ExecAsync(Sandboxes.Hosted(), new ExecSpec(["sleep"], null, null, null, null, 0, 0), (_, _, _) =>
         {
+            clock.Start();
             cts.Cancel(); // the controller's client went away once output flowed
             return ValueTask.CompletedTask;
         }, cts.Token);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+        var ran = clock.Elapsed;
         await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(ran < TimeSpan.FromSeconds(1), $"the client's exec ended {ran} after");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the host saw the cancellation after {clock.Elapsed}");
     }
 
     [Fact]
