@@ -133,4 +133,20 @@ public sealed class StreamWireTests
         Assert.Equal(["terminal sb1", "input [ls -l\r]", "input (50x120)", "input [exit\r]"], server.Fake.Calls);
         Assert.Equal("xterm-256color", server.Fake.LastSpec!.Env!["TERM"]);
     }
+
+    [Fact]
+    public async Task An_idle_terminal_is_not_cut_by_the_servers_minimum_upload_rate()
+    {
+        await using var server = await HostServer.StartAsync();
+        var input = Channel.CreateUnbounded<TerminalInput>();
+        var output = Channel.CreateUnbounded<string>();
+        var run = server.Client.TerminalAsync(Sandboxes.Hosted(), new ExecSpec(["sh"], null, null, null, null, 0, 0), TerminalSize.Default,
+            input.Reader.ReadAllAsync(), async (data, ct) => await output.Writer.WriteAsync(Encoding.UTF8.GetString(data.Span), ct), Ct);
+        Assert.Equal("(24x80)", await output.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        await Task.Delay(TimeSpan.FromSeconds(8)); // past Kestrel's 5 s grace at its 240 bytes/s minimum
+        await input.Writer.WriteAsync(TerminalInput.Typed("still here"u8.ToArray()));
+        Assert.Equal("[still here]", await output.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        input.Writer.Complete();
+        Assert.Equal(7, (await run.WaitAsync(TimeSpan.FromSeconds(10))).ExitCode);
+    }
 }
