@@ -52,7 +52,6 @@ internal sealed class HostServer : IAsyncDisposable
         builder.Services.AddHttpForwarder();
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Limits.MaxRequestBodySize = null;
             k.Listen(IPAddress.Loopback, 0, l =>
             {
                 l.Protocols = HttpProtocols.Http2;

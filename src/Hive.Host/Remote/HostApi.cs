@@ -1,9 +1,9 @@
-using Hive.Core.Config;
 using Hive.Host.Abstractions.Wire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Yarp.ReverseProxy.Forwarder;
@@ -111,7 +111,8 @@ public static class HostApi
 
         HostStreams.Map(s, host, configs);
         HostFiles.Map(s, host, configs);
-        HostApprovals.Map(g, host.Approvals);
+        var stopping = app.ServiceProvider.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
+        HostApprovals.Map(g, host.Approvals, stopping);
         HostIngress.Map(app, host, configs, forwarder, log);
         return g;
     }

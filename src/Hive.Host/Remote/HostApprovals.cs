@@ -14,7 +14,8 @@ namespace Hive.Host.Remote;
 /// </summary>
 internal static class HostApprovals
 {
-    public static void Map(RouteGroupBuilder g, IApprovalQueue approvals)
+    /// <param name="stopping">Ends watch streams when the host stops (they never end by themselves).</param>
+    public static void Map(RouteGroupBuilder g, IApprovalQueue approvals, CancellationToken stopping)
     {
         var claimed = new ConcurrentDictionary<string, HeldRequest>(StringComparer.Ordinal);
 
@@ -48,7 +49,8 @@ internal static class HostApprovals
 
         g.MapGet(HostRoutes.ApprovalsWatch[HostRoutes.Prefix.Length..], async (HttpContext c) =>
         {
-            var ct = c.RequestAborted;
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(c.RequestAborted, stopping);
+            var ct = linked.Token;
             using var watch = approvals.Watch(); // before listing: nothing held in between is missed
             c.Response.ContentType = HostStreams.ContentType;
             await c.Response.StartAsync(ct);

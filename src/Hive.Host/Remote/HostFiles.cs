@@ -27,6 +27,8 @@ internal static class HostFiles
 
         s.MapPost("/" + HostRoutes.Ops.WriteFile, async (string name, HttpRequest r) =>
         {
+            // A file of any size, at the pace the controller's client sends it (the controller's API sets the limits).
+            HostStreams.Unlimited(r.HttpContext);
             var ct = r.HttpContext.RequestAborted;
             var reader = new FrameReader(r.Body);
             if (await reader.ReadAsync(ct) is not { Type: FrameType.Json } first)

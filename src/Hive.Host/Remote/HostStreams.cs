@@ -3,6 +3,8 @@ using System.Threading.Channels;
 using Hive.Host.Abstractions.Wire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.AspNetCore.Routing;
 
 namespace Hive.Host.Remote;
@@ -34,6 +36,7 @@ internal static class HostStreams
 
         s.MapPost("/" + HostRoutes.Ops.Terminal, async (string name, HttpContext c) =>
         {
+            Unlimited(c);
             var ct = c.RequestAborted;
             var reader = new FrameReader(c.Request.Body);
             var (sandbox, header) = await ReadHeaderAsync(reader, name, configs, ct);
@@ -53,6 +56,16 @@ internal static class HostStreams
             await reading;
             return Results.Empty;
         });
+    }
+
+    /// <summary>
+    /// A terminal's request body is a person typing: idle for minutes, and as long as the session lasts. Kestrel's
+    /// minimum body data rate and size limit are for uploads; they would cut an idle session.
+    /// </summary>
+    internal static void Unlimited(HttpContext c)
+    {
+        if (c.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate) rate.MinDataRate = null;
+        if (c.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = null;
     }
 
     private static async Task<(HostedSandbox, WireExec)> ReadHeaderAsync(FrameReader reader, string name, HostedConfigs configs, CancellationToken ct)

@@ -10,7 +10,6 @@ namespace Hive.Daemon.Cluster.Remote;
 /// </summary>
 internal sealed class RemoteApprovalQueue(RemoteSandboxHost host) : IApprovalQueue, IDisposable
 {
-    private static readonly TimeSpan FirstSync = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(15);
     private const int DecidedKept = 1000;
 
@@ -20,7 +19,6 @@ internal sealed class RemoteApprovalQueue(RemoteSandboxHost host) : IApprovalQue
     private readonly Queue<string> _decidedOrder = new();
     private readonly List<ChannelWriter<ApprovalChange>> _watchers = [];
     private readonly CancellationTokenSource _stopping = new();
-    private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
 
     public IReadOnlyList<HeldRequest> Pending()
@@ -35,11 +33,11 @@ internal sealed class RemoteApprovalQueue(RemoteSandboxHost host) : IApprovalQue
         lock (_lock) return _pending.GetValueOrDefault(id);
     }
 
+    /// <summary>Decisions the mirror saw (the last <see cref="DecidedKept"/>): enough to tell a second answer from an unknown id.</summary>
     public ApprovalOutcome? Decided(string id)
     {
-        lock (_lock)
-            if (_decided.TryGetValue(id, out var known)) return known;
-        return Call(ct => host.GetAsync<WireApprovalState>(HostRoutes.Approval(id), CallTimeout, ct)).Outcome?.ToOutcome();
+        EnsureMirror();
+        lock (_lock) return _decided.GetValueOrDefault(id);
     }
 
     public bool TryClaim(HeldRequest held) =>
@@ -74,22 +72,17 @@ internal sealed class RemoteApprovalQueue(RemoteSandboxHost host) : IApprovalQue
     }
 
     /// <summary>
-    /// The interface is synchronous (the local queue answers from memory); a remote answer blocks this thread for one
-    /// call, bounded by <see cref="CallTimeout"/>. Only a person's decision takes this path.
+    /// The interface is synchronous (the local queue answers from memory); claiming and deciding must be the host's
+    /// answer, so they block this thread for one call, bounded by <see cref="CallTimeout"/>. Only a person's decision
+    /// takes this path; listing and following never block.
     /// </summary>
     private static T Call<T>(Func<CancellationToken, Task<T>> call) =>
         Task.Run(() => call(CancellationToken.None)).GetAwaiter().GetResult();
 
     private void EnsureMirror()
     {
-        lock (_lock)
-        {
-            if (_loop is not null) return;
-            _loop = Task.Run(() => FollowAsync(_stopping.Token));
-        }
-        // The first use waits briefly for the host's list; later ones answer from the mirror at once, host or no host.
-        try { _synced.Task.Wait(FirstSync); }
-        catch (AggregateException) { }
+        // Started on first use: until the host's list arrives (a round trip), the mirror is empty.
+        lock (_lock) _loop ??= Task.Run(() => FollowAsync(_stopping.Token));
     }
 
     private async Task FollowAsync(CancellationToken ct)
@@ -116,7 +109,6 @@ internal sealed class RemoteApprovalQueue(RemoteSandboxHost host) : IApprovalQue
                             await ResyncAsync(snapshot, ct);
                             synced = true;
                             delay = TimeSpan.FromMilliseconds(200);
-                            _synced.TrySetResult();
                         }
                         continue;
                     }

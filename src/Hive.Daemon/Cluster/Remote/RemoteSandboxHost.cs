@@ -28,7 +28,11 @@ public sealed class RemoteSandboxHost : ISandboxHost, IDisposable
     private readonly SecretsDelivery _secrets;
     private readonly RemoteApprovalQueue _approvals;
 
-    public RemoteSandboxHost(string name, Uri baseAddress, HttpMessageHandler handler, bool disposeHandler = true)
+    /// <summary>How long a start or command waits, by default, for its sandbox's secrets to reach the host.</summary>
+    public static readonly TimeSpan SecretsWait = TimeSpan.FromSeconds(30);
+
+    /// <param name="secretsWait">How long a start or command waits for the sandbox's secrets to reach the host (<see cref="SecretsWait"/>).</param>
+    public RemoteSandboxHost(string name, Uri baseAddress, HttpMessageHandler handler, bool disposeHandler = true, TimeSpan? secretsWait = null)
     {
         Name = name;
         _base = baseAddress.AbsoluteUri.EndsWith('/') ? baseAddress : new Uri(baseAddress.AbsoluteUri + "/");
@@ -40,7 +44,7 @@ public sealed class RemoteSandboxHost : ISandboxHost, IDisposable
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
         _ingress = new HttpMessageInvoker(handler, disposeHandler: false);
-        _secrets = new SecretsDelivery(name, SendSecretsAsync);
+        _secrets = new SecretsDelivery(name, SendSecretsAsync, secretsWait ?? SecretsWait);
         _approvals = new RemoteApprovalQueue(this);
     }
 

@@ -8,10 +8,9 @@ namespace Hive.Daemon.Cluster.Remote;
 /// still waiting when a newer one comes is skipped: only the newest state matters), retried while the host is
 /// unreachable; <see cref="WaitAsync"/> lets a start or a command wait until the lane is drained.
 /// </summary>
-internal sealed class SecretsDelivery(string host, Func<string, SandboxSecrets?, CancellationToken, Task> send) : IDisposable
+/// <param name="maxWait">How long a start or command waits for its sandbox's secrets before it fails.</param>
+internal sealed class SecretsDelivery(string host, Func<string, SandboxSecrets?, CancellationToken, Task> send, TimeSpan maxWait) : IDisposable
 {
-    /// <summary>How long a start or command waits for its sandbox's secrets before it fails.</summary>
-    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
 
     private sealed class Lane
     {
@@ -58,12 +57,12 @@ internal sealed class SecretsDelivery(string host, Func<string, SandboxSecrets?,
         }
         try
         {
-            await drained.WaitAsync(MaxWait, ct);
+            await drained.WaitAsync(maxWait, ct);
         }
         catch (TimeoutException)
         {
             throw new HostException(HostErrorKind.Unavailable, "Host unavailable",
-                $"the secrets of sandbox {sandbox} could not be delivered to host {host} within {MaxWait.TotalSeconds:0} s ({lane.LastError ?? "still sending"}); " +
+                $"the secrets of sandbox {sandbox} could not be delivered to host {host} within {maxWait.TotalSeconds:0} s ({lane.LastError ?? "still sending"}); " +
                 "nothing was started with stale secrets");
         }
     }
