@@ -60,7 +60,7 @@ public sealed class ClusterApprovals(Func<IEnumerable<ISandboxHost>> hosts) : IA
     {
         var merged = Channel.CreateUnbounded<ApprovalChange>();
         var watches = Queues().Select(q => (Queue: q, Watch: Safe(q.Watch, null))).Where(w => w.Watch is not null).ToList();
-        var cts = new CancellationTokenSource();
+        var cts = new CancellationTokenSource(); // not disposed: the forwarding tasks may still read its token after the stop
         foreach (var (queue, watch) in watches)
             _ = Task.Run(async () =>
             {
@@ -80,7 +80,6 @@ public sealed class ClusterApprovals(Func<IEnumerable<ISandboxHost>> hosts) : IA
             cts.Cancel();
             foreach (var (_, watch) in watches) watch!.Dispose();
             merged.Writer.TryComplete();
-            cts.Dispose();
         });
     }
 

@@ -80,16 +80,25 @@ public sealed class ClusterSandboxHost : ISandboxHost, IDisposable
 
     private Task<IReadOnlySet<string>> PrepareAsync(HostRecord host, CancellationToken ct)
     {
-        var task = _prepared.GetOrAdd(host.Name, name => Task.Run(async () =>
+        Task<IReadOnlySet<string>>? task;
+        lock (_prepared)
         {
-            var placed = _store.ListSandboxesOnHost(name).Select(r => new HostedSandbox(r.Name, r.Config)).ToList();
-            var client = Client(host);
-            foreach (var s in placed)
-                if (_secrets.TryGetValue(s.Name, out var secrets)) client.SetSecrets(s.Name, secrets);
-            return await client.StartupAsync(placed, CancellationToken.None);
-        }));
-        // A failed preparation is tried again on the next use.
-        _ = task.ContinueWith(t => _prepared.TryRemove(new KeyValuePair<string, Task<IReadOnlySet<string>>>(host.Name, t)), TaskContinuationOptions.NotOnRanToCompletion);
+            if (!_prepared.TryGetValue(host.Name, out task))
+            {
+                task = Task.Run(async () =>
+                {
+                    var placed = _store.ListSandboxesOnHost(host.Name).Select(r => new HostedSandbox(r.Name, r.Config)).ToList();
+                    var client = Client(host);
+                    foreach (var s in placed)
+                        if (_secrets.TryGetValue(s.Name, out var secrets)) client.SetSecrets(s.Name, secrets);
+                    return await client.StartupAsync(placed, CancellationToken.None);
+                });
+                _prepared[host.Name] = task;
+                // A failed preparation is tried again on the next use.
+                _ = task.ContinueWith(t => _prepared.TryRemove(new KeyValuePair<string, Task<IReadOnlySet<string>>>(host.Name, t)), CancellationToken.None,
+                    TaskContinuationOptions.NotOnRanToCompletion, TaskScheduler.Default);
+            }
+        }
         return task.WaitAsync(ct);
     }
 

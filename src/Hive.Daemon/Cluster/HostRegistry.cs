@@ -90,15 +90,26 @@ public sealed class HostRegistry(IHiveStore store, EventBus events, TimeProvider
         return lost;
     }
 
-    /// <summary>Checks for lost hosts once per heartbeat interval while this controller leads.</summary>
+    /// <summary>
+    /// Checks for lost hosts once per heartbeat interval while this controller leads, from <see cref="LostAfter"/> after
+    /// it began to lead: hosts that could not reach any controller meanwhile (this one just started) get their chance
+    /// to heartbeat before they are judged.
+    /// </summary>
     public async Task RunAsync(ILeaderLease lease, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(Interval, time);
+        DateTimeOffset? leadingSince = null;
         try
         {
             while (await timer.WaitForNextTickAsync(ct))
             {
-                if (!lease.IsLeader) continue;
+                if (!lease.IsLeader)
+                {
+                    leadingSince = null;
+                    continue;
+                }
+                leadingSince ??= time.GetUtcNow();
+                if (time.GetUtcNow() - leadingSince < LostAfter) continue;
                 try { DetectLost(); }
                 catch (Exception e) when (e is not OperationCanceledException) { log.LogError(e, "lost-host check failed"); }
             }

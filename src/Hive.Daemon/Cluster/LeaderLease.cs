@@ -106,12 +106,24 @@ public sealed class PostgresLeaderLease(DatabaseUrl url, ILogger log, TimeSpan? 
         _connection = null;
     }
 
-    /// <summary>Closing the connection releases the lock at once: another controller leads from its next try.</summary>
+    /// <summary>
+    /// Releases the lock (explicitly: a closed connection's backend lets go of it only when it has ended) so another
+    /// controller leads from its next try.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _gate.WaitAsync();
         try
         {
+            if (_leader && _connection is not null)
+            {
+                try
+                {
+                    await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({LockKey})", _connection);
+                    await release.ExecuteScalarAsync();
+                }
+                catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException or System.IO.IOException) { }
+            }
             _leader = false;
             await DropConnectionAsync();
         }
