@@ -196,8 +196,10 @@ public sealed class EventBus : IDisposable
                     RememberFinalIds(batch, stored);
                     PublishInOrder(stored);
                 }
+                else if (_store.InsertEvents(batch) is var stored && !ReferenceEquals(stored, batch))
+                    foreach (var e in stored) Publish(e); // host events: repeats dropped, ids named translated
                 else
-                    foreach (var e in _store.InsertEvents(batch)) Publish(e);
+                    foreach (var e in batch) Publish(e);
                 done.SetResult();
             }
             catch (Exception ex)
@@ -259,7 +261,14 @@ public sealed class EventBus : IDisposable
                 return;
             }
         }
-        CatchUp();
+        try
+        {
+            CatchUp();
+        }
+        catch (Exception)
+        {
+            // The batch is stored: its waiters must not fail. The gap is published at the next commit or notification.
+        }
     }
 
     /// <summary>
