@@ -58,7 +58,7 @@ public sealed class EventBus : IDisposable
         _published = _lastId;
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "hive-event-writer" };
         _writer.Start();
-        if (_shared) _watch = store.WatchEvents(CatchUp);
+        if (_shared) _watch = store.WatchEvents(StoredElsewhere);
     }
 
     /// <summary>Appends and waits until the event is stored and published.</summary>
@@ -265,10 +265,18 @@ public sealed class EventBus : IDisposable
         {
             CatchUp();
         }
-        catch (Exception)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             // The batch is stored: its waiters must not fail. The gap is published at the next commit or notification.
         }
+    }
+
+    /// <summary>Shared log: a controller (this one too) stored events up to <paramref name="last"/>.</summary>
+    private void StoredElsewhere(long last)
+    {
+        lock (_gate)
+            if (last <= _published) return;
+        CatchUp();
     }
 
     /// <summary>
