@@ -58,7 +58,7 @@ public sealed class EventBus : IDisposable
         _published = _lastId;
         _writer = new Thread(WriteLoop) { IsBackground = true, Name = "hive-event-writer" };
         _writer.Start();
-        if (_shared) _watch = store.WatchEvents(CatchUp);
+        if (_shared) _watch = store.WatchEvents(StoredElsewhere);
     }
 
     /// <summary>Appends and waits until the event is stored and published.</summary>
@@ -196,8 +196,10 @@ public sealed class EventBus : IDisposable
                     RememberFinalIds(batch, stored);
                     PublishInOrder(stored);
                 }
+                else if (_store.InsertEvents(batch) is var stored && !ReferenceEquals(stored, batch))
+                    foreach (var e in stored) Publish(e); // host events: repeats dropped, ids named translated
                 else
-                    foreach (var e in _store.InsertEvents(batch)) Publish(e);
+                    foreach (var e in batch) Publish(e);
                 done.SetResult();
             }
             catch (Exception ex)
@@ -259,6 +261,21 @@ public sealed class EventBus : IDisposable
                 return;
             }
         }
+        try
+        {
+            CatchUp();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The batch is stored: its waiters must not fail. The gap is published at the next commit or notification.
+        }
+    }
+
+    /// <summary>Shared log: a controller (this one too) stored events up to <paramref name="last"/>.</summary>
+    private void StoredElsewhere(long last)
+    {
+        lock (_gate)
+            if (last <= _published) return;
         CatchUp();
     }
 

@@ -84,10 +84,10 @@ public interface IHiveStore : IDisposable
     bool SharedEventLog => false;
 
     /// <summary>
-    /// Calls <paramref name="stored"/> whenever another writer may have stored events (and once after each (re)connection),
-    /// until disposed; null when the log has one writer.
+    /// Calls <paramref name="stored"/> with the last id a writer stored whenever one commits (with <see cref="long.MaxValue"/>
+    /// once after each (re)connection: whatever was missed), until disposed; null when the log has one writer.
     /// </summary>
-    IDisposable? WatchEvents(Action stored) => null;
+    IDisposable? WatchEvents(Action<long> stored) => null;
 
     /// <summary>The highest seq stored from a host's outbox (0 when none): what the controller acknowledges.</summary>
     long HostEventMark(string source);

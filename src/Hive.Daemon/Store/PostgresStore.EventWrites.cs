@@ -36,19 +36,38 @@ public sealed partial class PostgresStore
     /// the last stored one (<see cref="EventBatchIds.Assign"/>); the lock is released only by the commit, so the next writer's numbering
     /// (a new statement, a new snapshot) sees this batch. Hence an id that is visible implies every lower id is already
     /// visible: a reader going by id never skips an event that commits later. The NOTIFY is delivered at the commit.
-    /// Three round trips: lock and lookups, inserts, commit.
+    /// Two round trips: BEGIN, lock and lookups; inserts and COMMIT (plain SQL, rolled back on any failure, so the
+    /// connection goes back to the pool outside a transaction).
     /// </summary>
     public IReadOnlyList<StoredEvent> InsertEvents(IReadOnlyList<StoredEvent> batch)
     {
         if (batch.Count == 0) return batch;
         var plan = new EventBatchIds(batch);
         using var c = _db.OpenConnection();
-        using var tx = c.BeginTransaction();
+        try
+        {
+            return InsertEvents(c, plan);
+        }
+        catch
+        {
+            try
+            {
+                using var rollback = new NpgsqlCommand("ROLLBACK", c);
+                rollback.ExecuteNonQuery();
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException) { } // a broken connection is not pooled again
+            throw;
+        }
+    }
+
+    private static IReadOnlyList<StoredEvent> InsertEvents(NpgsqlConnection c, EventBatchIds plan)
+    {
         long last;
         var marks = new Dictionary<string, long>(StringComparer.Ordinal);
         var stored = new Dictionary<(string, long), long>();
-        using (var first = new NpgsqlBatch(c, tx))
+        using (var first = new NpgsqlBatch(c))
         {
+            first.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN"));
             first.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({EventLockKey})"));
             first.BatchCommands.Add(new NpgsqlBatchCommand("SELECT COALESCE(MAX(id), 0) FROM events"));
             if (plan.Sources.Count > 0)
@@ -82,13 +101,14 @@ public sealed partial class PostgresStore
             }
         }
         var result = plan.Assign(last, marks, stored);
-        if (result.Events.Count == 0)
+        using (var writes = new NpgsqlBatch(c))
         {
-            tx.Commit();
-            return result.Events;
-        }
-        using (var writes = new NpgsqlBatch(c, tx))
-        {
+            if (result.Events.Count == 0)
+            {
+                writes.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+                writes.ExecuteNonQuery();
+                return result.Events;
+            }
             var events = result.Events;
             writes.BatchCommands.Add(plan.Sources.Count > 0 ? HostBatchCommand(events) : BatchCommand(InsertBatch, events));
             var secrets = events.Where(e => e.Type.StartsWith("secret.", StringComparison.Ordinal)).ToList();
@@ -109,9 +129,9 @@ public sealed partial class PostgresStore
             var notify = new NpgsqlBatchCommand($"SELECT pg_notify('{EventChannel}', @last)");
             notify.Parameters.Add(new NpgsqlParameter("last", NpgsqlDbType.Text) { Value = events[^1].Id.ToString(System.Globalization.CultureInfo.InvariantCulture) });
             writes.BatchCommands.Add(notify);
+            writes.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
             writes.ExecuteNonQuery();
         }
-        tx.Commit();
         return result.Events;
     }
 

@@ -16,7 +16,9 @@ namespace Hive.Host.Outbox;
 /// <see cref="GatherWindow"/> plus one commit after <see cref="Append"/> returned (<see cref="Flush"/> waits for it). From
 /// then on it survives a kill -9 of the host process (WAL with synchronous=NORMAL: the OS has the pages); a power loss
 /// can take back the last commits. An event appended within that window before a kill -9 can be lost, like an
-/// <c>EventBus.Enqueue</c>d one. Seqs are never reused: an event lost that way leaves a gap, never a duplicate.
+/// <c>EventBus.Enqueue</c>d one; its seq (and those after it, lost with it: commits go in order) is handed out again
+/// after the restart, which is safe: the controller never saw it. Seqs of stored events are never reused, also once
+/// acknowledged and deleted.
 /// </para>
 /// A model call's bodies (<see cref="StoreLlmBodies"/>) are kept here too, keyed by the call's <c>requestId</c> (a seq),
 /// pushed with its llm.call event, and deleted with it.
