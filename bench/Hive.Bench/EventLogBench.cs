@@ -19,15 +19,27 @@ public static class EventLogBench
         (EventTypes.ExecRequest, 2), (EventTypes.ExecResponse, 2), (EventTypes.LlmCall, 1),
     ];
 
-    public static async Task RunAsync(long count, int reads)
+    /// <param name="keepDb">A database file kept between runs: filled on the first, linked into the daemon's home after (filling 10M takes minutes).</param>
+    public static async Task RunAsync(long count, int reads, string? keepDb = null)
     {
         Console.WriteLine($"hive bench events: {count:N0} events, {reads} reads per page, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
         var home = Path.Combine(Path.GetTempPath(), $"hive-bench-events-{Guid.NewGuid():N}"[..30]);
         Directory.CreateDirectory(home);
         try
         {
-            var insert = Fill(Path.Combine(home, "hive.db"), count);
-            Console.WriteLine($"  write: {count / insert.TotalSeconds:N0} events/s straight into SQLite ({insert.TotalSeconds:F0} s); file {new FileInfo(Path.Combine(home, "hive.db")).Length / (1024 * 1024):N0} MiB");
+            if (keepDb is not null && File.Exists(keepDb))
+            {
+                using (var kept = new SqliteStore(keepDb)) count = kept.LastEventId();
+                File.CreateSymbolicLink(Path.Combine(home, "hive.db"), Path.GetFullPath(keepDb));
+                Console.WriteLine($"  reusing {keepDb}: {count:N0} events, {new FileInfo(keepDb).Length / (1024 * 1024):N0} MiB");
+            }
+            else
+            {
+                var file = keepDb ?? Path.Combine(home, "hive.db");
+                var insert = Fill(file, count);
+                if (keepDb is not null) File.CreateSymbolicLink(Path.Combine(home, "hive.db"), Path.GetFullPath(keepDb));
+                Console.WriteLine($"  write: {count / insert.TotalSeconds:N0} events/s straight into SQLite ({insert.TotalSeconds:F0} s); file {new FileInfo(file).Length / (1024 * 1024):N0} MiB");
+            }
 
             using var direct = new SqliteStore(Path.Combine(home, "hive.db"));
             // Retention off: the bench measures reads of a full log, not pruning.
