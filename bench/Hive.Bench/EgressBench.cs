@@ -122,33 +122,43 @@ public static class EgressBench
             foreach (var http1 in new[] { false, true })
             {
                 // Interleaved rounds, medians: one download is a few seconds, and the machine's load moves it by tens of percent.
-                List<double> d = [], h = [], s = [];
+                List<Download> d = [], h = [], s = [];
                 for (var round = 0; round < 3; round++)
                 {
-                    d.Add(await DownloadAsync(null, url, resolve, http1));
-                    h.Add(await DownloadAsync(plainNs, url, null, http1));
-                    s.Add(await DownloadAsync(secretNs, url, null, http1));
+                    d.Add(await DownloadAsync(null, url, resolve, http1, daemon.Pid));
+                    h.Add(await DownloadAsync(plainNs, url, null, http1, daemon.Pid));
+                    s.Add(await DownloadAsync(secretNs, url, null, http1, daemon.Pid));
                 }
                 var what = http1 ? "1 GB download, HTTP/1.1" : "1 GB download (HTTP/2)";
-                Row(what, Median(h), Median(s), Median(d), double.NaN, "MB/s");
-                Console.WriteLine($"  runs: direct {Runs(d)}, Hive {Runs(h)}, Hive+secret {Runs(s)}");
-                Check("  Hive / direct", Median(h) / Median(d), ">= 0.80", Median(h) / Median(d) >= 0.8);
-                Check("  Hive+secret / direct", Median(s) / Median(d), ">= 0.80", Median(s) / Median(d) >= 0.8);
+                var (dm, hm, sm) = (Median(d.ConvertAll(x => x.MBps)), Median(h.ConvertAll(x => x.MBps)), Median(s.ConvertAll(x => x.MBps)));
+                Row(what, hm, sm, dm, double.NaN, "MB/s");
+                Console.WriteLine($"  runs: direct {Runs(d.ConvertAll(x => x.MBps))}, Hive {Runs(h.ConvertAll(x => x.MBps))}, Hive+secret {Runs(s.ConvertAll(x => x.MBps))}");
+                // CPU seconds per GB (medians): the upstream server is this process, the proxy the daemon; curl's own is the same in every arm.
+                Console.WriteLine($"  CPU s/GB: upstream direct {Median(d.ConvertAll(x => x.UpstreamCpu)):F2}, via Hive {Median(h.ConvertAll(x => x.UpstreamCpu)):F2}; " +
+                                  $"daemon Hive {Median(h.ConvertAll(x => x.DaemonCpu)):F2}, Hive+secret {Median(s.ConvertAll(x => x.DaemonCpu)):F2}");
+                Check("  Hive / direct", hm / dm, ">= 0.80", hm / dm >= 0.8);
+                Check("  Hive+secret / direct", sm / dm, ">= 0.80", sm / dm >= 0.8);
             }
         }
     }
 
+    private sealed record Download(double MBps, double DaemonCpu, double UpstreamCpu);
+
     private static double PerRequest(TimeSpan cpu, WrkResult run, int seconds) => cpu.TotalMicroseconds / (run.RequestsPerSecond * seconds);
 
-    private static async Task<double> DownloadAsync(string? netns, string url, string? resolve, bool http1)
+    private static async Task<Download> DownloadAsync(string? netns, string url, string? resolve, bool http1, int daemonPid)
     {
-        var curl = new List<string> { "curl", "-sk", "-o", "/dev/null", "-w", "%{speed_download}" };
+        var curl = new List<string> { "curl", "-sk", "-o", "/dev/null", "-w", "%{speed_download} %{size_download}" };
         if (http1) curl.Add("--http1.1");
         if (resolve is not null) curl.AddRange(["--resolve", resolve]);
         curl.Add(url);
+        var (daemonCpu, upstreamCpu) = (Cpu(daemonPid), Cpu(Environment.ProcessId));
         var r = netns is null ? await Proc.RunAsync("curl", curl.Skip(1), timeout: TimeSpan.FromMinutes(5))
                               : await Proc.RunAsync("ip", ["netns", "exec", netns, .. curl], timeout: TimeSpan.FromMinutes(5));
-        return double.Parse(r.Stdout.Trim(), CultureInfo.InvariantCulture) / 1e6;
+        (daemonCpu, upstreamCpu) = (Cpu(daemonPid) - daemonCpu, Cpu(Environment.ProcessId) - upstreamCpu);
+        var fields = r.Stdout.Trim().Split(' ');
+        var gb = double.Parse(fields[1], CultureInfo.InvariantCulture) / 1e9;
+        return new Download(double.Parse(fields[0], CultureInfo.InvariantCulture) / 1e6, daemonCpu.TotalSeconds / gb, upstreamCpu.TotalSeconds / gb);
     }
 
     private static Process StartMitmproxy(int upstreamPort, out int port)

@@ -4,7 +4,7 @@ using Hive.EndToEnd.Infrastructure;
 using HiveClient;
 
 // Sandbox benchmarks of issue 2, each printed as a ratio to a baseline measured in the same run.
-// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|secrets|scrub|files|mcp|events|store|inspector|terminal --stored 100000 --rate 2000 --events 10000000 --reads 200 --mb 1024 --rounds 3 --fill zeros|text --runs 30 --sandboxes 20 --seconds 10 --warmup 15 --file-runs 5 --only all|seq|small|git (files) or all|rps|download (egress)"]
+// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|secrets|scrub|files|mcp|events|store|inspector|terminal --stored 100000 --rate 2000 --events 10000000 --reads 200 --mb 1024 --rounds 3 --fill zeros|text --keep-db PATH (events: fill once, reuse after) --runs 30 --sandboxes 20 --seconds 10 --warmup 15 (egress; events: 10) --file-runs 5 --only all|seq|small|git (files) or all|rps|download (egress)"]
 var runs = ArgValue("--runs", 30);
 var sandboxes = ArgValue("--sandboxes", 20);
 var suite = Array.IndexOf(args, "--suite") is var si and >= 0 && si + 1 < args.Length ? args[si + 1] : "all";
@@ -21,7 +21,8 @@ if (only is not ("all" or "seq" or "small" or "git" or "rps" or "download"))
 }
 if (suite == "events")
 {
-    await EventLogBench.RunAsync(ArgValue("--events", 10_000_000), ArgValue("--reads", 200));
+    var keep = Array.IndexOf(args, "--keep-db") is var ki and >= 0 && ki + 1 < args.Length ? args[ki + 1] : null;
+    await EventLogBench.RunAsync(ArgValue("--events", 10_000_000), ArgValue("--reads", 200), keep, ArgValue("--warmup", 10));
     return 0;
 }
 if (suite == "store")

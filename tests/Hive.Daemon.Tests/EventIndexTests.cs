@@ -6,14 +6,30 @@ namespace Hive.Daemon.Tests;
 public sealed class EventIndexTests
 {
     [Theory]
-    [InlineData(SqliteStore.TypeEventsAfter, "events_type")]
-    [InlineData(SqliteStore.SandboxTypeEventsAfter, "events_sandbox_type")]
-    [InlineData(SqliteStore.SandboxEventsAfter, "events_sandbox")]
-    public void Type_filtered_reads_search_an_index_instead_of_scanning_the_log(string sql, string index)
+    [InlineData(false, 1, "events_type")]
+    [InlineData(true, 1, "events_sandbox_type")]
+    [InlineData(true, 0, "events_sandbox")]
+    public void Type_filtered_reads_search_an_index_instead_of_scanning_the_log(bool bySandbox, int types, string index)
     {
         using var c = new Controller();
-        var text = QueryPlan.Of(c.DatabasePath, sql, 0L);
+        var text = QueryPlan.Of(c.DatabasePath, EventPageSql.Page('$', bySandbox, types, before: false), 0L);
         Assert.Contains($"SEARCH events USING INDEX {index} ", text);
+        Assert.DoesNotContain("SCAN", text);
+        Assert.DoesNotContain("TEMP B-TREE", text);
+    }
+
+    [Theory]
+    [InlineData(false, false, "events_type")]
+    [InlineData(true, false, "events_sandbox_type")]
+    [InlineData(false, true, "events_type")]
+    [InlineData(true, true, "events_sandbox_type")]
+    public void Several_types_are_merged_from_one_index_search_each_without_sorting(bool bySandbox, bool before, string index)
+    {
+        using var c = new Controller();
+        var text = QueryPlan.Of(c.DatabasePath, EventPageSql.Page('$', bySandbox, 3, before), 1000L);
+        // Merged as they are read (co-routines), stopped at the limit: no temporary B-tree of every matching row.
+        Assert.Contains("MERGE (UNION ALL)", text);
+        Assert.Equal(3, text.Split($"SEARCH events USING INDEX {index} ").Length - 1);
         Assert.DoesNotContain("SCAN", text);
         Assert.DoesNotContain("TEMP B-TREE", text);
     }

@@ -6,14 +6,14 @@ namespace Hive.Daemon.Tests;
 public sealed class EventPageBeforeTests
 {
     [Theory]
-    [InlineData(SqliteStore.EventsBefore, "INTEGER PRIMARY KEY")]
-    [InlineData(SqliteStore.TypeEventsBefore, "INDEX events_type ")]
-    [InlineData(SqliteStore.SandboxTypeEventsBefore, "INDEX events_sandbox_type ")]
-    [InlineData(SqliteStore.SandboxEventsBefore, "INDEX events_sandbox ")]
-    public void Paging_back_reads_an_index_backwards_instead_of_scanning_or_sorting(string sql, string index)
+    [InlineData(false, 0, "INTEGER PRIMARY KEY")]
+    [InlineData(false, 1, "INDEX events_type ")]
+    [InlineData(true, 1, "INDEX events_sandbox_type ")]
+    [InlineData(true, 0, "INDEX events_sandbox ")]
+    public void Paging_back_reads_an_index_backwards_instead_of_scanning_or_sorting(bool bySandbox, int types, string index)
     {
         using var c = new Controller();
-        var text = QueryPlan.Of(c.DatabasePath, sql, 1000L);
+        var text = QueryPlan.Of(c.DatabasePath, EventPageSql.Page('$', bySandbox, types, before: true), 1000L);
         Assert.Contains(index, text);
         Assert.StartsWith("SEARCH events", text);
         Assert.DoesNotContain("TEMP B-TREE", text);

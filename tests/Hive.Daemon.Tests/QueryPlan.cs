@@ -1,4 +1,5 @@
 using Hive.Core.Events;
+using Hive.Daemon.Store;
 using Microsoft.Data.Sqlite;
 
 namespace Hive.Daemon.Tests;
@@ -15,7 +16,9 @@ internal static class QueryPlan
         cmd.Parameters.AddWithValue("$a", bound);
         cmd.Parameters.AddWithValue("$l", 100);
         cmd.Parameters.AddWithValue("$s", "box");
-        cmd.Parameters.AddWithValue("$t", EventTypes.EgressRequest);
+        string[] types = [EventTypes.EgressRequest, EventTypes.EgressResponse, EventTypes.DnsQuery, EventTypes.FsRequest];
+        for (var i = 0; i < types.Length; i++)
+            if (sql.Contains("$" + EventPageSql.TypeParameter(i), StringComparison.Ordinal)) cmd.Parameters.AddWithValue("$" + EventPageSql.TypeParameter(i), types[i]);
         using var r = cmd.ExecuteReader();
         var plan = new List<string>();
         while (r.Read()) plan.Add(r.GetString(3));

@@ -7,15 +7,6 @@ public sealed partial class PostgresStore
 {
     private const string Columns = "id, ts, sandbox, type, data";
 
-    // The same queries as SQLite's, along the same indexes; @a is the exclusive bound of each direction.
-    private const string EventsAfter = $"SELECT {Columns} FROM events WHERE id > @a ORDER BY id LIMIT @l";
-    private const string SandboxEventsAfter = $"SELECT {Columns} FROM events WHERE sandbox = @s AND id > @a ORDER BY id LIMIT @l";
-    private const string TypeEventsAfter = $"SELECT {Columns} FROM events WHERE type = @t AND id > @a ORDER BY id LIMIT @l";
-    private const string SandboxTypeEventsAfter = $"SELECT {Columns} FROM events WHERE sandbox = @s AND type = @t AND id > @a ORDER BY id LIMIT @l";
-    private const string EventsBefore = $"SELECT {Columns} FROM events WHERE id < @a ORDER BY id DESC LIMIT @l";
-    private const string SandboxEventsBefore = $"SELECT {Columns} FROM events WHERE sandbox = @s AND id < @a ORDER BY id DESC LIMIT @l";
-    private const string TypeEventsBefore = $"SELECT {Columns} FROM events WHERE type = @t AND id < @a ORDER BY id DESC LIMIT @l";
-    private const string SandboxTypeEventsBefore = $"SELECT {Columns} FROM events WHERE sandbox = @s AND type = @t AND id < @a ORDER BY id DESC LIMIT @l";
 
     public long LastEventId()
     {
@@ -29,33 +20,34 @@ public sealed partial class PostgresStore
         return (long)Scalar(c, null, "SELECT COALESCE(MIN(id), 0) FROM events")!;
     }
 
+    // The same queries as SQLite's (EventPageSql), along the same indexes: a type-filtered page is a Merge Append of one
+    // limited index scan per type, stopped at the limit.
     public IReadOnlyList<StoredEvent> ReadEvents(string? sandbox, long after, int limit, IReadOnlyCollection<string>? types = null)
     {
+        if (types is { Count: 0 }) return [];
         using var c = _db.OpenConnection();
-        if (types is null) return Query(c, sandbox is null ? EventsAfter : SandboxEventsAfter, sandbox, null, after, limit);
-        return EventPageMerge.After(types.Select(type => Query(c, sandbox is null ? TypeEventsAfter : SandboxTypeEventsAfter, sandbox, type, after, limit)),
-            types.Count, limit);
+        return Query(c, sandbox, types, after, limit, before: false);
     }
 
     public IReadOnlyList<StoredEvent> ReadEventsBefore(string? sandbox, long before, int limit, IReadOnlyCollection<string>? types = null)
     {
+        if (types is { Count: 0 }) return [];
         using var c = _db.OpenConnection();
-        if (types is not null)
-            return EventPageMerge.Before(types.Select(type => Query(c, sandbox is null ? TypeEventsBefore : SandboxTypeEventsBefore, sandbox, type, before, limit)), limit);
-        var page = Query(c, sandbox is null ? EventsBefore : SandboxEventsBefore, sandbox, null, before, limit);
+        var page = Query(c, sandbox, types, before, limit, before: true);
         page.Reverse();
         return page;
     }
 
-    private static List<StoredEvent> Query(NpgsqlConnection c, string sql, string? sandbox, string? type, long bound, int limit)
+    private static List<StoredEvent> Query(NpgsqlConnection c, string? sandbox, IReadOnlyCollection<string>? types, long bound, int limit, bool before)
     {
-        using var cmd = new NpgsqlCommand(sql, c);
+        using var cmd = new NpgsqlCommand(EventPageSql.Page('@', sandbox is not null, types?.Count ?? 0, before, orderEachArm: true), c);
         cmd.Parameters.AddWithValue("a", bound);
         cmd.Parameters.AddWithValue("l", limit);
         if (sandbox is not null) cmd.Parameters.AddWithValue("s", sandbox);
-        if (type is not null) cmd.Parameters.AddWithValue("t", type);
+        var i = 0;
+        foreach (var type in types ?? []) cmd.Parameters.AddWithValue(EventPageSql.TypeParameter(i++), type);
         using var r = cmd.ExecuteReader();
-        var list = new List<StoredEvent>();
+        var list = new List<StoredEvent>(Math.Min(limit, 1000));
         while (r.Read())
             list.Add(new StoredEvent(r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), r.GetString(2), r.GetString(3), r.GetString(4)));
         return list;

@@ -191,33 +191,29 @@ public sealed partial class SqliteStore : IHiveStore
         if (_utf8.Length > 1024 * 1024) _utf8 = new byte[4096]; // a rare huge event does not stay pinned to the store
     }
 
-    internal const string EventsAfter = "SELECT id, ts, sandbox, type, data FROM events WHERE id > $a ORDER BY id LIMIT $l";
-    internal const string SandboxEventsAfter = "SELECT id, ts, sandbox, type, data FROM events WHERE sandbox = $s AND id > $a ORDER BY id LIMIT $l";
-    internal const string TypeEventsAfter = "SELECT id, ts, sandbox, type, data FROM events WHERE type = $t AND id > $a ORDER BY id LIMIT $l";
-    internal const string SandboxTypeEventsAfter = "SELECT id, ts, sandbox, type, data FROM events WHERE sandbox = $s AND type = $t AND id > $a ORDER BY id LIMIT $l";
-
     /// <summary>
     /// Events after <paramref name="after"/> in id order, at most <paramref name="limit"/>. With <paramref name="types"/>, only
-    /// those types: one indexed query per type, merged by id, so a rare type costs what its own events cost, not a scan of the log.
+    /// those types: one indexed search per type, merged by id as they are read (<see cref="EventPageSql"/>), so a rare type
+    /// costs what its own events cost, not a scan of the log.
     /// </summary>
     public IReadOnlyList<StoredEvent> ReadEvents(string? sandbox, long after, int limit, IReadOnlyCollection<string>? types = null)
     {
+        if (types is { Count: 0 }) return [];
         using var c = Open();
-        if (types is null) return Query(c, sandbox is null ? EventsAfter : SandboxEventsAfter, sandbox, null, after, limit);
-        return EventPageMerge.After(types.Select(type => Query(c, sandbox is null ? TypeEventsAfter : SandboxTypeEventsAfter, sandbox, type, after, limit)),
-            types.Count, limit);
+        return Query(c, sandbox, types, after, limit, before: false);
     }
 
-    private static List<StoredEvent> Query(SqliteConnection c, string sql, string? sandbox, string? type, long after, int limit)
+    private static List<StoredEvent> Query(SqliteConnection c, string? sandbox, IReadOnlyCollection<string>? types, long bound, int limit, bool before)
     {
         using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.Parameters.AddWithValue("$a", after);
+        cmd.CommandText = EventPageSql.Page('$', sandbox is not null, types?.Count ?? 0, before);
+        cmd.Parameters.AddWithValue("$a", bound);
         cmd.Parameters.AddWithValue("$l", limit);
         if (sandbox is not null) cmd.Parameters.AddWithValue("$s", sandbox);
-        if (type is not null) cmd.Parameters.AddWithValue("$t", type);
+        var i = 0;
+        foreach (var type in types ?? []) cmd.Parameters.AddWithValue("$" + EventPageSql.TypeParameter(i++), type);
         using var r = cmd.ExecuteReader();
-        var list = new List<StoredEvent>();
+        var list = new List<StoredEvent>(Math.Min(limit, 1000));
         while (r.Read())
             list.Add(new StoredEvent(r.GetInt64(0), DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture), r.GetString(2), r.GetString(3), r.GetString(4)));
         return list;

@@ -1,3 +1,4 @@
+using Hive.Core.Events;
 using Hive.Daemon.Store;
 using Hive.Tests.Postgres;
 using Npgsql;
@@ -61,5 +62,33 @@ public sealed class PostgresStoreContractTests(PostgresServerFixture pg) : Store
         c.Open();
         using var cmd = new NpgsqlCommand("SELECT count(*) FROM schema_migrations", c);
         Assert.Equal((long)PostgresStore.Migrations.Length, cmd.ExecuteScalar());
+    }
+
+    [Theory]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void A_page_of_several_types_is_a_merge_of_one_index_scan_per_type_without_a_sort(bool bySandbox, bool before)
+    {
+        var s = Open();
+        string[] types = [EventTypes.ExecRequest, EventTypes.ExecResponse, EventTypes.EgressRequest, EventTypes.DnsQuery];
+        // Many more events of each type than a page holds (as in a large log), the other types commoner still.
+        s.InsertEvents([.. Enumerable.Range(1, 20_000).Select(i => new StoredEvent(i, DateTimeOffset.UnixEpoch, $"sb-{i % 7}", types[i % 10 < 2 ? i % 2 : 2 + i % 2], "{}"))]);
+        using var c = new NpgsqlConnection(DatabaseUrl.Parse(_url).PostgresConnectionString);
+        c.Open();
+        using (var analyze = new NpgsqlCommand("ANALYZE events", c)) analyze.ExecuteNonQuery();
+        using var cmd = new NpgsqlCommand("EXPLAIN " + EventPageSql.Page('@', bySandbox, 2, before, orderEachArm: true), c);
+        cmd.Parameters.AddWithValue("a", before ? 19_000L : 1000L);
+        cmd.Parameters.AddWithValue("l", 10);
+        cmd.Parameters.AddWithValue("s", "sb-3");
+        cmd.Parameters.AddWithValue("t0", EventTypes.ExecRequest);
+        cmd.Parameters.AddWithValue("t1", EventTypes.ExecResponse);
+        var plan = new List<string>();
+        using (var r = cmd.ExecuteReader())
+            while (r.Read()) plan.Add(r.GetString(0));
+        var text = string.Join("\n", plan);
+        Assert.True(text.Contains("Merge Append", StringComparison.Ordinal), text);
+        Assert.Equal(2, plan.Count(l => l.Contains("Index", StringComparison.Ordinal) && l.Contains(bySandbox ? "events_sandbox_type" : "events_type", StringComparison.Ordinal)));
+        Assert.DoesNotContain("Seq Scan", text);
+        Assert.DoesNotContain("Sort  ", text);
     }
 }
