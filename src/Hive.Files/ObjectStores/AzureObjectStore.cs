@@ -51,6 +51,11 @@ public sealed class AzureObjectStore : IObjectStore
 
     public string Description { get; }
 
+    /// <summary>Inside the directory: Azurite (and so the tests' store) drops a blob name's trailing '/'.</summary>
+    public const string MarkerName = ".hive-dir";
+
+    public string DirectoryMarker(string directory) => directory + MarkerName;
+
     public async Task<ObjectPage> ListAsync(string prefix, string? delimiter, string? continuation, int pageSize, CancellationToken ct)
     {
         return await Call(async () =>

@@ -78,6 +78,12 @@ public interface IObjectStore : IDisposable
     /// <summary>Deletes the object; false when there was none.</summary>
     Task<bool> DeleteAsync(string key, CancellationToken ct);
 
+    /// <summary>
+    /// The object that keeps an empty directory (<paramref name="directory"/> ends with '/'): <c>dir/</c> itself, as the
+    /// S3 console and most tools make it; a store that cannot hold a name ending in '/' names one inside.
+    /// </summary>
+    string DirectoryMarker(string directory) => directory;
+
     /// <summary>Checks that the bucket or container exists and the credentials may list it (create/apply refuses otherwise).</summary>
     Task ProbeAsync(CancellationToken ct);
 }

@@ -145,16 +145,39 @@ public sealed class S3ObjectStore : IObjectStore
         }
     }
 
+    /// <summary>Set once a service has refused a server-side copy that real S3 takes (s3rver decodes no %2F in the copy source).</summary>
+    private volatile bool _copyThroughHost;
+
     public async Task<ObjectInfo> CopyAsync(string from, string to, CancellationToken ct)
     {
         var head = await HeadAsync(from, ct) ?? throw new FileNotFoundException(from);
-        if (head.Size > 5L << 30)
-            throw new ObjectStoreException($"{from}: objects over 5 GiB cannot be copied in one request", ObjectStoreFailure.Other);
-        var r = await Call(() => _client.CopyObjectAsync(new CopyObjectRequest
+        if (!_copyThroughHost && head.Size <= 5L << 30)
         {
-            SourceBucket = _bucket, SourceKey = from, DestinationBucket = _bucket, DestinationKey = to,
-        }, ct), from);
-        return new ObjectInfo(to, head.Size, r.ETag ?? "", DateTimeOffset.UtcNow);
+            try
+            {
+                var r = await Call(() => _client.CopyObjectAsync(new CopyObjectRequest
+                {
+                    SourceBucket = _bucket, SourceKey = from, DestinationBucket = _bucket, DestinationKey = to,
+                }, ct), from);
+                return new ObjectInfo(to, head.Size, r.ETag ?? "", DateTimeOffset.UtcNow);
+            }
+            catch (ObjectStoreException e) when (e.Failure == ObjectStoreFailure.NoBucket)
+            {
+                _copyThroughHost = true;
+            }
+        }
+        // Down and up again through a temporary file: objects over 5 GiB, or a service whose copy does not work.
+        var temp = Path.Combine(Path.GetTempPath(), "hive-s3-copy-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+                if (await GetAsync(from, file, 0, null, ct) is null) throw new FileNotFoundException(from);
+            return await PutFileAsync(to, temp, WriteCondition.None, ct);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
     }
 
     public async Task<bool> DeleteAsync(string key, CancellationToken ct)
