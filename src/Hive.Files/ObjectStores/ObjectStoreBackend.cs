@@ -166,8 +166,9 @@ public sealed partial class ObjectStoreBackend : IFsBackend
         if (_local.TryGetValue(path, out var local) && !local.Unlinked && LocalStat(local, out stat)) return 0;
         if (_stats.TryGetValue(path, out var cached) && cached.Expires > Stopwatch.GetTimestamp())
         {
+            // Mode 0: known absent (a lookup's answer, reused by the create that follows it).
             stat = cached.Stat;
-            return 0;
+            return stat.Mode == 0 ? Errno.ENOENT : 0;
         }
         var key = Key(path);
         if (Call(ct => _store.HeadAsync(key, ct)) is { } head)
@@ -175,7 +176,11 @@ public sealed partial class ObjectStoreBackend : IFsBackend
         else
         {
             var page = Call(ct => _store.ListAsync(key + "/", "/", null, 1, ct));
-            if (page.Objects.Count == 0 && page.Prefixes.Count == 0) return Errno.ENOENT;
+            if (page.Objects.Count == 0 && page.Prefixes.Count == 0)
+            {
+                Remember(path, default);
+                return Errno.ENOENT;
+            }
             stat = DirectoryAttributes(path);
         }
         Remember(path, stat);

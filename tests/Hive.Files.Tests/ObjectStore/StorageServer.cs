@@ -86,7 +86,7 @@ public sealed class StorageServer : IDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+        while (deadline.Elapsed < TimeSpan.FromSeconds(120))
         {
             if (_process.HasExited) throw new InvalidOperationException($"{Kind} server exited at start with {_process.ExitCode}");
             try
@@ -100,7 +100,7 @@ public sealed class StorageServer : IDisposable
                 Thread.Sleep(100);
             }
         }
-        throw new InvalidOperationException($"{Kind} server did not listen on 127.0.0.1:{Port} within 30 s");
+        throw new InvalidOperationException($"{Kind} server did not listen on 127.0.0.1:{Port} within 120 s");
     }
 
     /// <summary>SIGSTOP: the port stays open but nothing answers (a hung store).</summary>
