@@ -69,7 +69,7 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit, bool 
     }
 
     /// <summary>How long one call on an object store may take (the files API's deadline, HIVE_FILES_TIMEOUT_MS).</summary>
-    public TimeSpan StoreTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan StoreTimeout { get; init; } = Hive.Files.Owner.FilesDeadline.FromEnvironment().Timeout;
 
     /// <summary>Most bytes each object-store mount keeps cached on this host (HIVE_OBJECT_CACHE_MB).</summary>
     public long CacheLimit { get; init; } = (long.TryParse(Environment.GetEnvironmentVariable("HIVE_OBJECT_CACHE_MB"), out var mb) && mb > 0 ? mb : 1024) << 20;
