@@ -408,7 +408,26 @@ public sealed unsafe partial class ObjectStoreBackend
     /// <summary>Uploads what the journal holds and no open file is using (timer; first run at start, for a previous daemon's).</summary>
     private void RetryPending()
     {
-        if (Volatile.Read(ref _disposed) != 0) return;
+        if (Volatile.Read(ref _disposed) != 0 || Interlocked.Exchange(ref _retrying, 1) != 0) return;
+        try
+        {
+            RetryJournal();
+        }
+        catch (Exception e)
+        {
+            // A background retry must never take the daemon down; the next one tries again.
+            _options.Log?.Invoke($"object store: retrying pending uploads failed: {e.Message}");
+        }
+        finally
+        {
+            Volatile.Write(ref _retrying, 0);
+        }
+    }
+
+    private int _retrying;
+
+    private void RetryJournal()
+    {
         IReadOnlyList<UploadJournal.Entry> entries;
         try
         {

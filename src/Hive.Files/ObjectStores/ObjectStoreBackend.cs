@@ -552,7 +552,11 @@ public sealed partial class ObjectStoreBackend : IFsBackend
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _retry.Dispose();
+        using (var stopped = new ManualResetEvent(false))
+            if (_retry.Dispose(stopped)) stopped.WaitOne(_options.Timeout * 2);
+        // A retry already running finishes its call (bounded by the timeout) before the store goes.
+        var wait = Stopwatch.StartNew();
+        while (Volatile.Read(ref _retrying) != 0 && wait.Elapsed < _options.Timeout * 2) Thread.Sleep(10);
         foreach (var open in _open.Values) Libc.Close(open.Fd);
         _open.Clear();
         _store.Dispose();

@@ -61,7 +61,7 @@ for route in (lambda: open('secret/new.txt', 'w'), lambda: open('x.key', 'w')):
         Assert.Equal("changed\n", await Get(check, "team/pub/open.txt"));
         Assert.Null(await Get(check, "team/secret/new.txt"));
         // Denied attempts are recorded like on a local mount.
-        Assert.Contains(f.Audit.Records, r => r.Path == "/workspace/secret/data.txt" && !r.Allowed);
+        Assert.Contains(f.Audit.Records, r => r.Path.StartsWith("/workspace/secret", StringComparison.Ordinal) && !r.Allowed);
         Assert.Contains(f.Audit.Records, r => r.Path == "/workspace/docs/readme.md" && r.Error == Native.Errno.EROFS);
     }
 
@@ -120,42 +120,57 @@ except OSError as e:
             using (var f = ObjectStoreMount.Mount(servers, kind, bucket: bucket, cache: cache, timeout: TimeSpan.FromSeconds(5), notices: notices))
             {
                 f.Sh("echo before > kept.txt").AssertOk();
-                server.Kill();
-                try
-                {
-                    var start = Stopwatch.StartNew();
-                    var result = f.Python("""
-fh = open('kept.txt', 'w'); fh.write('written while the store was away')
+                if (kind == "azure") Thread.Sleep(6000); // Azurite writes its metadata (the container) to disk every 5 s
+                // The agent has the file open when the store goes away; it writes and closes after.
+                var opened = Path.Combine(f.Base, "opened");
+                var go = Path.Combine(f.Base, "go");
+                var agent = Task.Run(() => f.Python($$"""
+import time
+fh = open('kept.txt', 'w')
+open({{"'" + opened + "'"}}, 'w').close()
+while not os.path.exists({{"'" + go + "'"}}): time.sleep(0.05)
+fh.write('written while the store was away')
 try:
     fh.close(); print('closed')
 except OSError as e:
     print('close failed', errno.errorcode[e.errno])
-""");
+""", uid: 0));
+                var wait = Stopwatch.StartNew();
+                while (!File.Exists(opened) && wait.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(50);
+                server.Kill();
+                try
+                {
+                    var start = Stopwatch.StartNew();
+                    File.WriteAllText(go, "");
+                    var result = await agent;
                     Assert.Contains("close failed EIO", result.AssertOk().Stdout);
                     Assert.True(start.Elapsed < TimeSpan.FromSeconds(30), $"took {start.Elapsed}");
                     Assert.Contains(notices, n => n.StartsWith("kept.txt EIO upload failed", StringComparison.Ordinal));
                     // The agent still sees what it wrote (served from the cache).
                     Assert.Equal("written while the store was away", f.Sh("cat kept.txt").AssertOk().Stdout);
                 }
-                finally
+                catch
                 {
                     server.Restart();
+                    throw;
                 }
                 // The mount goes away (the daemon stops) before its retry runs: the journal holds the upload.
             }
+            // The daemon stopped while the store was away: the journal holds the upload; then the store comes back.
             Assert.NotEmpty(Directory.GetFiles(Path.Combine(cache, "pending")));
+            server.Restart();
             using var store = server.Store(bucket);
             Assert.Equal("before\n", await Get(store, "kept.txt"));
             using var backend = new ObjectStoreBackend(server.Store(bucket), ObjectStoreMount.Options(cache, cache, null, null));
-            var wait = Stopwatch.StartNew();
-            while (await Get(store, "kept.txt") != "written while the store was away" && wait.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(100);
+            var until = Stopwatch.StartNew();
+            while (await Get(store, "kept.txt") != "written while the store was away" && until.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(100);
             Assert.Equal("written while the store was away", await Get(store, "kept.txt"));
-            while (backend.PendingUploads > 0 && wait.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(100);
+            while (backend.PendingUploads > 0 && until.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(100);
             Assert.Equal(0, backend.PendingUploads);
         }
         finally
         {
-            Directory.Delete(cache, recursive: true);
+            FuseFixture.Run($"rm -rf '{cache}'", uid: 0);
         }
     }
 
