@@ -80,7 +80,7 @@ public sealed class StorageServer : IDisposable
                          "--location", Data, "--silent", "--skipApiVersionCheck", "--loose" })
                 start.ArgumentList.Add(a);
         _process = Process.Start(start)!;
-        var log = Path.Combine(Path.GetTempPath(), $"hive-objstore-{Kind}-server.log");
+        var log = Path.Combine(Data, "server.log");
         _process.OutputDataReceived += (_, e) => { if (e.Data is { } line) lock (Servers) File.AppendAllText(log, line + "\n"); };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) lock (Servers) File.AppendAllText(log, line + "\n"); };
         _process.BeginOutputReadLine();
