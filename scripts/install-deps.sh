@@ -55,6 +55,16 @@ if [ "${1:-}" = bench ]; then
   "$(dirname "$0")/build-passthrough-hp.sh" || echo "warning: could not build passthrough_hp; the files benchmark (--suite files) needs it" >&2
 fi
 
+# The object-store volume tests start real storage servers from npm (never mocks): Azurite for Azure Blob and s3rver
+# for S3, on loopback. `install-deps.sh objstore` installs only these (the tests call it when they are missing).
+objstore="${HIVE_OBJSTORE_SERVERS:-/var/cache/hive-test/objstore}"
+if [ ! -x "$objstore/node_modules/.bin/azurite-blob" ] || [ ! -x "$objstore/node_modules/.bin/s3rver" ]; then
+  echo "installing azurite and s3rver with npm into $objstore"
+  mkdir -p "$objstore"
+  (cd "$objstore" && npm install --no-audit --no-fund --loglevel=error azurite@3.37.0 s3rver@3.7.1 >/dev/null)
+fi
+[ "${1:-}" = objstore ] && exit 0
+
 if ! command -v dotnet >/dev/null; then
   echo "error: the .NET 10 SDK is missing (dotnet not on PATH); install it from Microsoft's packages, then run make again" >&2
   exit 1

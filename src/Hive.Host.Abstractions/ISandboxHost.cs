@@ -17,6 +17,14 @@ public interface ISandboxHost
     /// <summary>Refuses a config this host cannot run, before anything is stored.</summary>
     Task<IReadOnlyList<ConfigError>> CheckAsync(SandboxConfig config, CancellationToken ct);
 
+    /// <summary>
+    /// <see cref="CheckAsync(SandboxConfig, CancellationToken)"/>, and for object-store mounts that the store answers:
+    /// <paramref name="storageCredentials"/> holds the values of the secrets <c>fs[].credentials</c> name (secret name →
+    /// value), used for the check only and never kept.
+    /// </summary>
+    Task<IReadOnlyList<ConfigError>> CheckAsync(SandboxConfig config, IReadOnlyDictionary<string, string> storageCredentials, CancellationToken ct) =>
+        CheckAsync(config, ct);
+
     Task StartAsync(HostedSandbox sandbox, CancellationToken ct);
     Task<bool> IsRunningAsync(HostedSandbox sandbox, CancellationToken ct);
     Task StopAsync(HostedSandbox sandbox, CancellationToken ct);

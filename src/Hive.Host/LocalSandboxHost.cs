@@ -50,7 +50,11 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
     }
 
     public IReadOnlyList<string> SecretValues(string sandbox) =>
-        _secrets.TryGetValue(sandbox, out var s) ? [.. s.Substitution.ValuesToRedact] : [];
+        _secrets.TryGetValue(sandbox, out var s) ? [.. s.ValuesToRedact] : [];
+
+    /// <summary>The value of a storage secret the host holds for the sandbox's object-store mounts (never into the sandbox).</summary>
+    private Func<string, string?> StorageCredential(string sandbox) =>
+        name => _secrets.TryGetValue(sandbox, out var s) ? s.Storage.GetValueOrDefault(name) : null;
 
     private IReadOnlyDictionary<string, string> SecretEnv(string sandbox) =>
         _secrets.TryGetValue(sandbox, out var s) ? s.Env : SandboxSecrets.Empty.Env;
@@ -68,13 +72,21 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
             Register(s.Name, s.Config);
             // The FUSE sessions outlived the old daemon in their holders: take them over (processes working in the
             // mounts carry on); a session that is gone is mounted again, and the mount propagates into the container.
-            files.Mount(s.Name, s.Config, Storage);
+            files.Mount(s.Name, s.Config, Storage, StorageCredential(s.Name));
             usage.Track(s.Name);
         }
         return running;
     }
 
     public Task<IReadOnlyList<ConfigError>> CheckAsync(SandboxConfig config, CancellationToken ct) => Task.FromResult(Check(config));
+
+    /// <summary>The checks above, then every object-store mount's store is asked (off the request thread: it waits on the network).</summary>
+    public async Task<IReadOnlyList<ConfigError>> CheckAsync(SandboxConfig config, IReadOnlyDictionary<string, string> storageCredentials, CancellationToken ct)
+    {
+        var errors = Check(config);
+        if (errors.Count > 0 || !config.Fs.Any(m => m.IsObjectStore)) return errors;
+        return await Task.Run(() => files.CheckStores(config, storageCredentials), ct);
+    }
 
     private IReadOnlyList<ConfigError> Check(SandboxConfig config)
     {
@@ -87,8 +99,8 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         for (var i = 0; i < config.Fs.Count; i++)
         {
             var m = config.Fs[i];
-            if (m.Backend != FsBackend.Local)
-                errors.Add(new ConfigError($"fs[{i}].backend", "only the local backend is available on this host"));
+            if (m.Backend == FsBackend.Gcs)
+                errors.Add(new ConfigError($"fs[{i}].backend", "the gcs backend is not available on this host yet (local, s3 and azure are)"));
             else if (m.Origin is { } origin && !Directory.Exists(origin))
                 errors.Add(new ConfigError($"fs[{i}].origin", $"host directory {origin} does not exist"));
         }
@@ -126,7 +138,7 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
             // this mount, and any later one after a daemon crash, propagates into it.
             await runtime.StartAsync(launch, () =>
             {
-                files.Mount(sandbox.Name, c, Storage);
+                files.Mount(sandbox.Name, c, Storage, StorageCredential(sandbox.Name));
                 return Task.CompletedTask;
             }, ct);
             usage.Track(sandbox.Name);
@@ -294,6 +306,9 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
             // The owner's API works on the storage itself: recorded, but not subject to the agent's ACLs.
             return (Storage(m), segments.Skip(mountSegments.Count).ToList());
         }
+        if (sandbox.Config.Fs.FirstOrDefault(m => m.IsObjectStore && segments.Take(SandboxPath.Split(m.Mount).Count).SequenceEqual(SandboxPath.Split(m.Mount))) is { } store)
+            throw new HostException(HostErrorKind.Unprocessable, "Object-store mount",
+                $"{sandboxPath} is in {store.Mount}, an object-store mount: the files API serves local mounts only; use the bucket's own tools or a command in the sandbox");
         var mounts = string.Join(", ", sandbox.Config.Fs.Select(f => f.Mount));
         throw new HostException(HostErrorKind.NotFound, "Not in a mount",
             $"{sandboxPath} is not inside a mount of sandbox {sandbox.Name} (mounts: {(mounts.Length == 0 ? "none" : mounts)})");

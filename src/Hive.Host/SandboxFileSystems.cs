@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using Hive.Core.Config;
 using Hive.Files;
+using Hive.Files.Audit;
 using Hive.Files.Backends;
+using Hive.Files.ObjectStores;
+using Hive.Host.Abstractions;
 using Hive.Runtime.Host;
 
 namespace Hive.Host;
@@ -24,7 +27,6 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit, bool 
         var plans = new List<MountPlan>();
         for (var i = 0; i < config.Fs.Count; i++)
         {
-            if (config.Fs[i].Backend != FsBackend.Local) continue;
             var anchor = Anchor(sandbox, i);
             Mounts.MakeSharedAnchor(anchor);
             plans.Add(new MountPlan(config.Fs[i].Mount, anchor, ReadOnly: false));
@@ -32,8 +34,12 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit, bool 
         return plans;
     }
 
-    /// <summary>Mounts (or mounts again, after a crash) the file system of every local mount on its anchor.</summary>
-    public void Mount(string sandbox, SandboxConfig config, Func<FsMount, string> storage)
+    /// <summary>
+    /// Mounts (or mounts again, after a crash) the file system of every mount on its anchor. An object-store mount first
+    /// checks the store answers (<paramref name="credential"/> gives the value of the secret it names); on any failure
+    /// nothing stays mounted.
+    /// </summary>
+    public void Mount(string sandbox, SandboxConfig config, Func<FsMount, string> storage, Func<string, string?>? credential = null)
     {
         Unmount(sandbox, keepAnchors: true);
         var mounted = new List<Mounted>();
@@ -42,10 +48,16 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit, bool 
             for (var i = 0; i < config.Fs.Count; i++)
             {
                 var m = config.Fs[i];
-                if (m.Backend != FsBackend.Local) continue;
-                var dir = Path.GetFullPath(storage(m));
                 var options = new FuseOptions { SessionRecord = SessionRecord(sandbox, i), IoUring = ioUring };
-                mounted.Add(new Mounted(MountedFileSystem.Mount(Anchor(sandbox, i), m.Mount, new LocalBackend(dir), m.Acls, audit.For(sandbox), options), dir));
+                var sink = audit.For(sandbox);
+                if (m.IsObjectStore)
+                {
+                    var backend = ObjectStoreBackend(sandbox, i, m, credential?.Invoke(m.Credentials!), sink);
+                    mounted.Add(new Mounted(MountedFileSystem.Mount(Anchor(sandbox, i), m.Mount, backend, m.Acls, sink, options), backend.Description));
+                    continue;
+                }
+                var dir = Path.GetFullPath(storage(m));
+                mounted.Add(new Mounted(MountedFileSystem.Mount(Anchor(sandbox, i), m.Mount, new LocalBackend(dir), m.Acls, sink, options), dir));
             }
         }
         catch
@@ -54,6 +66,44 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit, bool 
             throw;
         }
         _mounted[sandbox] = mounted;
+    }
+
+    /// <summary>How long one call on an object store may take (the files API's deadline, HIVE_FILES_TIMEOUT_MS).</summary>
+    public TimeSpan StoreTimeout { get; init; } = Hive.Files.Owner.FilesDeadline.FromEnvironment().Timeout;
+
+    /// <summary>Most bytes each object-store mount keeps cached on this host (HIVE_OBJECT_CACHE_MB).</summary>
+    public long CacheLimit { get; init; } = (long.TryParse(Environment.GetEnvironmentVariable("HIVE_OBJECT_CACHE_MB"), out var mb) && mb > 0 ? mb : 1024) << 20;
+
+    /// <summary>The checks of <see cref="ObjectStoreFactory.Check"/> for every object-store mount of <paramref name="config"/>.</summary>
+    public IReadOnlyList<Hive.Core.Config.ConfigError> CheckStores(SandboxConfig config, IReadOnlyDictionary<string, string> credentials)
+    {
+        var errors = new List<Hive.Core.Config.ConfigError>();
+        for (var i = 0; i < config.Fs.Count; i++)
+            if (config.Fs[i] is { IsObjectStore: true } m)
+                errors.AddRange(ObjectStoreFactory.Check(m, i, credentials.GetValueOrDefault(m.Credentials!), StoreTimeout));
+        return errors;
+    }
+
+    /// <summary>
+    /// The backend of object-store mount <paramref name="index"/>: checked first, so a store that cannot be used refuses the
+    /// start with the field and the store's answer. Its cache and upload journal live in
+    /// <c>$HIVE_HOME/cache/objects/SANDBOX.INDEX</c>, where the next daemon resumes unfinished uploads.
+    /// </summary>
+    private ObjectStoreBackend ObjectStoreBackend(string sandbox, int index, FsMount m, string? credential, IFsAuditSink sink)
+    {
+        var problems = ObjectStoreFactory.Check(m, index, credential, StoreTimeout);
+        if (problems.Count > 0)
+            throw new HostException(HostErrorKind.Unprocessable, "Storage unavailable", string.Join("; ", problems.Select(p => $"{p.Path}: {p.Message}")), problems);
+        var cache = Path.Combine(paths.Home, "cache", "objects", $"{sandbox}.{index.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        return new ObjectStoreBackend(ObjectStoreFactory.Create(m, credential!), new ObjectStoreOptions
+        {
+            Prefix = m.Prefix,
+            CacheDirectory = cache,
+            CacheLimit = CacheLimit,
+            Timeout = StoreTimeout,
+            // Failed and conflicting uploads are fs.response events with their error, on the file's path.
+            Notice = (path, error, detail) => sink.Record(new FsAuditRecord(m.Mount, m.Mount + "/" + path, FsOp.Write, true, 0, error, null, detail, 0, 0)),
+        });
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ public sealed record ConfigComparison(IReadOnlyList<string> Changes, IReadOnlyLi
 
 /// <summary>
 /// Compares a running sandbox's config with a proposed one. Image, env and each mount's identity (backend, mount,
-/// volume, origin, container, prefix) are immutable; the set of mounts too, though their order and acls may change.
+/// volume, origin, container, bucket, prefix, region, endpoint, credentials) are immutable; the set of mounts too, though their order and acls may change.
 /// Immutable differences are reported only as violations, not as changes.
 /// </summary>
 public static class ConfigDiff
@@ -69,7 +69,11 @@ public static class ConfigDiff
             Immutable(violations, path + ".volume", old.Volume, next.Volume);
             Immutable(violations, path + ".origin", old.Origin, next.Origin);
             Immutable(violations, path + ".container", old.Container, next.Container);
+            Immutable(violations, path + ".bucket", old.Bucket, next.Bucket);
             Immutable(violations, path + ".prefix", old.Prefix, next.Prefix);
+            Immutable(violations, path + ".region", old.Region, next.Region);
+            Immutable(violations, path + ".endpoint", old.Endpoint, next.Endpoint);
+            Immutable(violations, path + ".credentials", old.Credentials, next.Credentials);
             if (!Equality.Lists(old.Acls, next.Acls)) changes.Add(path + ".acls changed");
         }
 

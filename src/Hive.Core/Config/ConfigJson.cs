@@ -38,6 +38,8 @@ public static class ConfigJson
     {
         FsBackend.Local => "local",
         FsBackend.Azure => "azure",
+        FsBackend.S3 => "s3",
+        FsBackend.Gcs => "gcs",
         _ => throw new ArgumentOutOfRangeException(nameof(backend)),
     };
 
@@ -63,7 +65,11 @@ public static class ConfigJson
         AddIfSet(o, "volume", mount.Volume);
         AddIfSet(o, "origin", mount.Origin);
         AddIfSet(o, "container", mount.Container);
+        AddIfSet(o, "bucket", mount.Bucket);
         AddIfSet(o, "prefix", mount.Prefix);
+        AddIfSet(o, "region", mount.Region);
+        AddIfSet(o, "endpoint", mount.Endpoint);
+        AddIfSet(o, "credentials", mount.Credentials);
         o["acls"] = new JsonArray([.. mount.Acls.Select(acl => new JsonObject { ["path"] = acl.Path, ["access"] = Name(acl.Access) })]);
         return o;
     }

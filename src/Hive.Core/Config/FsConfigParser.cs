@@ -7,9 +7,12 @@ internal static class FsConfigParser
 {
     public const string DefaultMount = "/workspace";
 
-    private static readonly string[] MountFields = ["backend", "mount", "volume", "origin", "container", "prefix", "acls"];
+    private static readonly string[] MountFields =
+        ["backend", "mount", "volume", "origin", "container", "bucket", "prefix", "region", "endpoint", "credentials", "acls"];
+    private static readonly string[] LocalOnly = ["volume", "origin"];
+    private static readonly string[] ObjectStoreOnly = ["container", "bucket", "prefix", "region", "endpoint", "credentials"];
     private static readonly string[] AclFields = ["path", "access"];
-    private static readonly (string, FsBackend)[] Backends = [("local", FsBackend.Local), ("azure", FsBackend.Azure)];
+    private static readonly (string, FsBackend)[] Backends = [("local", FsBackend.Local), ("s3", FsBackend.S3), ("azure", FsBackend.Azure), ("gcs", FsBackend.Gcs)];
     private static readonly (string, AclAccess)[] Accesses = [("rw", AclAccess.Rw), ("ro", AclAccess.Ro), ("deny", AclAccess.Deny)];
 
     /// <summary>A mount path that parsed, kept for the checks across mounts even when other fields had errors.</summary>
@@ -52,7 +55,7 @@ internal static class FsConfigParser
 
         FsBackend? backend = null;
         if (ConfigParser.Field(fields, "backend") is { } b) backend = c.Choice(b, path + ".backend", Backends);
-        else c.Error(path + ".backend", "is required: one of local, azure");
+        else c.Error(path + ".backend", "is required: one of local, s3, azure, gcs");
 
         string? mount = null;
         if (ConfigParser.Field(fields, "mount") is { } m)
@@ -69,13 +72,16 @@ internal static class FsConfigParser
         var volume = OptionalString(c, fields, path, "volume", FsPaths.CheckVolume);
         var origin = OptionalString(c, fields, path, "origin", FsPaths.CheckOrigin);
         var container = OptionalString(c, fields, path, "container", FsPaths.CheckContainer);
+        var bucket = OptionalString(c, fields, path, "bucket", backend == FsBackend.Gcs ? FsPaths.CheckGcsBucket : FsPaths.CheckS3Bucket);
         var prefix = OptionalString(c, fields, path, "prefix", FsPaths.CheckPrefix);
+        var region = OptionalString(c, fields, path, "region", FsPaths.CheckRegion);
+        var endpoint = OptionalString(c, fields, path, "endpoint", FsPaths.CheckEndpoint);
+        var credentials = OptionalString(c, fields, path, "credentials", FsPaths.CheckCredentials);
 
         var defaultVolume = false;
         if (backend == FsBackend.Local)
         {
-            NotAllowed(c, fields, path, "container", "local", "azure");
-            NotAllowed(c, fields, path, "prefix", "local", "azure");
+            foreach (var name in ObjectStoreOnly) NotAllowed(c, fields, path, name, "local", "s3, azure, gcs");
             if (fields.ContainsKey("volume") && fields.ContainsKey("origin"))
                 c.Error(path + ".origin", "cannot be combined with volume: a local mount uses either a named volume or a host directory");
             else if (!fields.ContainsKey("volume") && !fields.ContainsKey("origin") && mount is not null)
@@ -84,11 +90,24 @@ internal static class FsConfigParser
                 defaultVolume = true;
             }
         }
-        else if (backend == FsBackend.Azure)
+        else if (backend is { } objectStore)
         {
-            NotAllowed(c, fields, path, "volume", "azure", "local");
-            NotAllowed(c, fields, path, "origin", "azure", "local");
-            if (!fields.ContainsKey("container")) c.Error(path + ".container", "is required for backend azure: the blob container name");
+            var name = ConfigJson.Name(objectStore);
+            foreach (var field in LocalOnly) NotAllowed(c, fields, path, field, name, "local");
+            if (objectStore == FsBackend.Azure)
+            {
+                NotAllowed(c, fields, path, "bucket", "azure", "s3, gcs; azure names a container");
+                NotAllowed(c, fields, path, "region", "azure", "s3");
+                if (!fields.ContainsKey("container")) c.Error(path + ".container", "is required for backend azure: the blob container name");
+            }
+            else
+            {
+                NotAllowed(c, fields, path, "container", name, "azure; " + name + " names a bucket");
+                if (objectStore == FsBackend.Gcs) NotAllowed(c, fields, path, "region", "gcs", "s3");
+                if (!fields.ContainsKey("bucket")) c.Error(path + ".bucket", $"is required for backend {name}: the bucket name");
+            }
+            if (!fields.ContainsKey("credentials"))
+                c.Error(path + ".credentials", $"is required for backend {name}: the name of a Hive secret holding the store's credentials (never the credentials themselves)");
         }
 
         var acls = ConfigParser.Field(fields, "acls") is { } a ? ParseAcls(c, a, path + ".acls", mount) : null;
@@ -102,7 +121,11 @@ internal static class FsConfigParser
             Volume = volume,
             Origin = origin,
             Container = container,
+            Bucket = bucket,
             Prefix = prefix,
+            Region = region,
+            Endpoint = endpoint,
+            Credentials = credentials,
             Acls = acls ?? DefaultAcls(mount!),
         }, entry);
     }

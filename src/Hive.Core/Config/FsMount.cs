@@ -1,6 +1,6 @@
 namespace Hive.Core.Config;
 
-public enum FsBackend { Local, Azure }
+public enum FsBackend { Local, Azure, S3, Gcs }
 
 public enum AclAccess { Rw, Ro, Deny }
 
@@ -23,8 +23,23 @@ public sealed record FsMount
     /// <summary>Azure backend: the blob container.</summary>
     public string? Container { get; init; }
 
-    /// <summary>Azure backend: an optional blob name prefix inside the container.</summary>
+    /// <summary>S3 and GCS backends: the bucket.</summary>
+    public string? Bucket { get; init; }
+
+    /// <summary>Object-store backends: an optional object name prefix inside the bucket or container.</summary>
     public string? Prefix { get; init; }
+
+    /// <summary>S3 backend: the region (signing and the default endpoint).</summary>
+    public string? Region { get; init; }
+
+    /// <summary>Object-store backends: the service URL (any S3-compatible service, Azurite, a GCS emulator).</summary>
+    public string? Endpoint { get; init; }
+
+    /// <summary>Object-store backends: the NAME of the Hive secret holding the credentials, never a value.</summary>
+    public string? Credentials { get; init; }
+
+    /// <summary>True for the backends whose files live in an object store.</summary>
+    public bool IsObjectStore => Backend is FsBackend.S3 or FsBackend.Azure or FsBackend.Gcs;
 
     /// <summary>Ordered rules, first match wins, no match denies. An empty list therefore denies everything.</summary>
     public required IReadOnlyList<AclRule> Acls { get; init; }
@@ -36,8 +51,12 @@ public sealed record FsMount
         && Volume == other.Volume
         && Origin == other.Origin
         && Container == other.Container
+        && Bucket == other.Bucket
         && Prefix == other.Prefix
+        && Region == other.Region
+        && Endpoint == other.Endpoint
+        && Credentials == other.Credentials
         && Equality.Lists(Acls, other.Acls);
 
-    public override int GetHashCode() => HashCode.Combine(Backend, Mount, Volume, Origin, Container, Prefix, Acls.Count);
+    public override int GetHashCode() => HashCode.Combine(Backend, Mount, Volume, Origin, Container ?? Bucket, Prefix, Endpoint, Acls.Count);
 }

@@ -68,6 +68,50 @@ internal static class FsPaths
         return ok ? null : "must be an Azure container name: 3-63 characters of a-z, 0-9 and -, starting and ending with a letter or digit, without --";
     }
 
+    /// <summary>An S3 bucket name: 3-63 of a-z, 0-9, '.', '-', starting and ending with a letter or digit, no '..', not an IPv4 address.</summary>
+    public static string? CheckS3Bucket(string bucket)
+    {
+        var ok = bucket.Length is >= 3 and <= 63
+            && bucket.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.')
+            && char.IsAsciiLetterOrDigit(bucket[0]) && char.IsAsciiLetterOrDigit(bucket[^1])
+            && !bucket.Contains("..", StringComparison.Ordinal)
+            && !System.Net.IPAddress.TryParse(bucket, out _);
+        return ok ? null : "must be an S3 bucket name: 3-63 characters of a-z, 0-9, . and -, starting and ending with a letter or digit, without .. (not an IP address)";
+    }
+
+    /// <summary>A GCS bucket name: 3-63 of a-z, 0-9, '-', '_', '.', starting and ending with a letter or digit.</summary>
+    public static string? CheckGcsBucket(string bucket)
+    {
+        var ok = bucket.Length is >= 3 and <= 63
+            && bucket.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_' or '.')
+            && char.IsAsciiLetterOrDigit(bucket[0]) && char.IsAsciiLetterOrDigit(bucket[^1])
+            && !bucket.StartsWith("goog", StringComparison.Ordinal);
+        return ok ? null : "must be a GCS bucket name: 3-63 characters of a-z, 0-9, -, _ and ., starting and ending with a letter or digit, not starting with goog";
+    }
+
+    public static string? CheckRegion(string region)
+    {
+        var ok = region.Length is > 0 and <= 32 && region.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-')
+            && char.IsAsciiLetterOrDigit(region[0]);
+        return ok ? null : "must be a region name such as eu-west-1 or auto: 1-32 characters of a-z, 0-9 and -";
+    }
+
+    /// <summary>An http(s) URL of a storage service: no user info (credentials go in a secret), query or fragment.</summary>
+    public static string? CheckEndpoint(string endpoint)
+    {
+        const string expected = "must be an absolute http:// or https:// URL of the storage service, such as https://s3.eu-west-1.amazonaws.com";
+        if (endpoint.Length > MaxPathLength || endpoint.Any(char.IsControl)) return expected;
+        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0) return expected;
+        if (uri.UserInfo.Length > 0) return "must not carry a user name or password: put the credentials in a Hive secret and name it in credentials";
+        if (uri.Query.Length > 0 || uri.Fragment.Length > 0)
+            return "must not have a query or fragment (a SAS token is a credential: put it in a Hive secret and name it in credentials)";
+        return null;
+    }
+
+    public static string? CheckCredentials(string name) => Secrets.SecretDefinition.IsValidName(name)
+        ? null
+        : $"must be the name of a Hive secret (1-{Secrets.SecretDefinition.MaxNameLength} characters of letters, digits, _, . and -, starting with a letter or digit), never the credentials themselves";
+
     public static string? CheckPrefix(string prefix)
     {
         const string expected = "must be a relative blob prefix such as team/notes (no leading or trailing /, no empty, . or .. segments, no control characters, at most 1024 characters)";

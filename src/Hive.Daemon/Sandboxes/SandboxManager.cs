@@ -71,7 +71,7 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
             Touch(name);
             if (Find(name) is { } existing) return (await EnsureRunningAsync(existing, ct), false);
             var config = parsed.Config!;
-            var problems = await host.CheckAsync(config, ct);
+            var problems = await host.CheckAsync(config, secrets.StorageCredentials(name, config), ct);
             if (problems.Count > 0) throw ApiProblem.Invalid(problems);
             var record = store.InsertSandbox(name, config, DateTimeOffset.UtcNow, capacity)!;
             secrets.OnCreated(record);
@@ -145,7 +145,7 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
             if (placeholders.Count > 0) throw Failed(name, ApiProblem.Invalid(placeholders));
             var comparison = ConfigDiff.Compare(current.Config, proposed);
             if (comparison.ImmutableViolations.Count > 0) throw Failed(name, ApiProblem.Unprocessable(comparison.ImmutableViolations));
-            var problems = await host.CheckAsync(proposed, ct);
+            var problems = await host.CheckAsync(proposed, secrets.StorageCredentials(name, proposed), ct);
             if (problems.Count > 0) throw Failed(name, ApiProblem.Invalid(problems));
             await host.ApplyAsync(Hosted(current), proposed, ct);
             store.UpdateSandboxConfig(name, proposed);

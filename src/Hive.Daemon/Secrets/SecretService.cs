@@ -225,7 +225,27 @@ public sealed class SecretService
         }
         foreach (var r in rows)
             if (!bound.Contains(r.Secret)) revoked.Add(new RevokedStandIn(r.StandIn, r.Secret));
-        return new SandboxSecrets(env, new SecretSubstitution(bindings, revoked));
+        return new SandboxSecrets(env, new SecretSubstitution(bindings, revoked), StorageCredentials(name, sandbox.Config, secrets));
+    }
+
+    /// <summary>
+    /// The values of the secrets <paramref name="config"/>'s object-store mounts name (fs[].credentials), in the sandbox's
+    /// scope or global: they go to the host for its file system only (no stand-in, no env, no proxy binding). A secret
+    /// that is missing or cannot be opened is left out (the host then refuses the mount, naming the field).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> StorageCredentials(string sandbox, SandboxConfig config) =>
+        StorageCredentials(sandbox, config, _store.ListSecrets());
+
+    private Dictionary<string, string> StorageCredentials(string sandbox, SandboxConfig config, IReadOnlyList<SecretRecord> secrets)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var mount in config.Fs)
+        {
+            if (mount.Credentials is not { } name || values.ContainsKey(name) || Find(secrets, sandbox, name) is not { } record) continue;
+            try { values[name] = _cipher.Open(record.Scope, record.Name, record.Sealed); }
+            catch (SecretVaultException e) { _log.LogError("{Secret}: {Error}", record, e.Message); }
+        }
+        return values;
     }
 
     private SecretBinding? TryBind(SecretRecord record, string standIn)

@@ -53,6 +53,15 @@ public class ConfigDiffTests
     }
 
     [Fact]
+    public void ObjectStoreBucketAndCredentialsAreImmutable()
+    {
+        const string before = "{'fs':[{'backend':'s3','mount':'/d','bucket':'abc','credentials':'k1'}]}";
+        var violations = ConfigDiff.Compare(Ok(before), Ok(before.Replace("'abc'", "'abd'").Replace("'k1'", "'k2'"))).ImmutableViolations;
+        Assert.Contains(new ConfigError("fs[0].bucket", "cannot change after creation (was \"abc\")"), violations);
+        Assert.Contains(new ConfigError("fs[0].credentials", "cannot change after creation (was \"k1\")"), violations);
+    }
+
+    [Fact]
     public void EgressFromNothing() =>
         Assert.Equal(["egress: 0 rules -> 1 rule"], ConfigDiff.Compare(Ok(""), Ok("{'egress':[{'access':'allow','host':'a.com'}]}")).Changes);
 
@@ -63,8 +72,8 @@ public class ConfigDiffTests
     [InlineData("'env':{'MODE':'env-VALUE-1'}", "'env':{}", "env", "cannot change after creation (-MODE)")]
     [InlineData("{'backend':'local','mount':'/data','volume':'shared'}", "{'backend':'local','mount':'/data','volume':'other'}", "fs[1].volume", "cannot change after creation (was \"shared\")")]
     [InlineData("{'backend':'local','mount':'/data','volume':'shared'}", "{'backend':'local','mount':'/data','origin':'/srv/data'}", "fs[1].origin", "cannot change after creation (was not set)")]
-    [InlineData("{'backend':'local','mount':'/data','volume':'shared'}", "{'backend':'azure','mount':'/data','container':'abc'}", "fs[1].backend", "cannot change after creation (was \"local\")")]
-    [InlineData("{'backend':'local','mount':'/data','volume':'shared'}", "{'backend':'azure','mount':'/data','container':'abc'}", "fs[1].container", "cannot change after creation (was not set)")]
+    [InlineData("{'backend':'local','mount':'/data','volume':'shared'}", "{'backend':'azure','mount':'/data','container':'abc','credentials':'k'}", "fs[1].backend", "cannot change after creation (was \"local\")")]
+    [InlineData("{'backend':'local','mount':'/data','volume':'shared'}", "{'backend':'azure','mount':'/data','container':'abc','credentials':'k'}", "fs[1].container", "cannot change after creation (was not set)")]
     [InlineData(",{'backend':'local','mount':'/data','volume':'shared'}", ",{'backend':'local','mount':'/other','volume':'shared'}", "fs", "mounts cannot be added or removed after creation (+/other -/data)")]
     [InlineData(",{'backend':'local','mount':'/data','volume':'shared'}", "", "fs", "mounts cannot be added or removed after creation (-/data)")]
     [InlineData(",{'backend':'local','mount':'/data','volume':'shared'}", ",{'backend':'local','mount':'/data','volume':'shared'},{'backend':'local','mount':'/x'}", "fs", "(+/x)")]
@@ -78,7 +87,7 @@ public class ConfigDiffTests
     [Fact]
     public void AzurePrefixIsImmutable()
     {
-        const string azure = "{'fs':[{'backend':'azure','mount':'/b','container':'abc','prefix':'p1'}]}";
+        const string azure = "{'fs':[{'backend':'azure','mount':'/b','container':'abc','prefix':'p1','credentials':'k'}]}";
         AssertError(ConfigDiff.Compare(Ok(azure), Ok(azure.Replace("p1", "p2"))).ImmutableViolations, "fs[0].prefix", "(was \"p1\")");
         AssertError(ConfigDiff.Compare(Ok(azure), Ok(azure.Replace("abc", "abd"))).ImmutableViolations, "fs[0].container", "(was \"abc\")");
     }

@@ -23,9 +23,9 @@ public class ConfigJsonTests
 
     [Fact]
     public void MountsSerialiseOnlyTheFieldsTheyHave() => Assert.Equal(
-        J("[{'backend':'local','mount':'/src','origin':'/srv/src','acls':[]},{'backend':'azure','mount':'/blobs','container':'notes','prefix':'team/a','acls':[{'path':'/blobs/**','access':'ro'}]}]"),
+        J("[{'backend':'local','mount':'/src','origin':'/srv/src','acls':[]},{'backend':'azure','mount':'/blobs','container':'notes','prefix':'team/a','credentials':'notes-key','acls':[{'path':'/blobs/**','access':'ro'}]}]"),
         ConfigJson.ToJsonNode(Ok("{'fs':[{'backend':'local','mount':'/src','origin':'/srv/src','acls':[]}," +
-                                 "{'backend':'azure','mount':'/blobs','container':'notes','prefix':'team/a','acls':[{'path':'/blobs/**','access':'ro'}]}]}"), false)["fs"]!.ToJsonString());
+                                 "{'backend':'azure','mount':'/blobs','container':'notes','prefix':'team/a','credentials':'notes-key','acls':[{'path':'/blobs/**','access':'ro'}]}]}"), false)["fs"]!.ToJsonString());
 
     [Fact]
     public void RedactionHidesEveryOverrideValue()
@@ -69,7 +69,7 @@ public class ConfigJsonTests
         "{'env':{'A':'1','B':'quote \\' \\\\ backslash','C':'ü 日本 \\t tab','D':''},'secrets':{'GITHUB_TOKEN':'gh.prod'}}",
         "{'fs':[{'backend':'local','mount':'/workspace','volume':'team-notes','acls':[{'path':'/workspace/.git/**','access':'deny'},{'path':'/workspace/**','access':'rw'}]}]}",
         "{'fs':[{'backend':'local','mount':'/src','origin':'/srv/src','acls':[]},{'backend':'local','mount':'/data/x'}]}",
-        "{'fs':[{'backend':'azure','mount':'/blobs','container':'team-notes','prefix':'a/b'},{'backend':'azure','mount':'/c','container':'c12'}]}",
+        "{'fs':[{'backend':'azure','mount':'/blobs','container':'team-notes','prefix':'a/b','credentials':'k'},{'backend':'azure','mount':'/c','container':'c12','credentials':'k'}]}",
         "{'egress':{'allow':[{'host':'api.github.com','ports':[443,443],'methods':['get'],'paths':['/repos/**'],'override':{'headers':{'X-Token':'abc'},'query':{'k':'v'}}}],'deny':[{'host':'*.Evil.example.'}]}}",
         "{'egress':[{'access':'allow','host':'bücher.example'},{'access':'deny','host':'10.1.2.3/16'},{'access':'allow','host':'[2001:DB8::1]','ports':[22]},{'access':'allow','host':'*'}]}",
         "{'egress':[{'access':'allow','host':'a.com','override':{'query':{'api_key':'x'}}}]}",

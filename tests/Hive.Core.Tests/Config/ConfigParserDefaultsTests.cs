@@ -76,12 +76,23 @@ public class ConfigParserDefaultsTests
     [Fact]
     public void AzureMountKeepsContainerAndPrefix()
     {
-        var fs = Ok("{'fs':[{'backend':'azure','mount':'/blobs','container':'team-notes','prefix':'a/b'}]}").Fs[0];
+        var fs = Ok("{'fs':[{'backend':'azure','mount':'/blobs','container':'team-notes','prefix':'a/b','credentials':'notes-key'}]}").Fs[0];
         Assert.Equal(FsBackend.Azure, fs.Backend);
         Assert.Equal("team-notes", fs.Container);
         Assert.Equal("a/b", fs.Prefix);
         Assert.Null(fs.Volume);
         Assert.Equal([new AclRule("/blobs/**", AclAccess.Rw)], fs.Acls);
+    }
+
+    [Fact]
+    public void S3MountKeepsBucketRegionEndpointAndTheCredentialsName()
+    {
+        var fs = Ok("{'fs':[{'backend':'s3','mount':'/data','bucket':'team.data-1','prefix':'agents','region':'eu-west-1','endpoint':'http://127.0.0.1:9000','credentials':'team-s3'}]}").Fs[0];
+        Assert.Equal(FsBackend.S3, fs.Backend);
+        Assert.True(fs.IsObjectStore);
+        Assert.Equal(("team.data-1", "agents", "eu-west-1", "http://127.0.0.1:9000", "team-s3"), (fs.Bucket, fs.Prefix, fs.Region, fs.Endpoint, fs.Credentials));
+        Assert.Null(fs.Container);
+        Assert.Null(fs.Volume);
     }
 
     [Fact]

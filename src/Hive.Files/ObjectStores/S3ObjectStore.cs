@@ -1,0 +1,262 @@
+using System.Net;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace Hive.Files.ObjectStores;
+
+/// <summary>
+/// AWS S3 or any S3-compatible service (R2, MinIO, Ceph, s3rver) through AWSSDK.S3. With an endpoint, requests use path
+/// style (<c>endpoint/bucket/key</c>), which every compatible service understands. Files over
+/// <see cref="MultipartThreshold"/> go up in parts of <see cref="PartSize"/>.
+/// </summary>
+public sealed class S3ObjectStore : IObjectStore
+{
+    public const long MultipartThreshold = 64L << 20;
+    public const long PartSize = 16L << 20;
+    private readonly AmazonS3Client _client;
+    private readonly string _bucket;
+
+    public S3ObjectStore(string bucket, string? region, string? endpoint, S3Credential credential)
+    {
+        _bucket = bucket;
+        var config = new AmazonS3Config
+        {
+            // Checksums only where an operation needs one: compatible services reject trailing-checksum uploads.
+            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+            MaxErrorRetry = 1,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        if (endpoint is not null)
+        {
+            config.ServiceURL = endpoint;
+            config.ForcePathStyle = true;
+            config.AuthenticationRegion = region ?? "us-east-1";
+        }
+        else config.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(region ?? "us-east-1");
+        AWSCredentials credentials = credential.SessionToken is { } token
+            ? new SessionAWSCredentials(credential.AccessKeyId, credential.SecretAccessKey, token)
+            : new BasicAWSCredentials(credential.AccessKeyId, credential.SecretAccessKey);
+        _client = new AmazonS3Client(credentials, config);
+        Description = "s3:" + (endpoint is null ? "" : new Uri(endpoint).Authority + "/") + bucket;
+    }
+
+    public string Description { get; }
+
+    public async Task<ObjectPage> ListAsync(string prefix, string? delimiter, string? continuation, int pageSize, CancellationToken ct)
+    {
+        var response = await Call(() => _client.ListObjectsV2Async(new ListObjectsV2Request
+        {
+            BucketName = _bucket, Prefix = prefix, Delimiter = delimiter, ContinuationToken = continuation, MaxKeys = pageSize,
+        }, ct), prefix);
+        var objects = (response.S3Objects ?? []).Select(o => new ObjectInfo(o.Key, o.Size ?? 0, o.ETag ?? "", Time(o.LastModified))).ToList();
+        return new ObjectPage(objects, response.CommonPrefixes ?? [], response.IsTruncated == true ? response.NextContinuationToken : null);
+    }
+
+    public async Task<ObjectInfo?> HeadAsync(string key, CancellationToken ct)
+    {
+        try
+        {
+            var r = await Call(() => _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = key }, ct), key);
+            return new ObjectInfo(key, r.ContentLength, r.ETag ?? "", Time(r.LastModified));
+        }
+        catch (ObjectStoreException e) when (e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound } s && s.ErrorCode != "NoSuchBucket")
+        {
+            return null;
+        }
+    }
+
+    public async Task<ObjectInfo?> GetAsync(string key, Stream destination, long offset, long? length, CancellationToken ct)
+    {
+        var request = new GetObjectRequest { BucketName = _bucket, Key = key };
+        if (offset > 0 || length is not null) request.ByteRange = new ByteRange(offset, length is { } l ? offset + l - 1 : long.MaxValue);
+        try
+        {
+            using var r = await Call(() => _client.GetObjectAsync(request, ct), key);
+            await r.ResponseStream.CopyToAsync(destination, ct);
+            return new ObjectInfo(key, r.ContentLength, r.ETag ?? "", Time(r.LastModified));
+        }
+        catch (ObjectStoreException e) when (e.InnerException is AmazonS3Exception { ErrorCode: "NoSuchKey" })
+        {
+            return null;
+        }
+    }
+
+    public async Task<ObjectInfo> PutFileAsync(string key, string path, WriteCondition condition, CancellationToken ct)
+    {
+        var size = new FileInfo(path).Length;
+        if (size > MultipartThreshold) return await MultipartAsync(key, path, size, condition, ct);
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.Asynchronous);
+        return await PutStreamAsync(key, file, condition, ct);
+    }
+
+    public async Task<ObjectInfo> PutAsync(string key, ReadOnlyMemory<byte> content, WriteCondition condition, CancellationToken ct)
+    {
+        using var stream = new MemoryStream(content.ToArray(), writable: false);
+        return await PutStreamAsync(key, stream, condition, ct);
+    }
+
+    private async Task<ObjectInfo> PutStreamAsync(string key, Stream content, WriteCondition condition, CancellationToken ct)
+    {
+        var request = new PutObjectRequest
+        {
+            BucketName = _bucket, Key = key, InputStream = content, AutoCloseStream = false, UseChunkEncoding = false,
+            IfMatch = condition.IfMatch, IfNoneMatch = condition.IfNoneMatch ? "*" : null,
+        };
+        var r = await Call(() => _client.PutObjectAsync(request, ct), key);
+        return new ObjectInfo(key, content.Length, r.ETag ?? "", DateTimeOffset.UtcNow);
+    }
+
+    private async Task<ObjectInfo> MultipartAsync(string key, string path, long size, WriteCondition condition, CancellationToken ct)
+    {
+        var start = await Call(() => _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _bucket, Key = key }, ct), key);
+        try
+        {
+            var parts = new List<PartETag>();
+            for (long offset = 0, number = 1; offset < size; offset += PartSize, number++)
+            {
+                var part = await Call(() => _client.UploadPartAsync(new UploadPartRequest
+                {
+                    BucketName = _bucket, Key = key, UploadId = start.UploadId, PartNumber = (int)number,
+                    FilePath = path, FilePosition = offset, PartSize = Math.Min(PartSize, size - offset), UseChunkEncoding = false,
+                }, ct), key);
+                parts.Add(new PartETag((int)number, part.ETag));
+            }
+            var done = await Call(() => _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = _bucket, Key = key, UploadId = start.UploadId, PartETags = parts,
+                IfMatch = condition.IfMatch, IfNoneMatch = condition.IfNoneMatch ? "*" : null,
+            }, ct), key);
+            return new ObjectInfo(key, size, done.ETag ?? "", DateTimeOffset.UtcNow);
+        }
+        catch
+        {
+            try
+            {
+                await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _bucket, Key = key, UploadId = start.UploadId },
+                    CancellationToken.None);
+            }
+            catch (Exception e) when (e is AmazonServiceException or HttpRequestException or OperationCanceledException)
+            {
+                // The store's lifecycle rules clean up abandoned parts; the upload is retried from the journal.
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Set once a service has refused a server-side copy that real S3 takes (s3rver decodes no %2F in the copy source).</summary>
+    private volatile bool _copyThroughHost;
+
+    public async Task<ObjectInfo> CopyAsync(string from, string to, CancellationToken ct)
+    {
+        var head = await HeadAsync(from, ct) ?? throw new FileNotFoundException(from);
+        if (!_copyThroughHost && head.Size <= 5L << 30)
+        {
+            try
+            {
+                var r = await Call(() => _client.CopyObjectAsync(new CopyObjectRequest
+                {
+                    SourceBucket = _bucket, SourceKey = from, DestinationBucket = _bucket, DestinationKey = to,
+                }, ct), from);
+                return new ObjectInfo(to, head.Size, r.ETag ?? "", DateTimeOffset.UtcNow);
+            }
+            catch (ObjectStoreException e) when (e.Failure == ObjectStoreFailure.NoBucket)
+            {
+                _copyThroughHost = true;
+            }
+        }
+        // Down and up again through a temporary file: objects over 5 GiB, or a service whose copy does not work.
+        var temp = Path.Combine(Path.GetTempPath(), "hive-s3-copy-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+                if (await GetAsync(from, file, 0, null, ct) is null) throw new FileNotFoundException(from);
+            return await PutFileAsync(to, temp, WriteCondition.None, ct);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string key, CancellationToken ct)
+    {
+        // S3 answers 204 whether or not the key existed.
+        if (await HeadAsync(key, ct) is null) return false;
+        await Call(() => _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _bucket, Key = key }, ct), key);
+        return true;
+    }
+
+    public async Task ProbeAsync(CancellationToken ct) =>
+        await Call(() => _client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = _bucket, MaxKeys = 1 }, ct), "");
+
+    private static DateTimeOffset Time(DateTime? t) => t is { } v ? new DateTimeOffset(v.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.UnixEpoch;
+
+    /// <summary>Runs one SDK call and turns its failures into the store's exceptions (never carrying a credential).</summary>
+    private async Task<T> Call<T>(Func<Task<T>> call, string key)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.PreconditionFailed || e.ErrorCode is "PreconditionFailed" or "ConditionalRequestConflict")
+        {
+            throw new ObjectConflictException(key, e);
+        }
+        catch (AmazonS3Exception e)
+        {
+            var failure = e.ErrorCode switch
+            {
+                "NoSuchBucket" => ObjectStoreFailure.NoBucket,
+                "AccessDenied" or "InvalidAccessKeyId" or "SignatureDoesNotMatch" or "ExpiredToken" => ObjectStoreFailure.Denied,
+                _ => e.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized ? ObjectStoreFailure.Denied : ObjectStoreFailure.Other,
+            };
+            var what = e.ErrorCode ?? ((int)e.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            throw new ObjectStoreException($"{Description} answered {(int)e.StatusCode} {what}{(e.Message.Length > 0 ? ": " + e.Message : "")}", failure, e);
+        }
+        catch (Exception e) when (e is AmazonClientException or HttpRequestException or IOException or OperationCanceledException or TimeoutException)
+        {
+            throw new ObjectStoreException($"{Description} could not be reached: {Root(e).Message}", ObjectStoreFailure.Unreachable, e);
+        }
+    }
+
+    private static Exception Root(Exception e)
+    {
+        while (e.InnerException is { } inner) e = inner;
+        return e;
+    }
+
+    public void Dispose() => _client.Dispose();
+}
+
+/// <summary>An S3 access key pair, from the secret's value: <c>ACCESS_KEY_ID:SECRET_ACCESS_KEY</c> or JSON.</summary>
+public sealed record S3Credential(string AccessKeyId, string SecretAccessKey, string? SessionToken)
+{
+    /// <summary>Parses the secret's value; the error never quotes it.</summary>
+    public static S3Credential Parse(string value)
+    {
+        value = value.Trim();
+        if (value.StartsWith('{'))
+        {
+            try
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(value);
+                var root = doc.RootElement;
+                string? Get(string name) => root.TryGetProperty(name, out var p) && p.ValueKind == System.Text.Json.JsonValueKind.String ? p.GetString() : null;
+                if (Get("accessKeyId") is { Length: > 0 } id && Get("secretAccessKey") is { Length: > 0 } secret)
+                    return new S3Credential(id, secret, Get("sessionToken"));
+            }
+            catch (System.Text.Json.JsonException)
+            {
+            }
+            throw new FormatException("the secret is JSON but not { \"accessKeyId\": …, \"secretAccessKey\": …, \"sessionToken\"?: … }");
+        }
+        var colon = value.IndexOf(':');
+        if (colon <= 0 || colon == value.Length - 1)
+            throw new FormatException("the secret must hold ACCESS_KEY_ID:SECRET_ACCESS_KEY or { \"accessKeyId\": …, \"secretAccessKey\": … }");
+        return new S3Credential(value[..colon], value[(colon + 1)..], null);
+    }
+
+    public override string ToString() => "S3Credential(***)";
+}

@@ -1,0 +1,133 @@
+namespace Hive.Files.Tests.ObjectStore;
+
+/// <summary>
+/// One table of file-system semantics run through a real FUSE mount on a local directory, an S3 server (s3rver) and
+/// Azure Blob (Azurite), as the agent (uid 1000). Where an object store cannot behave like a disk (symlinks, hard
+/// links, mode bits) the table says what it does instead.
+/// </summary>
+[Collection("objstore")]
+public class ObjectStoreSemanticsTests(StorageServers servers)
+{
+    [Theory]
+    [MemberData(nameof(ObjectStoreMount.AllKinds), MemberType = typeof(ObjectStoreMount))]
+    public void Every_operation_behaves_as_the_table_says(string kind)
+    {
+        var store = kind != "local";
+        var bucket = store ? servers.For(kind).NewBucket() : null;
+        using var f = ObjectStoreMount.Mount(servers, kind, bucket: bucket);
+        // A directory larger than one page of the store's listing (1000), made directly on the storage.
+        if (store)
+        {
+            using var s = servers.For(kind).Store(bucket!);
+            Parallel.For(0, 1500, new ParallelOptions { MaxDegreeOfParallelism = 16 },
+                i => s.PutAsync($"many/{i:00000}", ReadOnlyMemory<byte>.Empty, Hive.Files.ObjectStores.WriteCondition.None, CancellationToken.None).GetAwaiter().GetResult());
+        }
+        else
+        {
+            Directory.CreateDirectory(Path.Combine(f.Backend, "many"));
+            for (var i = 0; i < 1500; i++) File.WriteAllBytes(Path.Combine(f.Backend, $"many/{i:00000}"), []);
+        }
+        f.Python($$"""
+import stat, time
+STORE = {{(store ? "True" : "False")}}
+def expect_errno(code, fn, *args):
+    try:
+        fn(*args)
+    except OSError as e:
+        assert e.errno == code, (fn.__name__, args, e)
+        return
+    raise AssertionError(f"{fn.__name__}{args} succeeded; expected {errno.errorcode[code]}")
+
+# write, read back, stat
+with open('a.txt', 'w') as fh: fh.write('hello')
+assert open('a.txt').read() == 'hello'
+st = os.stat('a.txt')
+assert st.st_size == 5 and stat.S_ISREG(st.st_mode), st
+assert abs(st.st_mtime - time.time()) < 120, st.st_mtime
+assert st.st_uid == 1000
+# append, overwrite in place, truncate (open and ftruncate), O_EXCL
+with open('a.txt', 'a') as fh: fh.write(' world')
+assert open('a.txt').read() == 'hello world'
+with open('a.txt', 'r+') as fh: fh.seek(0); fh.write('J')
+assert open('a.txt').read() == 'Jello world'
+os.truncate('a.txt', 4)
+assert open('a.txt').read() == 'Jell'
+with open('a.txt', 'r+') as fh: fh.truncate(10)
+assert open('a.txt', 'rb').read() == b'Jell' + b'\0' * 6
+with open('a.txt', 'w') as fh: pass
+assert os.stat('a.txt').st_size == 0
+expect_errno(errno.EEXIST, os.open, 'a.txt', os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+# empty file exists after close
+open('empty', 'w').close()
+assert os.path.isfile('empty') and os.stat('empty').st_size == 0
+# directories
+os.mkdir('d')
+expect_errno(errno.EEXIST, os.mkdir, 'd')
+os.makedirs('d/e/f')
+with open('d/e/f/g.txt', 'w') as fh: fh.write('deep')
+assert sorted(os.listdir('.')) == ['a.txt', 'd', 'empty', 'many'], os.listdir('.')
+assert os.listdir('d') == ['e'] and os.listdir('d/e/f') == ['g.txt']
+assert os.path.isdir('d/e') and not os.path.isfile('d/e')
+expect_errno(errno.ENOTEMPTY, os.rmdir, 'd/e')
+expect_errno(errno.ENOTDIR, os.rmdir, 'a.txt')
+expect_errno(errno.EISDIR, os.unlink, 'd')
+os.mkdir('empty-dir'); os.rmdir('empty-dir')
+assert not os.path.exists('empty-dir')
+# rename: file, over a file, directory with contents, back
+with open('b.txt', 'w') as fh: fh.write('bee')
+os.rename('b.txt', 'c.txt')
+assert not os.path.exists('b.txt') and open('c.txt').read() == 'bee'
+with open('other', 'w') as fh: fh.write('x')
+os.rename('other', 'c.txt')
+assert open('c.txt').read() == 'x'
+os.rename('d', 'renamed')
+assert open('renamed/e/f/g.txt').read() == 'deep' and not os.path.exists('d')
+os.mkdir('target'); open('target/x', 'w').close()
+expect_errno(errno.ENOTEMPTY, os.rename, 'renamed', 'target')
+# a file renamed while open is written under its new name
+fh = open('open.txt', 'w'); fh.write('one'); fh.flush()
+os.rename('open.txt', 'moved.txt')
+fh.write('two'); fh.close()
+assert open('moved.txt').read() == 'onetwo', open('moved.txt').read()
+# unlink, and unlink of an open file
+os.unlink('c.txt')
+assert not os.path.exists('c.txt')
+expect_errno(errno.ENOENT, os.unlink, 'c.txt')
+fh = open('gone.txt', 'w'); fh.write('bye'); os.unlink('gone.txt'); fh.close()
+assert not os.path.exists('gone.txt')
+# removing the last entry of a directory leaves the directory
+os.unlink('renamed/e/f/g.txt')
+assert os.path.isdir('renamed/e/f') and os.listdir('renamed/e/f') == []
+# a listing larger than one page of the store (1000)
+names = os.listdir('many')
+assert len(names) == 1500 and sorted(names)[0] == '00000' and sorted(names)[-1] == '01499', len(names)
+# symlinks, hard links, devices
+if STORE:
+    expect_errno(errno.EPERM, os.symlink, 'a.txt', 'link')
+    expect_errno(errno.EPERM, os.link, 'a.txt', 'hard')
+    expect_errno(errno.EPERM, os.mkfifo, 'fifo')
+    os.chmod('a.txt', 0o600)  # accepted, not kept
+    assert stat.S_IMODE(os.stat('a.txt').st_mode) == 0o644
+else:
+    os.symlink('a.txt', 'link'); assert os.readlink('link') == 'a.txt'
+# binary content with every byte value, and a 5 MB file in 64 KiB writes
+data = bytes(range(256)) * 4096
+with open('bin', 'wb') as fh:
+    for i in range(0, len(data), 65536): fh.write(data[i:i+65536])
+assert open('bin', 'rb').read() == data
+print('OK')
+""").AssertOk();
+    }
+
+    [Theory]
+    [MemberData(nameof(ObjectStoreMount.AllKinds), MemberType = typeof(ObjectStoreMount))]
+    public void Git_init_add_commit_works(string kind)
+    {
+        using var f = ObjectStoreMount.Mount(servers, kind);
+        f.Sh("git init -q repo && cd repo && git config user.email a@b && git config user.name agent && git config core.symlinks false "
+            + "&& echo one > one.txt && mkdir sub && echo two > sub/two.txt && git add -A && git commit -qm first "
+            + "&& echo three >> one.txt && git commit -qam second && git log --oneline | wc -l && git status --porcelain").AssertOk();
+        Assert.Equal("2\n", f.Sh("cd repo && git log --oneline | wc -l").AssertOk().Stdout);
+        Assert.Equal("", f.Sh("cd repo && git status --porcelain").AssertOk().Stdout);
+    }
+}
