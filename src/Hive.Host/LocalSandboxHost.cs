@@ -59,7 +59,44 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
     private IReadOnlyDictionary<string, string> SecretEnv(string sandbox) =>
         _secrets.TryGetValue(sandbox, out var s) ? s.Env : SandboxSecrets.Empty.Env;
 
+    private Task<IReadOnlySet<string>>? _startup;
+    private readonly Lock _startupGate = new();
+
+    /// <summary>
+    /// The first call prepares the machine and takes over what a previous process left; a host serving controllers gets
+    /// one call per controller (re)start, and those must not touch what runs: they wait for the first and answer which
+    /// of the known sandboxes run.
+    /// </summary>
     public async Task<IReadOnlySet<string>> StartupAsync(IReadOnlyList<HostedSandbox> known, CancellationToken ct)
+    {
+        Task<IReadOnlySet<string>> first;
+        var mine = false;
+        lock (_startupGate)
+        {
+            if (_startup is null)
+            {
+                _startup = PrepareAsync(known, ct);
+                mine = true;
+            }
+            first = _startup;
+        }
+        if (mine)
+        {
+            try { return await first; }
+            catch
+            {
+                lock (_startupGate) _startup = null; // the next controller to connect tries again
+                throw;
+            }
+        }
+        await first;
+        var running = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var s in known)
+            if (await IsRunningAsync(s, ct)) running.Add(s.Name);
+        return running;
+    }
+
+    private async Task<IReadOnlySet<string>> PrepareAsync(IReadOnlyList<HostedSandbox> known, CancellationToken ct)
     {
         await runtime.InitializeAsync(egress.ProxyPort, egress.DnsPort, ct);
         slots.Retain(known.Select(s => s.Name).ToHashSet(StringComparer.Ordinal));

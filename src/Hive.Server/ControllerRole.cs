@@ -73,6 +73,12 @@ internal static class ControllerRole
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
         var leading = lease.RunAsync(stopping.Token);
         var manager = app.Services.GetRequiredService<SandboxManager>();
+        // A host that restarted has lost the secret bindings it held in memory: send its sandboxes' bindings again.
+        var secretService = app.Services.GetRequiredService<SecretService>();
+        registry.HostBooted += host =>
+        {
+            foreach (var sandbox in store.ListSandboxesOnHost(host)) secretService.Refresh(sandbox);
+        };
         await manager.StartupAsync(ct);
 
         app.UseProblems(log);

@@ -116,7 +116,7 @@ public sealed class ClusterTests(ClusterFixture fx) : IClassFixture<ClusterFixtu
             {
                 var events = await sb.GetEventsAsync();
                 return events.Any(e => e.Type == "egress.request") && events.Any(e => e.Type.StartsWith("fs.", StringComparison.Ordinal))
-                    && events.Any(e => e.Type == "exec.finish");
+                    && events.Any(e => e.Type == "exec.response");
             }, TimeSpan.FromSeconds(20), () => "the host's events did not reach the controller");
             var all = await sb.GetEventsAsync();
             Assert.All(all, e => Assert.DoesNotContain(real, e.ToString()));
@@ -135,13 +135,22 @@ public sealed class ClusterTests(ClusterFixture fx) : IClassFixture<ClusterFixtu
                     TimeSpan.FromSeconds(10), () => $"the terminal did not echo: {seen}");
             }
 
-            // sandbox.url: busybox httpd on 8080 inside, reached through the controller and the host
-            await sb.ExecAsync("mkdir -p /tmp/www && echo served-in-cluster > /tmp/www/index.html && busybox httpd -p 8080 -h /tmp/www");
+            // sandbox.url: hive/base's MCP server on 8080 inside, reached through the controller and the host
             using (var http = new HttpClient())
             {
                 http.DefaultRequestHeaders.Authorization = new("Bearer", Rig.Controller.Token);
-                var url = (await hive.GetSandboxAsync(sb.Name)).Info.Url.Replace("0.0.0.0", "127.0.0.1");
-                Assert.Equal("served-in-cluster\n", await http.GetStringAsync(url));
+                var url = (await hive.GetSandboxAsync(sb.Name)).Info.Url;
+                using var init = new HttpRequestMessage(HttpMethod.Post, url)
+                {
+                    Content = new StringContent("""{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"cluster-test","version":"1"}}}""",
+                        Encoding.UTF8, "application/json"),
+                };
+                init.Headers.Accept.ParseAdd("application/json");
+                init.Headers.Accept.ParseAdd("text/event-stream");
+                using var answer = await http.SendAsync(init);
+                var text = await answer.Content.ReadAsStringAsync();
+                Assert.True(answer.IsSuccessStatusCode, $"{(int)answer.StatusCode} from {url}: {text}");
+                Assert.Contains("serverInfo", text);
             }
 
             // applyConfig: a new egress rule put in force on the host
@@ -211,12 +220,9 @@ public sealed class ClusterTests(ClusterFixture fx) : IClassFixture<ClusterFixtu
         var sb = await hive.GetOrCreateSandboxAsync(SharedDaemon.NewName("ck"), SharedDaemon.Minimal());
         try
         {
-            // Traffic inside the sandbox (file events on its host) goes on while the controller dies and returns.
-            var traffic = sb.ExecAsync(new ExecRequest
-            {
-                Command = new ExecCommand(["sh", "-c", "for i in $(seq 1 150); do echo $i > /workspace/f$i; sleep 0.02; done"]),
-                TimeoutMs = 60_000,
-            });
+            // Traffic inside the sandbox (file events on its host) goes on while the controller dies and returns: a
+            // detached loop, since an exec's own stream ends with the controller that carried it.
+            await sb.ExecAsync("setsid sh -c 'for i in $(seq 1 150); do echo $i > /workspace/f$i; sleep 0.03; done' > /dev/null 2>&1 < /dev/null &");
             await Task.Delay(800);
             var stored = await sb.GetEventsAsync(limit: 10_000);
             Assert.NotEmpty(stored);
@@ -226,12 +232,12 @@ public sealed class ClusterTests(ClusterFixture fx) : IClassFixture<ClusterFixtu
             hive.Dispose();
             hive = Rig.Connect();
             await Rig.WaitForHostsAsync(Rig.Hosts.Count);
-            try { await traffic; } catch (HiveException) { } // the exec's own stream died with the controller
             // Every file the loop wrote while the controller was away is an event once the outbox has pushed it.
             sb = await hive.GetSandboxAsync(sb.Name);
             await Eventually.TrueAsync(async () =>
-                (await sb.GetEventsAsync(types: "fs.*", limit: 10_000)).Count(e => e.Type == "fs.write" && e.ToString().Contains("/workspace/f150")) >= 1,
-                TimeSpan.FromSeconds(60), () => "the host's events from the outage did not reach the restarted controller");
+                (await sb.GetEventsAsync(types: "fs.*", limit: 10_000)).Count(e => e.Type == "fs.request" && e.ToString().Contains("/workspace/f150")) >= 1,
+                TimeSpan.FromSeconds(60), () => "the host's events from the outage did not reach the restarted controller: " +
+                string.Join(" ", sb.GetEventsAsync(types: "fs.*", limit: 10_000).GetAwaiter().GetResult().TakeLast(6).Select(e => e.ToString())));
             var after = await sb.GetEventsAsync(limit: 10_000);
             Assert.Equal(stored.Select(e => e.Id), after.Take(stored.Count).Select(e => e.Id));
             Assert.Equal(after.Select(e => e.Id).Distinct().Count(), after.Count);
@@ -265,7 +271,7 @@ public sealed class ClusterTests(ClusterFixture fx) : IClassFixture<ClusterFixtu
                 var seen = await viaFirst.GetSandboxAsync(sb.Name);
                 Assert.Equal("running", seen.Info.Status);
                 // Events written through one controller are read through the other.
-                await Eventually.TrueAsync(async () => (await seen.GetEventsAsync()).Any(e => e.Type == "exec.finish"), TimeSpan.FromSeconds(10),
+                await Eventually.TrueAsync(async () => (await seen.GetEventsAsync()).Any(e => e.Type == "exec.response"), TimeSpan.FromSeconds(10),
                     () => "the first controller does not see the second's events");
             }
             finally
