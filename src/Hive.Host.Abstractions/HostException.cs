@@ -29,3 +29,18 @@ public sealed class HostException(HostErrorKind kind, string title, string messa
     public static HostException NotFound(string message) => new(HostErrorKind.NotFound, "Not found", message);
     public static HostException Conflict(string message) => new(HostErrorKind.Conflict, "Conflict", message);
 }
+
+public static class HostErrorKinds
+{
+    /// <summary>The one place a host's domain error becomes an HTTP status: the public API and the host wire both use it.</summary>
+    public static int HttpStatus(this HostErrorKind kind) => kind switch
+    {
+        HostErrorKind.NotFound => 404,
+        HostErrorKind.Conflict => 409,
+        HostErrorKind.Unprocessable => 422,
+        HostErrorKind.Invalid => 400,
+        HostErrorKind.Timeout => 504,
+        HostErrorKind.Unavailable => 503,
+        _ => 500,
+    };
+}

@@ -16,17 +16,7 @@ public static class ApiErrors
         _ => (500, "Internal error", e.Message, null),
     };
 
-    /// <summary>The one place a host's domain error becomes an HTTP status.</summary>
-    public static int Status(HostErrorKind kind) => kind switch
-    {
-        HostErrorKind.NotFound => 404,
-        HostErrorKind.Conflict => 409,
-        HostErrorKind.Unprocessable => 422,
-        HostErrorKind.Invalid => 400,
-        HostErrorKind.Timeout => 504,
-        HostErrorKind.Unavailable => 503,
-        _ => 500,
-    };
+    public static int Status(HostErrorKind kind) => kind.HttpStatus();
 
     public static string Title(int status) => status switch
     {

@@ -50,16 +50,7 @@ public sealed record WireProblem(string Type, string Title, int Status, string D
 
     public static WireProblem Internal(string detail) => new("https://hive.dev/problems/500", "Internal error", 500, detail);
 
-    public static int StatusOf(HostErrorKind kind) => kind switch
-    {
-        HostErrorKind.NotFound => 404,
-        HostErrorKind.Conflict => 409,
-        HostErrorKind.Unprocessable => 422,
-        HostErrorKind.Invalid => 400,
-        HostErrorKind.Timeout => 504,
-        HostErrorKind.Unavailable => 503,
-        _ => 500,
-    };
+    public static int StatusOf(HostErrorKind kind) => kind.HttpStatus();
 
     /// <summary>The exception the controller throws for this problem: the same <see cref="HostException"/>, or an internal error naming the host.</summary>
     public Exception ToException(string host) => Kind is { } kind

@@ -214,25 +214,14 @@ public sealed class RemoteSandboxHost : ISandboxHost, IDisposable
     private async Task CallAsync(string path, object body, TimeSpan timeout, CancellationToken ct) =>
         await SendAndDisposeAsync(Post(path, JsonContent(body)), timeout, ct);
 
-    private async Task<T> CallAsync<T>(string path, object body, TimeSpan timeout, CancellationToken ct)
-    {
-        var request = Post(path, JsonContent(body));
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timer.CancelAfter(timeout);
-        using var response = await SendCoreAsync(request, timer.Token, ct, timeout);
-        try
-        {
-            return await WireJson.ReadAsync<T>(await response.Content.ReadAsStreamAsync(timer.Token), path, timer.Token);
-        }
-        catch (Exception e) when (Translate(e, request, ct, timeout) is { } translated)
-        {
-            throw translated;
-        }
-    }
+    private Task<T> CallAsync<T>(string path, object body, TimeSpan timeout, CancellationToken ct) =>
+        ReadAsync<T>(Post(path, JsonContent(body)), path, timeout, ct);
 
-    internal async Task<T> GetAsync<T>(string path, TimeSpan timeout, CancellationToken ct)
+    internal Task<T> GetAsync<T>(string path, TimeSpan timeout, CancellationToken ct) =>
+        ReadAsync<T>(new HttpRequestMessage(HttpMethod.Get, path[1..]), path, timeout, ct);
+
+    private async Task<T> ReadAsync<T>(HttpRequestMessage request, string path, TimeSpan timeout, CancellationToken ct)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, path[1..]);
         using var timer = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timer.CancelAfter(timeout);
         using var response = await SendCoreAsync(request, timer.Token, ct, timeout);
