@@ -63,6 +63,13 @@ if [ ! -x "$objstore/node_modules/.bin/azurite-blob" ] || [ ! -x "$objstore/node
   mkdir -p "$objstore"
   (cd "$objstore" && npm install --no-audit --no-fund --loglevel=error azurite@3.37.0 s3rver@3.7.1 >/dev/null)
 fi
+# GCS: the Cloud Storage emulator of firebase-tools (Node code, started by the tests with
+# tests/Hive.Files.Tests/ObjectStore/gcs-emulator.js), in its own folder so that it installs apart from the two above.
+if [ ! -f "$objstore/gcs/node_modules/firebase-tools/lib/emulator/storage/index.js" ]; then
+  echo "installing firebase-tools (its Cloud Storage emulator) with npm into $objstore/gcs"
+  mkdir -p "$objstore/gcs"
+  (cd "$objstore/gcs" && npm install --no-audit --no-fund --loglevel=error firebase-tools@15.34.2 >/dev/null)
+fi
 [ "${1:-}" = objstore ] && exit 0
 
 if ! command -v dotnet >/dev/null; then

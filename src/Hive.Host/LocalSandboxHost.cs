@@ -136,9 +136,7 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
         for (var i = 0; i < config.Fs.Count; i++)
         {
             var m = config.Fs[i];
-            if (m.Backend == FsBackend.Gcs)
-                errors.Add(new ConfigError($"fs[{i}].backend", "the gcs backend is not available on this host yet (local, s3 and azure are)"));
-            else if (m.Origin is { } origin && !Directory.Exists(origin))
+            if (m.Origin is { } origin && !Directory.Exists(origin))
                 errors.Add(new ConfigError($"fs[{i}].origin", $"host directory {origin} does not exist"));
         }
         return errors;

@@ -10,7 +10,7 @@ public static class ObjectStoreFactory
     {
         FsBackend.S3 => new S3ObjectStore(mount.Bucket!, mount.Region, mount.Endpoint, S3Credential.Parse(credential)),
         FsBackend.Azure => new AzureObjectStore(mount.Container!, mount.Endpoint, credential),
-        FsBackend.Gcs => throw new NotSupportedException("the gcs backend is not available on this host yet (s3 and azure are)"),
+        FsBackend.Gcs => new GcsObjectStore(mount.Bucket!, mount.Endpoint, GcsCredential.Parse(credential, mount.Endpoint)),
         _ => throw new ArgumentException($"{mount.Backend} is not an object-store backend", nameof(mount)),
     };
 

@@ -10,13 +10,15 @@ public sealed class StorageServers : IDisposable
 {
     private readonly Lazy<StorageServer> _s3 = new(() => new StorageServer("s3"));
     private readonly Lazy<StorageServer> _azure = new(() => new StorageServer("azure"));
+    private readonly Lazy<StorageServer> _gcs = new(() => new StorageServer("gcs"));
 
-    public StorageServer For(string kind) => kind == "s3" ? _s3.Value : _azure.Value;
+    public StorageServer For(string kind) => kind switch { "s3" => _s3.Value, "gcs" => _gcs.Value, _ => _azure.Value };
 
     public void Dispose()
     {
         if (_s3.IsValueCreated) _s3.Value.Dispose();
         if (_azure.IsValueCreated) _azure.Value.Dispose();
+        if (_gcs.IsValueCreated) _gcs.Value.Dispose();
     }
 }
 

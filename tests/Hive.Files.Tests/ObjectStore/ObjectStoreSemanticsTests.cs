@@ -10,6 +10,7 @@ public class ObjectStoreSemanticsTests(StorageServers servers)
 {
     [Theory]
     [MemberData(nameof(ObjectStoreMount.AllKinds), MemberType = typeof(ObjectStoreMount))]
+    [InlineData("gcs")]
     public void Every_operation_behaves_as_the_table_says(string kind)
     {
         var store = kind != "local";
@@ -121,6 +122,7 @@ print('OK')
 
     [Theory]
     [MemberData(nameof(ObjectStoreMount.AllKinds), MemberType = typeof(ObjectStoreMount))]
+    [InlineData("gcs")]
     public void Git_init_add_commit_works(string kind)
     {
         using var f = ObjectStoreMount.Mount(servers, kind);

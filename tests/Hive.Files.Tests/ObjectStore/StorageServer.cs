@@ -8,8 +8,9 @@ using Hive.Files.ObjectStores;
 namespace Hive.Files.Tests.ObjectStore;
 
 /// <summary>
-/// A real storage server started by the test on a free loopback port, in a temporary directory: s3rver (S3) or Azurite
-/// (Azure Blob), both from npm, installed by scripts/install-deps.sh when missing. Stop kills it (by PID) and removes
+/// A real storage server started by the test on a free loopback port, in a temporary directory: s3rver (S3), Azurite
+/// (Azure Blob) or the Cloud Storage emulator of firebase-tools (GCS, started by gcs-emulator.js beside this file), all
+/// from npm, installed by scripts/install-deps.sh when missing. Stop kills it (by PID) and removes
 /// its data; Pause/Resume stop and continue the process (a store that stops answering), Kill/Restart take it away.
 /// </summary>
 public sealed class StorageServer : IDisposable
@@ -32,10 +33,11 @@ public sealed class StorageServer : IDisposable
     public string Kind { get; }
     public string Data { get; }
     public int Port { get; }
-    public string Endpoint => Kind == "s3" ? $"http://127.0.0.1:{Port}" : $"http://127.0.0.1:{Port}/{AzuriteAccount}";
+    public string Endpoint => Kind is "s3" or "gcs" ? $"http://127.0.0.1:{Port}" : $"http://127.0.0.1:{Port}/{AzuriteAccount}";
 
     /// <summary>What a Hive secret for this server would hold.</summary>
     public string Credential => Kind == "s3" ? $"{S3Key}:{S3Key}"
+        : Kind == "gcs" ? GcsServiceAccount.Json
         : $"DefaultEndpointsProtocol=http;AccountName={AzuriteAccount};AccountKey={AzuriteKey};BlobEndpoint={Endpoint};";
 
     /// <summary>A new empty bucket (or container) with a random name.</summary>
@@ -47,6 +49,7 @@ public sealed class StorageServer : IDisposable
             using var client = S3Client();
             client.PutBucketAsync(name).GetAwaiter().GetResult();
         }
+        else if (Kind == "gcs") { } // the emulator makes a bucket at its first use (and so never answers "no such bucket")
         else new BlobContainerClient(Credential, name).Create();
         return name;
     }
@@ -57,23 +60,32 @@ public sealed class StorageServer : IDisposable
             ResponseChecksumValidation = Amazon.Runtime.ResponseChecksumValidation.WHEN_REQUIRED });
 
     /// <summary>The store as the backend sees it, for <paramref name="bucket"/>.</summary>
-    public IObjectStore Store(string bucket) => Kind == "s3"
-        ? new S3ObjectStore(bucket, "us-east-1", Endpoint, S3Credential.Parse(Credential))
-        : new AzureObjectStore(bucket, Endpoint, Credential);
+    public IObjectStore Store(string bucket) => Kind switch
+    {
+        "s3" => new S3ObjectStore(bucket, "us-east-1", Endpoint, S3Credential.Parse(Credential)),
+        "gcs" => new GcsObjectStore(bucket, Endpoint, GcsCredential.Parse(Credential, Endpoint)),
+        _ => new AzureObjectStore(bucket, Endpoint, Credential),
+    };
+
+    private static string GcsTools => Path.Combine(Servers, "gcs/node_modules/firebase-tools");
 
     private void Start()
     {
-        if (!File.Exists(Path.Combine(Servers, "node_modules/.bin/s3rver")) || !File.Exists(Path.Combine(Servers, "node_modules/.bin/azurite-blob")))
+        if (!File.Exists(Path.Combine(Servers, "node_modules/.bin/s3rver")) || !File.Exists(Path.Combine(Servers, "node_modules/.bin/azurite-blob"))
+            || !File.Exists(Path.Combine(GcsTools, "lib/emulator/storage/index.js")))
         {
             var script = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../scripts/install-deps.sh"));
             var install = FuseFixture.Run($"bash '{script}' objstore", uid: 0, timeoutSeconds: 600);
             if (install.ExitCode != 0)
-                throw new InvalidOperationException($"the object-store tests need azurite and s3rver from npm (scripts/install-deps.sh objstore failed): {install}");
+                throw new InvalidOperationException($"the object-store tests need azurite, s3rver and firebase-tools from npm (scripts/install-deps.sh objstore failed): {install}");
         }
         var start = new ProcessStartInfo { FileName = "node", RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (Kind == "s3")
             // s3rver makes its listing continuation tokens with a cipher OpenSSL 3 keeps in its legacy provider.
             foreach (var a in new[] { "--openssl-legacy-provider", Path.Combine(Servers, "node_modules/.bin/s3rver"), "-d", Data, "-a", "127.0.0.1", "-p", Port.ToString() })
+                start.ArgumentList.Add(a);
+        else if (Kind == "gcs")
+            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "ObjectStore/gcs-emulator.js"), GcsTools, Port.ToString(), Data })
                 start.ArgumentList.Add(a);
         else
             foreach (var a in new[] { Path.Combine(Servers, "node_modules/.bin/azurite-blob"), "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(),
