@@ -21,13 +21,25 @@ public static class GcsServiceAccount
     /// <summary>The PEM private key, to check that it appears in no message or log.</summary>
     public static string PrivateKeyPem => Key.Value;
 
-    public static string Json => JsonSerializer.Serialize(new Dictionary<string, string>
+    public static string Json => Make(ClientEmail, Key.Value);
+
+    /// <summary>A key of an account no store knows (a real store refuses it).</summary>
+    public static string Unknown
+    {
+        get
+        {
+            using var rsa = RSA.Create(2048);
+            return Make("unknown@demo-hive.iam.gserviceaccount.com", rsa.ExportPkcs8PrivateKeyPem());
+        }
+    }
+
+    private static string Make(string email, string key) => JsonSerializer.Serialize(new Dictionary<string, string>
     {
         ["type"] = "service_account",
         ["project_id"] = "demo-hive",
         ["private_key_id"] = "0123456789abcdef0123456789abcdef01234567",
-        ["private_key"] = Key.Value + "\n",
-        ["client_email"] = ClientEmail,
+        ["private_key"] = key + "\n",
+        ["client_email"] = email,
         ["client_id"] = "100000000000000000000",
         ["auth_uri"] = "http://127.0.0.1:9/auth",
         ["token_uri"] = "http://127.0.0.1:9/token",

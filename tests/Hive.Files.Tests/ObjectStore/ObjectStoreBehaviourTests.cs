@@ -24,6 +24,7 @@ public class ObjectStoreBehaviourTests(StorageServers servers)
 
     [Theory]
     [MemberData(nameof(ObjectStoreMount.StoreKinds), MemberType = typeof(ObjectStoreMount))]
+    [InlineData("gcs")]
     public async Task Acl_deny_and_ro_hold_on_an_object_store_mount(string kind)
     {
         var server = servers.For(kind);
@@ -176,6 +177,7 @@ except OSError as e:
 
     [Theory]
     [MemberData(nameof(ObjectStoreMount.StoreKinds), MemberType = typeof(ObjectStoreMount))]
+    [InlineData("gcs")]
     public void A_store_that_stops_answering_gives_EIO_within_the_timeout_and_recovers(string kind)
     {
         var server = servers.For(kind);
@@ -201,6 +203,7 @@ except OSError as e:
 
     [Theory]
     [MemberData(nameof(ObjectStoreMount.StoreKinds), MemberType = typeof(ObjectStoreMount))]
+    [InlineData("gcs")]
     public void Two_mounts_of_one_bucket_see_each_others_closed_files(string kind)
     {
         var bucket = servers.For(kind).NewBucket();
@@ -212,6 +215,28 @@ except OSError as e:
         b.Sh("echo from-b >> notes/a.txt").AssertOk();
         Thread.Sleep(1200);
         Assert.Equal("from-a\nfrom-b\n", a.Sh("cat notes/a.txt").AssertOk().Stdout);
+    }
+
+    // The gcs rows the Firebase emulator cannot carry: skipped, with the reason shown in the test output (docs/files.md).
+    [Fact(Skip = StorageServer.GcsEmulatorHasNoPreconditions)]
+    public Task A_conflicting_upload_never_overwrites_the_newer_object_gcs() => A_conflicting_upload_never_overwrites_the_newer_object("gcs");
+
+    [Fact(Skip = StorageServer.GcsEmulatorKeepsObjectsInMemory)]
+    public Task A_closed_file_whose_upload_failed_is_uploaded_by_the_next_daemon_gcs() => A_closed_file_whose_upload_failed_is_uploaded_by_the_next_daemon("gcs");
+
+    [Fact]
+    public async Task Gcs_errors_and_logs_never_carry_the_service_account_key()
+    {
+        var server = servers.For("gcs");
+        using (var store = server.Store(server.NewBucket()))
+            await Put(store, "probe.txt", "x");
+        using var away = new GcsObjectStore("hive-away", "http://127.0.0.1:9", GcsCredential.Parse(server.Credential, server.Endpoint));
+        var error = Assert.ThrowsAny<ObjectStoreException>(() => away.ProbeAsync(CancellationToken.None).GetAwaiter().GetResult());
+        Assert.Equal(ObjectStoreFailure.Unreachable, error.Failure);
+        var keyBody = GcsServiceAccount.PrivateKeyPem.Split('\n')[1];
+        Assert.DoesNotContain(keyBody, error.ToString());
+        if (File.Exists(ObjectStoreMount.LogFile))
+            Assert.DoesNotContain(keyBody, File.ReadAllText(ObjectStoreMount.LogFile));
     }
 
     [Fact]
