@@ -76,7 +76,12 @@ public sealed class GcsObjectStore : IObjectStore
     public async Task<ObjectInfo?> GetAsync(string key, Stream destination, long offset, long? length, CancellationToken ct)
     {
         var options = new DownloadObjectOptions();
-        if (offset > 0 || length is not null) options.Range = new RangeHeaderValue(offset, length is { } l ? offset + l - 1 : null);
+        if (offset > 0 || length is not null)
+        {
+            options.Range = new RangeHeaderValue(offset, length is { } l ? offset + l - 1 : null);
+            // The hash the store sends is the whole object's: a part cannot be checked against it.
+            options.DownloadValidationMode = DownloadValidationMode.Never;
+        }
         try
         {
             var start = destination.CanSeek ? destination.Position : 0;
@@ -110,7 +115,12 @@ public sealed class GcsObjectStore : IObjectStore
     private async Task<ObjectInfo> PutStreamAsync(string key, Stream content, WriteCondition condition, CancellationToken ct)
     {
         var options = new UploadObjectOptions { ChunkSize = ChunkSize, IfGenerationMatch = IfGenerationMatch(condition) };
+        var length = content.Length;
         var o = await Call(() => _client.UploadObjectAsync(_bucket, key, null, content, options, ct), key);
+        // A service that ends a resumable upload early (the Firebase emulator takes only its first chunk) is an error,
+        // never a silently shorter object.
+        if (o.Size is { } stored && (long)stored != length)
+            throw new ObjectStoreException($"{Description} stored {stored} of the {length} bytes sent for {key}", ObjectStoreFailure.Other);
         return Info(o);
     }
 
