@@ -19,10 +19,6 @@ public sealed class StorageServer : IDisposable
     public const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     public const string S3Key = "S3RVER";
 
-    /// <summary>Why a gcs row is skipped: the Firebase emulator ignores ifGenerationMatch (it answers no 412).</summary>
-    public const string GcsEmulatorHasNoPreconditions =
-        "the Firebase Cloud Storage emulator ignores ifGenerationMatch (never answers 412), so a conflicting upload cannot be refused there";
-
     /// <summary>Why a gcs row is skipped: a killed emulator restarts empty.</summary>
     public const string GcsEmulatorKeepsObjectsInMemory =
         "the Firebase Cloud Storage emulator keeps its objects in memory: after a kill and restart the bucket is empty";
