@@ -66,6 +66,7 @@ public sealed unsafe partial class ObjectStoreBackend
             var error = StatName(name, out var stat);
             if (error != 0) return error;
             if (stat.IsDirectory) return Errno.EISDIR;
+            if (stat.IsSymlink) return Errno.ELOOP; // never followed here (the kernel resolves links before it opens)
             var local = Acquire(name, fetch: true, out error);
             if (local is null) return error;
             return OpenCopy(local, flags, out handle);
@@ -88,6 +89,7 @@ public sealed unsafe partial class ObjectStoreBackend
             {
                 if ((flags & Libc.O_EXCL) != 0) return Errno.EEXIST;
                 if (existing.IsDirectory) return Errno.EISDIR;
+                if (existing.IsSymlink) return Errno.ELOOP;
                 error = Open(path, flags, out handle);
                 return error != 0 ? error : StatHandle(handle, out stat);
             }
@@ -383,6 +385,7 @@ public sealed unsafe partial class ObjectStoreBackend
             try
             {
                 var put = Call(ct => _store.PutFileAsync(entry.Key, entry.File, condition, ct));
+                _kinds[entry.Key] = (put.ETag, false);
                 _cache.SetETag(entry.File, put.ETag);
                 _journal.Remove(entry.Key);
                 Forget(entry.Path);
