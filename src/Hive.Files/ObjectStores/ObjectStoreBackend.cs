@@ -106,21 +106,25 @@ public sealed partial class ObjectStoreBackend : IFsBackend
 
     // ---- the store, with a deadline ---------------------------------------------------------------------------------
 
-    /// <summary>Runs one store call under the timeout; failures become the store's exceptions.</summary>
-    private T Call<T>(Func<CancellationToken, Task<T>> call)
+    /// <summary>
+    /// Runs one store call under the timeout (a transfer of <paramref name="bytes"/>: one timeout per 16 MiB, the size of
+    /// a part); failures become the store's exceptions.
+    /// </summary>
+    private T Call<T>(Func<CancellationToken, Task<T>> call, long bytes = 0)
     {
-        using var deadline = new CancellationTokenSource(_options.Timeout);
+        var timeout = _options.Timeout * (1 + bytes / (16L << 20));
+        using var deadline = new CancellationTokenSource(timeout);
         try
         {
             return call(deadline.Token).GetAwaiter().GetResult();
         }
         catch (OperationCanceledException e) when (deadline.IsCancellationRequested)
         {
-            throw new ObjectStoreException($"{_store.Description} did not answer within {_options.Timeout.TotalSeconds:0.#} s", ObjectStoreFailure.Unreachable, e);
+            throw new ObjectStoreException($"{_store.Description} did not answer within {timeout.TotalSeconds:0.#} s", ObjectStoreFailure.Unreachable, e);
         }
         catch (ObjectStoreException e) when (deadline.IsCancellationRequested && e.Failure == ObjectStoreFailure.Unreachable)
         {
-            throw new ObjectStoreException($"{_store.Description} did not answer within {_options.Timeout.TotalSeconds:0.#} s", ObjectStoreFailure.Unreachable, e);
+            throw new ObjectStoreException($"{_store.Description} did not answer within {timeout.TotalSeconds:0.#} s", ObjectStoreFailure.Unreachable, e);
         }
     }
 
@@ -177,12 +181,19 @@ public sealed partial class ObjectStoreBackend : IFsBackend
             return stat.Mode == 0 ? Errno.ENOENT : 0;
         }
         var key = Key(path);
-        if (Call(ct => _store.HeadAsync(key, ct)) is { } head)
+        // Both questions at once: a lookup of a name that is not a file (a new file's, in a directory the kernel keeps
+        // locked meanwhile) costs one round trip, not two.
+        var (head, below) = Call(async ct =>
+        {
+            var file = _store.HeadAsync(key, ct);
+            var directory = _store.ListAsync(key + "/", "/", null, 1, ct);
+            return (await file, await directory);
+        });
+        if (head is not null)
             stat = FileAttributes(path, head.Size, head.LastModified, Known(head));
         else
         {
-            var page = Call(ct => _store.ListAsync(key + "/", "/", null, 1, ct));
-            if (page.Objects.Count == 0 && page.Prefixes.Count == 0)
+            if (below.Objects.Count == 0 && below.Prefixes.Count == 0)
             {
                 Remember(path, default);
                 return Errno.ENOENT;
@@ -224,9 +235,12 @@ public sealed partial class ObjectStoreBackend : IFsBackend
     {
         _stats.TryRemove(path, out _);
         if (!below) return;
+        _markers.TryRemove(path, out _);
         var prefix = path + "/";
         foreach (var key in _stats.Keys)
             if (key.StartsWith(prefix, StringComparison.Ordinal)) _stats.TryRemove(key, out _);
+        foreach (var key in _markers.Keys)
+            if (key.StartsWith(prefix, StringComparison.Ordinal)) _markers.TryRemove(key, out _);
     }
 
     public int StatAt(long directory, ReadOnlySpan<byte> name, out FileStat stat)
@@ -245,6 +259,11 @@ public sealed partial class ObjectStoreBackend : IFsBackend
     public int StatHandle(long handle, out FileStat stat)
     {
         stat = default;
+        if (_ranged.TryGetValue(handle, out var ranged))
+        {
+            stat = RangedStat(ranged);
+            return 0;
+        }
         if (!_open.TryGetValue(handle, out var open)) return Errno.EBADF;
         return LocalStat(open.Object, out stat) ? 0 : Errno.EIO;
     }
@@ -404,6 +423,7 @@ public sealed partial class ObjectStoreBackend : IFsBackend
             if (error == 0) return Errno.EEXIST;
             if (error != Errno.ENOENT) return error;
             Call(ct => _store.PutAsync(Marker(name), ReadOnlyMemory<byte>.Empty, WriteCondition.None, ct));
+            MarkerKnown(name);
             stat = DirectoryAttributes(name);
             Remember(name, stat);
             return 0;
@@ -445,6 +465,8 @@ public sealed partial class ObjectStoreBackend : IFsBackend
     {
         var parent = Parent(path);
         if (parent.Length == 0) return;
+        // Removing many files of one directory asks the store once every few seconds, not once a file.
+        if (_markers.TryGetValue(parent, out var until) && until > Stopwatch.GetTimestamp()) return;
         try
         {
             Call(ct => _store.PutAsync(Marker(parent), ReadOnlyMemory<byte>.Empty, WriteCondition.Absent, ct));
@@ -453,7 +475,13 @@ public sealed partial class ObjectStoreBackend : IFsBackend
         {
             // The marker is there already.
         }
+        MarkerKnown(parent);
     }
+
+    /// <summary>Directories whose marker object this mount made or saw recently, until when that is trusted.</summary>
+    private readonly ConcurrentDictionary<string, long> _markers = new(StringComparer.Ordinal);
+
+    private void MarkerKnown(string path) => _markers[path] = Stopwatch.GetTimestamp() + 5 * Stopwatch.Frequency;
 
     public int Unlink(ReadOnlySpan<byte> path)
     {
@@ -641,6 +669,7 @@ public sealed partial class ObjectStoreBackend : IFsBackend
         while (Volatile.Read(ref _retrying) != 0 && wait.Elapsed < _options.Timeout * 2) Thread.Sleep(10);
         foreach (var open in _open.Values) Libc.Close(open.Fd);
         _open.Clear();
+        _ranged.Clear();
         _store.Dispose();
     }
 }
