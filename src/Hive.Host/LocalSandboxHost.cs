@@ -6,6 +6,7 @@ using Hive.Core.Secrets;
 using Hive.Runtime.Host;
 using Hive.Egress;
 using Hive.Files.Owner;
+using Hive.Files.ObjectStores;
 using Hive.Runtime.Images;
 
 namespace Hive.Host;
@@ -297,8 +298,8 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
 
     public async Task<FileRead> ReadFileAsync(HostedSandbox sandbox, string path, CancellationToken ct)
     {
-        var (storage, segments) = ResolveFile(sandbox, path);
-        var owner = await OwnerFileErrors.Translate(() => OwnerFiles.OpenAsync(storage, path, deadline, ct));
+        var (target, segments) = ResolveFile(sandbox, path);
+        var owner = await OpenOwnerFiles(target, path, ct);
         try
         {
             var (file, listing) = await OwnerFileErrors.Translate(() => owner.ReadAsync(segments, ct));
@@ -316,50 +317,57 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
 
     public async Task WriteFileAsync(HostedSandbox sandbox, string path, Stream content, CancellationToken ct)
     {
-        var (storage, segments) = ResolveFile(sandbox, path);
-        using (var owner = await OwnerFileErrors.Translate(() => OwnerFiles.OpenAsync(storage, path, deadline, ct)))
+        var (target, segments) = ResolveFile(sandbox, path);
+        using (var owner = await OpenOwnerFiles(target, path, ct))
             await OwnerFileErrors.Translate(() => owner.WriteAsync(segments, content, ImageUser.DefaultUid, ImageUser.DefaultUid, ct));
-        FileChanged(sandbox, path);
+        FileChanged(target, segments);
     }
 
     public async Task DeleteFileAsync(HostedSandbox sandbox, string path, CancellationToken ct)
     {
-        var (storage, segments) = ResolveFile(sandbox, path);
-        using (var owner = await OwnerFileErrors.Translate(() => OwnerFiles.OpenAsync(storage, path, deadline, ct)))
+        var (target, segments) = ResolveFile(sandbox, path);
+        using (var owner = await OpenOwnerFiles(target, path, ct))
             await OwnerFileErrors.Translate(() => owner.DeleteAsync(segments, ct));
-        FileChanged(sandbox, path);
+        FileChanged(target, segments);
     }
 
-    /// <summary>The host directory behind the mount that holds <paramref name="sandboxPath"/>, and the path's segments inside it.</summary>
-    private (string Storage, IReadOnlyList<string> Segments) ResolveFile(HostedSandbox sandbox, string sandboxPath)
+    /// <summary>What the files API works on: a local mount's host directory, or the running mount's object-store backend.</summary>
+    private sealed record FileTarget(string? Storage, ObjectStoreBackend? Store);
+
+    private Task<OwnerFiles> OpenOwnerFiles(FileTarget target, string path, CancellationToken ct) =>
+        target.Store is { } store
+            // Shared with the sandbox's mount, which keeps owning it.
+            ? OwnerFileErrors.Translate(() => OwnerFiles.OpenAsync(() => store, path, deadline, ct, owned: false))
+            : OwnerFileErrors.Translate(() => OwnerFiles.OpenAsync(target.Storage!, path, deadline, ct));
+
+    /// <summary>The storage behind the mount that holds <paramref name="sandboxPath"/>, and the path's segments inside it.</summary>
+    private (FileTarget Target, IReadOnlyList<string> Segments) ResolveFile(HostedSandbox sandbox, string sandboxPath)
     {
         var segments = SandboxPath.Split(sandboxPath);
-        foreach (var m in sandbox.Config.Fs.Where(m => m.Backend == FsBackend.Local))
+        // The longest mount that holds the path (a mount may sit inside another).
+        foreach (var m in sandbox.Config.Fs.OrderByDescending(m => SandboxPath.Split(m.Mount).Count))
         {
             var mountSegments = SandboxPath.Split(m.Mount);
             if (segments.Count < mountSegments.Count || !segments.Take(mountSegments.Count).SequenceEqual(mountSegments)) continue;
+            var inside = segments.Skip(mountSegments.Count).ToList();
             // The owner's API works on the storage itself: recorded, but not subject to the agent's ACLs.
-            return (Storage(m), segments.Skip(mountSegments.Count).ToList());
+            if (m.Backend == FsBackend.Local) return (new FileTarget(Storage(m), null), inside);
+            var store = files.StoreBackend(sandbox.Name, m.Mount)
+                ?? throw new HostException(HostErrorKind.Conflict, "Sandbox not running",
+                    $"{sandboxPath} is in {m.Mount}, an object-store mount, whose files are served through the sandbox's running mount; start sandbox {sandbox.Name} first");
+            return (new FileTarget(null, store), inside);
         }
-        if (sandbox.Config.Fs.FirstOrDefault(m => m.IsObjectStore && segments.Take(SandboxPath.Split(m.Mount).Count).SequenceEqual(SandboxPath.Split(m.Mount))) is { } store)
-            throw new HostException(HostErrorKind.Unprocessable, "Object-store mount",
-                $"{sandboxPath} is in {store.Mount}, an object-store mount: the files API serves local mounts only; use the bucket's own tools or a command in the sandbox");
         var mounts = string.Join(", ", sandbox.Config.Fs.Select(f => f.Mount));
         throw new HostException(HostErrorKind.NotFound, "Not in a mount",
             $"{sandboxPath} is not inside a mount of sandbox {sandbox.Name} (mounts: {(mounts.Length == 0 ? "none" : mounts)})");
     }
 
-    /// <summary>After the files API changed <paramref name="sandboxPath"/>: sandboxes that mount its storage stop serving a cached view of it.</summary>
-    private void FileChanged(HostedSandbox sandbox, string sandboxPath)
+    /// <summary>After the files API changed a file: sandboxes that mount its storage stop serving a cached view of it.</summary>
+    private void FileChanged(FileTarget target, IReadOnlyList<string> segments)
     {
-        var segments = SandboxPath.Split(sandboxPath);
-        foreach (var m in sandbox.Config.Fs.Where(m => m.Backend == FsBackend.Local))
-        {
-            var mountSegments = SandboxPath.Split(m.Mount);
-            if (segments.Count <= mountSegments.Count || !segments.Take(mountSegments.Count).SequenceEqual(mountSegments)) continue;
-            files.Invalidate(Storage(m), [.. segments.Skip(mountSegments.Count)]);
-            return;
-        }
+        if (segments.Count == 0) return;
+        if (target.Store is { } store) files.InvalidateStore(store, segments);
+        else files.Invalidate(target.Storage!, segments);
     }
 
     public Task<UsageHistory> UsageAsync(HostedSandbox sandbox, CancellationToken ct) => Task.FromResult(usage.History(sandbox.Name));

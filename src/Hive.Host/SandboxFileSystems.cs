@@ -18,8 +18,11 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit, bool 
 {
     private readonly ConcurrentDictionary<string, List<Mounted>> _mounted = new(StringComparer.Ordinal);
 
-    /// <summary>One mounted file system and the host directory that holds its data.</summary>
-    private sealed record Mounted(MountedFileSystem Fs, string Storage);
+    /// <summary>
+    /// One mounted file system and what holds its data: a host directory, or (an object-store mount) the store's
+    /// description, with the backend that the files API shares with the mount.
+    /// </summary>
+    private sealed record Mounted(MountedFileSystem Fs, string Storage, ObjectStoreBackend? Store = null);
 
     /// <summary>The anchors to bind into the container (created and made shared once).</summary>
     public IReadOnlyList<MountPlan> Anchors(string sandbox, SandboxConfig config)
@@ -53,7 +56,7 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit, bool 
                 if (m.IsObjectStore)
                 {
                     var backend = ObjectStoreBackend(sandbox, i, m, credential?.Invoke(m.Credentials!), sink);
-                    mounted.Add(new Mounted(MountedFileSystem.Mount(Anchor(sandbox, i), m.Mount, backend, m.Acls, sink, options), backend.Description));
+                    mounted.Add(new Mounted(MountedFileSystem.Mount(Anchor(sandbox, i), m.Mount, backend, m.Acls, sink, options), backend.Description, backend));
                     continue;
                 }
                 var dir = Path.GetFullPath(storage(m));
@@ -137,7 +140,7 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit, bool 
     public void UpdateAcls(string sandbox, SandboxConfig config)
     {
         if (!_mounted.TryGetValue(sandbox, out var mounted)) return;
-        foreach (var (fs, _) in mounted)
+        foreach (var (fs, _, _) in mounted)
             if (config.Fs.FirstOrDefault(m => m.Mount == fs.SandboxPath) is { } m && !m.Acls.SequenceEqual(fs.Acls))
                 fs.UpdateAcls(m.Acls);
     }
@@ -146,13 +149,24 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit, bool 
     /// A file under <paramref name="storage"/> changed outside FUSE (the files API): every sandbox that mounts that
     /// storage (a shared volume may be mounted by several) drops its kernel's cached view of the file.
     /// </summary>
-    public void Invalidate(string storage, IReadOnlyList<string> segments)
+    public void Invalidate(string storage, IReadOnlyList<string> segments) => InvalidateStorage(Path.GetFullPath(storage), segments);
+
+    private void InvalidateStorage(string storage, IReadOnlyList<string> segments)
     {
-        storage = Path.GetFullPath(storage);
         foreach (var mounted in _mounted.Values)
-            foreach (var (fs, dir) in mounted)
+            foreach (var (fs, dir, _) in mounted)
                 if (dir == storage) fs.Invalidate(fs.SandboxPath + "/" + string.Join('/', segments));
     }
+
+    /// <summary>
+    /// The backend of the running sandbox's object-store mount at <paramref name="mount"/>, for the files API: the same
+    /// cache, uploads and conflict checks as the agent's view; null when the sandbox is not mounted on this host.
+    /// </summary>
+    public ObjectStoreBackend? StoreBackend(string sandbox, string mount) =>
+        _mounted.TryGetValue(sandbox, out var mounted) ? mounted.FirstOrDefault(x => x.Fs.SandboxPath == mount)?.Store : null;
+
+    /// <summary>A file of an object store changed through the files API: every sandbox mounting that bucket and prefix drops its cached view.</summary>
+    public void InvalidateStore(ObjectStoreBackend store, IReadOnlyList<string> segments) => InvalidateStorage(store.Description, segments);
 
     /// <summary>Unmounts the sandbox's file systems (after its container is gone) and, unless kept, their anchors.</summary>
     public void Unmount(string sandbox, bool keepAnchors = false)

@@ -64,7 +64,7 @@ public sealed class AzureObjectStore : IObjectStore
             var prefixes = new List<string>();
             IAsyncEnumerable<Page<BlobHierarchyItem>> pages = delimiter is null
                 ? Flat(prefix, continuation, pageSize, ct)
-                : _container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, delimiter, prefix, ct).AsPages(continuation, pageSize);
+                : _container.GetBlobsByHierarchyAsync(BlobTraits.Metadata, BlobStates.None, delimiter, prefix, ct).AsPages(continuation, pageSize);
             await foreach (var page in pages)
             {
                 foreach (var item in page.Values)
@@ -79,19 +79,39 @@ public sealed class AzureObjectStore : IObjectStore
     private async IAsyncEnumerable<Page<BlobHierarchyItem>> Flat(string prefix, string? continuation, int pageSize,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        await foreach (var page in _container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, ct).AsPages(continuation, pageSize))
+        await foreach (var page in _container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, prefix, ct).AsPages(continuation, pageSize))
             yield return Page<BlobHierarchyItem>.FromValues([.. page.Values.Select(b => BlobsModelFactory.BlobHierarchyItem(null, b))], page.ContinuationToken, page.GetRawResponse());
     }
 
     private static ObjectInfo Info(BlobItem blob) =>
-        new(blob.Name, blob.Properties.ContentLength ?? 0, blob.Properties.ETag?.ToString() ?? "", blob.Properties.LastModified ?? DateTimeOffset.UnixEpoch);
+        new(blob.Name, blob.Properties.ContentLength ?? 0, blob.Properties.ETag?.ToString() ?? "", blob.Properties.LastModified ?? DateTimeOffset.UnixEpoch,
+            IsSymlink(blob.Metadata));
+
+    /// <summary>blobfuse2's mark of a symlink: metadata <c>is_symlink</c> = <c>true</c>, the target as the content.</summary>
+    private const string SymlinkMetadata = "is_symlink";
+
+    private static bool IsSymlink(IDictionary<string, string>? metadata)
+    {
+        if (metadata is null) return false;
+        foreach (var (name, value) in metadata)
+            if (name.Equals(SymlinkMetadata, StringComparison.OrdinalIgnoreCase)) return value.Equals("true", StringComparison.OrdinalIgnoreCase);
+        return false;
+    }
+
+    public async Task<ObjectInfo> PutSymlinkAsync(string key, string target, WriteCondition condition, CancellationToken ct)
+    {
+        var options = new BlobUploadOptions { Conditions = Conditions(condition), Metadata = new Dictionary<string, string> { [SymlinkMetadata] = "true" } };
+        var content = System.Text.Encoding.UTF8.GetBytes(target);
+        var r = (await Call(() => _container.GetBlobClient(key).UploadAsync(new BinaryData(content), options, ct), key)).Value;
+        return new ObjectInfo(key, content.Length, r.ETag.ToString(), r.LastModified, true);
+    }
 
     public async Task<ObjectInfo?> HeadAsync(string key, CancellationToken ct)
     {
         try
         {
             var p = (await Call(() => _container.GetBlobClient(key).GetPropertiesAsync(cancellationToken: ct), key)).Value;
-            return new ObjectInfo(key, p.ContentLength, p.ETag.ToString(), p.LastModified);
+            return new ObjectInfo(key, p.ContentLength, p.ETag.ToString(), p.LastModified, IsSymlink(p.Metadata));
         }
         catch (ObjectStoreException e) when (e.InnerException is RequestFailedException { ErrorCode: "BlobNotFound" } or RequestFailedException { Status: 404, ErrorCode: null })
         {

@@ -3,7 +3,11 @@ namespace Hive.Files.ObjectStores;
 /// <summary>What a store reports about one object (HEAD, or an entry of a listing).</summary>
 /// <param name="Key">The full object name in the bucket or container.</param>
 /// <param name="ETag">The store's entity tag, as it spells it (quotes included), used for conditional writes.</param>
-public sealed record ObjectInfo(string Key, long Size, string ETag, DateTimeOffset LastModified);
+/// <param name="Symlink">
+/// Whether the object is a symbolic link (its metadata says so, its content is the target): known from a HEAD, and from
+/// a listing where the store lists metadata (Azure); null when the answer did not say (an S3 listing).
+/// </param>
+public sealed record ObjectInfo(string Key, long Size, string ETag, DateTimeOffset LastModified, bool? Symlink = null);
 
 /// <summary>One page of a listing: objects, and the common prefixes up to the delimiter (the "directories").</summary>
 /// <param name="Continuation">Where the next page starts, or null when this was the last.</param>
@@ -72,7 +76,15 @@ public interface IObjectStore : IDisposable
     /// <summary>Writes a small object from memory (directory markers, empty files).</summary>
     Task<ObjectInfo> PutAsync(string key, ReadOnlyMemory<byte> content, WriteCondition condition, CancellationToken ct);
 
-    /// <summary>Copies an object inside the store (rename is copy then delete); <paramref name="condition"/> applies to the target.</summary>
+    /// <summary>
+    /// Writes a symbolic link: an object whose content is <paramref name="target"/> and whose metadata marks it a link, as
+    /// the store's own FUSE tools do (s3fs: <c>mode</c> with S_IFLNK; blobfuse2: <c>is_symlink</c>). A store that cannot
+    /// mark one refuses (the mount answers EPERM).
+    /// </summary>
+    Task<ObjectInfo> PutSymlinkAsync(string key, string target, WriteCondition condition, CancellationToken ct) =>
+        throw new NotSupportedException($"{Description} does not store symlinks");
+
+    /// <summary>Copies an object, with its metadata (a symlink stays one), inside the store (rename is copy then delete).</summary>
     Task<ObjectInfo> CopyAsync(string from, string to, CancellationToken ct);
 
     /// <summary>Deletes the object; false when there was none.</summary>

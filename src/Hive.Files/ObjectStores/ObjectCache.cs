@@ -68,9 +68,18 @@ internal sealed class ObjectCache
         File.Delete(file);
     }
 
-    /// <summary>Removes least recently used clean copies until the cache is under its limit; <paramref name="inUse"/> are kept.</summary>
-    public void Trim(Func<string, bool> inUse)
+    private long _trimmed;
+
+    /// <summary>
+    /// Removes least recently used clean copies until the cache is under its limit; <paramref name="inUse"/> are kept.
+    /// Looking costs a scan of the cache, so it is done at most once a second unless <paramref name="now"/> (a large
+    /// copy just came or went).
+    /// </summary>
+    public void Trim(Func<string, bool> inUse, bool now = false)
     {
+        var last = Interlocked.Read(ref _trimmed);
+        if (!now && System.Diagnostics.Stopwatch.GetElapsedTime(last) < TimeSpan.FromSeconds(1) && last != 0) return;
+        Interlocked.Exchange(ref _trimmed, System.Diagnostics.Stopwatch.GetTimestamp());
         lock (_trim)
         {
             var files = new DirectoryInfo(_data).GetFiles().Where(f => f.Extension != ".etag").ToList();

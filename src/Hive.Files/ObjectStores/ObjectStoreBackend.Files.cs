@@ -66,6 +66,8 @@ public sealed unsafe partial class ObjectStoreBackend
             var error = StatName(name, out var stat);
             if (error != 0) return error;
             if (stat.IsDirectory) return Errno.EISDIR;
+            if (stat.IsSymlink) return Errno.ELOOP; // never followed here (the kernel resolves links before it opens)
+            if (TryOpenRanged(name, flags, stat, out handle)) return 0;
             var local = Acquire(name, fetch: true, out error);
             if (local is null) return error;
             return OpenCopy(local, flags, out handle);
@@ -88,6 +90,7 @@ public sealed unsafe partial class ObjectStoreBackend
             {
                 if ((flags & Libc.O_EXCL) != 0) return Errno.EEXIST;
                 if (existing.IsDirectory) return Errno.EISDIR;
+                if (existing.IsSymlink) return Errno.ELOOP;
                 error = Open(path, flags, out handle);
                 return error != 0 ? error : StatHandle(handle, out stat);
             }
@@ -139,7 +142,7 @@ public sealed unsafe partial class ObjectStoreBackend
                 {
                     ObjectInfo? got;
                     using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-                        got = Call(ct => _store.GetAsync(key, stream, 0, null, ct));
+                        got = Call(ct => _store.GetAsync(key, stream, 0, null, ct), head.Size);
                     if (got is null)
                     {
                         error = Errno.ENOENT;
@@ -170,7 +173,7 @@ public sealed unsafe partial class ObjectStoreBackend
             }
             var local = new LocalObject(path, key, file) { BaseETag = etag, Refs = 1 };
             _local[path] = local;
-            _cache.Trim(InUse);
+            _cache.Trim(InUse, now: SizeOf(file) > _cache.Limit / 8);
             return local;
         }
     }
@@ -232,12 +235,15 @@ public sealed unsafe partial class ObjectStoreBackend
             if (!local.Dirty && !local.Pending && _local.TryGetValue(local.Path, out var current) && current == local) _local.TryRemove(local.Path, out _);
             // Removed, or renamed (its copy is named after the old key): the copy serves nobody any more.
             if ((local.Unlinked || local.File != _cache.FileFor(local.Key)) && !local.Pending && !local.Dirty) _cache.Remove(local.File);
+            // A large file just written is a clean copy now: the cache goes back under its limit at once.
+            _cache.Trim(InUse, now: SizeOf(local.File) > _cache.Limit / 8);
         }
     }
 
     public int Read(long handle, Span<byte> buffer, long offset, out int count)
     {
         count = 0;
+        if (_ranged.TryGetValue(handle, out var ranged)) return ReadRanged(ranged, buffer, offset, out count);
         if (!_open.TryGetValue(handle, out var open)) return Errno.EBADF;
         fixed (byte* p = buffer)
         {
@@ -290,6 +296,15 @@ public sealed unsafe partial class ObjectStoreBackend
     public int Seek(long handle, long offset, int whence, out long result)
     {
         result = -1;
+        if (_ranged.TryGetValue(handle, out var ranged))
+        {
+            // SEEK_DATA and SEEK_HOLE: an object has no holes.
+            const int SeekData = 3, SeekHole = 4;
+            if (whence is not (SeekData or SeekHole)) return Errno.EINVAL;
+            if (offset < 0 || offset >= ranged.Version.Size) return Errno.ENXIO;
+            result = whence == SeekData ? offset : ranged.Version.Size;
+            return 0;
+        }
         if (!_open.TryGetValue(handle, out var open)) return Errno.EBADF;
         result = Libc.Lseek(open.Fd, offset, whence);
         return result < 0 ? Libc.Errno : 0;
@@ -298,6 +313,7 @@ public sealed unsafe partial class ObjectStoreBackend
     public int CopyRange(long input, long inputOffset, long output, long outputOffset, long length, out long copied)
     {
         copied = 0;
+        if (_ranged.ContainsKey(input)) return Errno.EOPNOTSUPP; // the kernel copies by reading and writing instead
         if (!_open.TryGetValue(input, out var from) || !_open.TryGetValue(output, out var to)) return Errno.EBADF;
         lock (to.Object.Sync)
         {
@@ -311,12 +327,14 @@ public sealed unsafe partial class ObjectStoreBackend
     /// <summary>Every close(2): what this mount changed goes to the store now, so the close fails if the upload does.</summary>
     public int Flush(long handle)
     {
+        if (_ranged.ContainsKey(handle)) return 0;
         if (!_open.TryGetValue(handle, out var open)) return Errno.EBADF;
         return open.Writable ? UploadNow(open.Object) : 0;
     }
 
     public int Fsync(long handle, bool dataOnly)
     {
+        if (_ranged.ContainsKey(handle)) return 0;
         if (!_open.TryGetValue(handle, out var open)) return Errno.EBADF;
         if (Libc.Fsync(open.Fd) != 0) return Libc.Errno;
         return UploadNow(open.Object);
@@ -324,6 +342,7 @@ public sealed unsafe partial class ObjectStoreBackend
 
     public int Close(long handle)
     {
+        if (_ranged.TryRemove(handle, out _)) return 0;
         if (!_open.TryRemove(handle, out var open)) return Errno.EBADF;
         Libc.Close(open.Fd);
         // Written without a flush (the kernel flushes before release; this is for a close it did not flush).
@@ -368,6 +387,8 @@ public sealed unsafe partial class ObjectStoreBackend
 
     private readonly record struct UploadResult(string? ETag, bool Conflict);
 
+    private static long SizeOf(string file) => new FileInfo(file) is { Exists: true } info ? info.Length : 0;
+
     /// <summary>
     /// One journaled upload, conditional on the version it was made from: when the store holds another version (or, for a
     /// new file, any object), the copy is saved beside it as <c>NAME.conflict-TIME-ID</c> and the other writer's object is
@@ -382,7 +403,8 @@ public sealed unsafe partial class ObjectStoreBackend
             var condition = current is null ? WriteCondition.Absent : WriteCondition.Matches(current.ETag);
             try
             {
-                var put = Call(ct => _store.PutFileAsync(entry.Key, entry.File, condition, ct));
+                var put = Call(ct => _store.PutFileAsync(entry.Key, entry.File, condition, ct), SizeOf(entry.File));
+                _kinds[entry.Key] = (put.ETag, false);
                 _cache.SetETag(entry.File, put.ETag);
                 _journal.Remove(entry.Key);
                 Forget(entry.Path);
@@ -394,7 +416,7 @@ public sealed unsafe partial class ObjectStoreBackend
             }
         }
         var beside = $"{entry.Key}.conflict-{DateTime.UtcNow:yyyyMMddTHHmmssZ}-{Guid.NewGuid().ToString("N")[..6]}";
-        Call(ct => _store.PutFileAsync(beside, entry.File, WriteCondition.Absent, ct));
+        Call(ct => _store.PutFileAsync(beside, entry.File, WriteCondition.Absent, ct), SizeOf(entry.File));
         _cache.Remove(entry.File);
         _journal.Remove(entry.Key);
         Forget(entry.Path);

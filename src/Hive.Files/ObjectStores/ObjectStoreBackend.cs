@@ -12,10 +12,12 @@ namespace Hive.Files.ObjectStores;
 /// host's cache; what was written is uploaded when the file is flushed (every close) or fsynced, conditionally on the
 /// version it was made from, so a newer object written elsewhere is never silently replaced (the local copy is saved
 /// beside it instead and the close fails with EIO). Failed uploads stay in a journal and are retried, also by the next
-/// daemon. Rename is copy then delete (a directory: object by object, not atomic). Symlinks, hard links, device
-/// nodes and xattrs are refused; mode bits, owners and times are not kept (files 0644, directories 0755, owned by the
-/// sandbox's user, modification time from the store). Reads and writes pass through the daemon (no FUSE passthrough),
-/// so every write is seen.
+/// daemon. Rename is copy then delete (a directory: object by object, not atomic). A symlink is an object holding its
+/// target, marked in its metadata the way the store's own FUSE tools mark one (<see cref="IObjectStore.PutSymlinkAsync"/>);
+/// it is data here, never followed: the kernel resolves it inside the sandbox, and opening one by its own name is ELOOP.
+/// Hard links, device nodes and xattrs are refused; mode bits, owners and times are not kept (files 0644, directories
+/// 0755, symlinks 0777, owned by the sandbox's user, modification time from the store). Reads and writes pass through
+/// the daemon (no FUSE passthrough), so every write is seen.
 /// </summary>
 public sealed partial class ObjectStoreBackend : IFsBackend
 {
@@ -29,6 +31,10 @@ public sealed partial class ObjectStoreBackend : IFsBackend
     private readonly ConcurrentDictionary<string, ulong> _inodes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (FileStat Stat, long Expires)> _stats = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, Listing> _listings = new();
+    /// <summary>Whether a version of an object (key and ETag) is a symlink, for listings that do not say (S3).</summary>
+    private readonly ConcurrentDictionary<string, (string ETag, bool Symlink)> _kinds = new(StringComparer.Ordinal);
+    /// <summary>Symlink targets already read, by key, with the version they were read from.</summary>
+    private readonly ConcurrentDictionary<string, (string ETag, string Target)> _targets = new(StringComparer.Ordinal);
     private readonly long _mounted = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
     private long _nextInode = 1;
     private long _nextHandle;
@@ -80,13 +86,13 @@ public sealed partial class ObjectStoreBackend : IFsBackend
 
     private ulong Inode(string path) => path.Length == 0 ? 1 : _inodes.GetOrAdd(path, _ => (ulong)Interlocked.Increment(ref _nextInode));
 
-    private FileStat FileAttributes(string path, long size, DateTimeOffset modified)
+    private FileStat FileAttributes(string path, long size, DateTimeOffset modified, bool symlink = false)
     {
         var seconds = modified.ToUnixTimeSeconds();
         var nanoseconds = (uint)(modified.ToUnixTimeMilliseconds() % 1000 * 1_000_000);
         return new FileStat
         {
-            Ino = Inode(path), Size = (ulong)size, Blocks = ((ulong)size + 511) / 512, Mode = Libc.S_IFREG | 0x1A4, Nlink = 1,
+            Ino = Inode(path), Size = (ulong)size, Blocks = ((ulong)size + 511) / 512, Mode = symlink ? Libc.S_IFLNK | 0x1FF : Libc.S_IFREG | 0x1A4, Nlink = 1,
             Uid = _options.Uid, Gid = _options.Gid, Blksize = 4096,
             Mtime = seconds, MtimeNsec = nanoseconds, Ctime = seconds, CtimeNsec = nanoseconds, Atime = seconds, AtimeNsec = nanoseconds,
         };
@@ -100,21 +106,25 @@ public sealed partial class ObjectStoreBackend : IFsBackend
 
     // ---- the store, with a deadline ---------------------------------------------------------------------------------
 
-    /// <summary>Runs one store call under the timeout; failures become the store's exceptions.</summary>
-    private T Call<T>(Func<CancellationToken, Task<T>> call)
+    /// <summary>
+    /// Runs one store call under the timeout (a transfer of <paramref name="bytes"/>: one timeout per 16 MiB, the size of
+    /// a part); failures become the store's exceptions.
+    /// </summary>
+    private T Call<T>(Func<CancellationToken, Task<T>> call, long bytes = 0)
     {
-        using var deadline = new CancellationTokenSource(_options.Timeout);
+        var timeout = _options.Timeout * (1 + bytes / (16L << 20));
+        using var deadline = new CancellationTokenSource(timeout);
         try
         {
             return call(deadline.Token).GetAwaiter().GetResult();
         }
         catch (OperationCanceledException e) when (deadline.IsCancellationRequested)
         {
-            throw new ObjectStoreException($"{_store.Description} did not answer within {_options.Timeout.TotalSeconds:0.#} s", ObjectStoreFailure.Unreachable, e);
+            throw new ObjectStoreException($"{_store.Description} did not answer within {timeout.TotalSeconds:0.#} s", ObjectStoreFailure.Unreachable, e);
         }
         catch (ObjectStoreException e) when (deadline.IsCancellationRequested && e.Failure == ObjectStoreFailure.Unreachable)
         {
-            throw new ObjectStoreException($"{_store.Description} did not answer within {_options.Timeout.TotalSeconds:0.#} s", ObjectStoreFailure.Unreachable, e);
+            throw new ObjectStoreException($"{_store.Description} did not answer within {timeout.TotalSeconds:0.#} s", ObjectStoreFailure.Unreachable, e);
         }
     }
 
@@ -171,12 +181,19 @@ public sealed partial class ObjectStoreBackend : IFsBackend
             return stat.Mode == 0 ? Errno.ENOENT : 0;
         }
         var key = Key(path);
-        if (Call(ct => _store.HeadAsync(key, ct)) is { } head)
-            stat = FileAttributes(path, head.Size, head.LastModified);
+        // Both questions at once: a lookup of a name that is not a file (a new file's, in a directory the kernel keeps
+        // locked meanwhile) costs one round trip, not two.
+        var (head, below) = Call(async ct =>
+        {
+            var file = _store.HeadAsync(key, ct);
+            var directory = _store.ListAsync(key + "/", "/", null, 1, ct);
+            return (await file, await directory);
+        });
+        if (head is not null)
+            stat = FileAttributes(path, head.Size, head.LastModified, Known(head));
         else
         {
-            var page = Call(ct => _store.ListAsync(key + "/", "/", null, 1, ct));
-            if (page.Objects.Count == 0 && page.Prefixes.Count == 0)
+            if (below.Objects.Count == 0 && below.Prefixes.Count == 0)
             {
                 Remember(path, default);
                 return Errno.ENOENT;
@@ -187,6 +204,29 @@ public sealed partial class ObjectStoreBackend : IFsBackend
         return 0;
     }
 
+    /// <summary>Notes whether this version of the object is a symlink (when the answer says); true when it is.</summary>
+    private bool Known(ObjectInfo o)
+    {
+        if (o.Symlink is not { } symlink) return _kinds.TryGetValue(o.Key, out var k) && k.ETag == o.ETag && k.Symlink;
+        if (o.ETag.Length > 0) _kinds[o.Key] = (o.ETag, symlink);
+        return symlink;
+    }
+
+    /// <summary>
+    /// Objects of a listing that may be symlinks the listing could not mark (S3 lists no metadata): the size of a target
+    /// (1 to 4095 bytes) and a version not seen yet. Each is asked once per version, several at a time.
+    /// </summary>
+    private void LearnKinds(List<ObjectInfo> objects)
+    {
+        var unknown = objects.Where(o => o.Symlink is null && o.Size is > 0 and < 4096
+            && !(_kinds.TryGetValue(o.Key, out var k) && k.ETag == o.ETag)).ToList();
+        if (unknown.Count == 0) return;
+        Parallel.ForEach(unknown, new ParallelOptions { MaxDegreeOfParallelism = 8 }, o =>
+        {
+            if (Call(ct => _store.HeadAsync(o.Key, ct)) is { } head) Known(head);
+        });
+    }
+
     private void Remember(string path, in FileStat stat) =>
         _stats[path] = (stat, Stopwatch.GetTimestamp() + (long)(_options.MetadataTtl.TotalSeconds * Stopwatch.Frequency));
 
@@ -195,9 +235,12 @@ public sealed partial class ObjectStoreBackend : IFsBackend
     {
         _stats.TryRemove(path, out _);
         if (!below) return;
+        _markers.TryRemove(path, out _);
         var prefix = path + "/";
         foreach (var key in _stats.Keys)
             if (key.StartsWith(prefix, StringComparison.Ordinal)) _stats.TryRemove(key, out _);
+        foreach (var key in _markers.Keys)
+            if (key.StartsWith(prefix, StringComparison.Ordinal)) _markers.TryRemove(key, out _);
     }
 
     public int StatAt(long directory, ReadOnlySpan<byte> name, out FileStat stat)
@@ -216,14 +259,43 @@ public sealed partial class ObjectStoreBackend : IFsBackend
     public int StatHandle(long handle, out FileStat stat)
     {
         stat = default;
+        if (_ranged.TryGetValue(handle, out var ranged))
+        {
+            stat = RangedStat(ranged);
+            return 0;
+        }
         if (!_open.TryGetValue(handle, out var open)) return Errno.EBADF;
         return LocalStat(open.Object, out stat) ? 0 : Errno.EIO;
     }
 
+    /// <summary>The target stored in a symlink object; read from the store once per version.</summary>
     public int ReadLink(ReadOnlySpan<byte> path, Span<byte> target, out int length)
     {
         length = 0;
-        return Errno.EINVAL; // nothing here is a symlink
+        if (!TryName(path, out var name) || name.Length == 0) return Errno.EINVAL;
+        try
+        {
+            var key = Key(name);
+            var head = Call(ct => _store.HeadAsync(key, ct));
+            if (head is null) return Errno.ENOENT;
+            if (!Known(head)) return Errno.EINVAL;
+            if (!_targets.TryGetValue(key, out var known) || known.ETag != head.ETag)
+            {
+                using var content = new MemoryStream();
+                var got = Call(ct => _store.GetAsync(key, content, 0, null, ct));
+                if (got is null) return Errno.ENOENT;
+                known = (head.ETag, Encoding.UTF8.GetString(content.ToArray()));
+                _targets[key] = known;
+            }
+            var bytes = Encoding.UTF8.GetBytes(known.Target);
+            length = Math.Min(bytes.Length, target.Length);
+            bytes.AsSpan(0, length).CopyTo(target);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            return Fail(e, "readlink " + name);
+        }
     }
 
     public int SetAttributes(ReadOnlySpan<byte> path, long handle, in SetAttributes request, out FileStat stat)
@@ -234,6 +306,7 @@ public sealed partial class ObjectStoreBackend : IFsBackend
         if (error != 0) return error;
         if ((request.Valid & SetAttributesMask.Size) == 0) return 0; // mode, owner and times are not kept: accepted, unchanged
         if (stat.IsDirectory) return Errno.EISDIR;
+        if (stat.IsSymlink) return Errno.EINVAL;
         if (handle >= 0) return Truncate(handle, request.Size, out stat);
         error = Open(path, Libc.O_WRONLY, out var temporary);
         if (error != 0) return error;
@@ -296,12 +369,13 @@ public sealed partial class ObjectStoreBackend : IFsBackend
             continuation = page.Continuation;
         } while (continuation is not null);
         var marker = Marker(path);
+        LearnKinds(files);
         foreach (var o in files)
         {
             var name = o.Key[prefix.Length..];
             if (o.Key == marker || !ValidEntry(name) || !seen.Add(name)) continue; // the directory's own marker
             var child = Child(path, name);
-            var stat = FileAttributes(child, o.Size, o.LastModified);
+            var stat = FileAttributes(child, o.Size, o.LastModified, Known(o));
             if (_local.TryGetValue(child, out var local) && !local.Unlinked) LocalStat(local, out stat);
             Remember(child, stat);
             entries.Add(new ListingEntry(name, stat));
@@ -349,6 +423,7 @@ public sealed partial class ObjectStoreBackend : IFsBackend
             if (error == 0) return Errno.EEXIST;
             if (error != Errno.ENOENT) return error;
             Call(ct => _store.PutAsync(Marker(name), ReadOnlyMemory<byte>.Empty, WriteCondition.None, ct));
+            MarkerKnown(name);
             stat = DirectoryAttributes(name);
             Remember(name, stat);
             return 0;
@@ -390,6 +465,8 @@ public sealed partial class ObjectStoreBackend : IFsBackend
     {
         var parent = Parent(path);
         if (parent.Length == 0) return;
+        // Removing many files of one directory asks the store once every few seconds, not once a file.
+        if (_markers.TryGetValue(parent, out var until) && until > Stopwatch.GetTimestamp()) return;
         try
         {
             Call(ct => _store.PutAsync(Marker(parent), ReadOnlyMemory<byte>.Empty, WriteCondition.Absent, ct));
@@ -398,7 +475,13 @@ public sealed partial class ObjectStoreBackend : IFsBackend
         {
             // The marker is there already.
         }
+        MarkerKnown(parent);
     }
+
+    /// <summary>Directories whose marker object this mount made or saw recently, until when that is trusted.</summary>
+    private readonly ConcurrentDictionary<string, long> _markers = new(StringComparer.Ordinal);
+
+    private void MarkerKnown(string path) => _markers[path] = Stopwatch.GetTimestamp() + 5 * Stopwatch.Frequency;
 
     public int Unlink(ReadOnlySpan<byte> path)
     {
@@ -514,10 +597,37 @@ public sealed partial class ObjectStoreBackend : IFsBackend
         return Errno.EPERM;
     }
 
+    /// <summary>Stores the link as an object holding <paramref name="target"/>, which is never resolved here.</summary>
     public int Symlink(ReadOnlySpan<byte> target, ReadOnlySpan<byte> path, uint uid, uint gid, out FileStat stat)
     {
         stat = default;
-        return Errno.EPERM;
+        if (!TryName(path, out var name) || name.Length == 0 || !TryName(target, out var to) || to.Length == 0 || to.Contains('\0')) return Errno.EINVAL;
+        try
+        {
+            var error = StatName(name, out _);
+            if (error == 0) return Errno.EEXIST;
+            if (error != Errno.ENOENT) return error;
+            var key = Key(name);
+            var made = Call(ct => _store.PutSymlinkAsync(key, to, WriteCondition.Absent, ct));
+            _kinds[key] = (made.ETag, true);
+            _targets[key] = (made.ETag, to);
+            stat = FileAttributes(name, made.Size, DateTimeOffset.UtcNow, symlink: true);
+            Remember(name, stat);
+            return 0;
+        }
+        catch (NotSupportedException)
+        {
+            return Errno.EPERM;
+        }
+        catch (ObjectConflictException)
+        {
+            Forget(name);
+            return Errno.EEXIST;
+        }
+        catch (Exception e)
+        {
+            return Fail(e, "symlink " + name);
+        }
     }
 
     public int Link(ReadOnlySpan<byte> existing, ReadOnlySpan<byte> path, out FileStat stat)
@@ -559,6 +669,7 @@ public sealed partial class ObjectStoreBackend : IFsBackend
         while (Volatile.Read(ref _retrying) != 0 && wait.Elapsed < _options.Timeout * 2) Thread.Sleep(10);
         foreach (var open in _open.Values) Libc.Close(open.Fd);
         _open.Clear();
+        _ranged.Clear();
         _store.Dispose();
     }
 }

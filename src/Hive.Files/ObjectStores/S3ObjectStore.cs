@@ -59,7 +59,7 @@ public sealed class S3ObjectStore : IObjectStore
         try
         {
             var r = await Call(() => _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = key }, ct), key);
-            return new ObjectInfo(key, r.ContentLength, r.ETag ?? "", Time(r.LastModified));
+            return new ObjectInfo(key, r.ContentLength, r.ETag ?? "", Time(r.LastModified), IsSymlink(r.Metadata));
         }
         catch (ObjectStoreException e) when (e.InnerException is AmazonS3Exception { StatusCode: HttpStatusCode.NotFound } s && s.ErrorCode != "NoSuchBucket")
         {
@@ -97,15 +97,36 @@ public sealed class S3ObjectStore : IObjectStore
         return await PutStreamAsync(key, stream, condition, ct);
     }
 
-    private async Task<ObjectInfo> PutStreamAsync(string key, Stream content, WriteCondition condition, CancellationToken ct)
+    /// <summary>s3fs's mark of a symlink: metadata <c>mode</c>, the decimal st_mode, here S_IFLNK | 0777.</summary>
+    private const string ModeMetadata = "mode";
+    private const int SymlinkMode = 0xA000 | 0x1FF;
+
+    public async Task<ObjectInfo> PutSymlinkAsync(string key, string target, WriteCondition condition, CancellationToken ct)
+    {
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(target), writable: false);
+        return await PutStreamAsync(key, stream, condition, ct, symlink: true);
+    }
+
+    private static bool IsSymlink(MetadataCollection metadata)
+    {
+        // The SDK names user metadata with its header prefix; other clients' objects may spell it either way.
+        foreach (var name in metadata.Keys)
+            if ((name.Equals(ModeMetadata, StringComparison.OrdinalIgnoreCase) || name.Equals("x-amz-meta-" + ModeMetadata, StringComparison.OrdinalIgnoreCase))
+                && int.TryParse(metadata[name], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var mode))
+                return (mode & 0xF000) == 0xA000;
+        return false;
+    }
+
+    private async Task<ObjectInfo> PutStreamAsync(string key, Stream content, WriteCondition condition, CancellationToken ct, bool symlink = false)
     {
         var request = new PutObjectRequest
         {
             BucketName = _bucket, Key = key, InputStream = content, AutoCloseStream = false, UseChunkEncoding = false,
             IfMatch = condition.IfMatch, IfNoneMatch = condition.IfNoneMatch ? "*" : null,
         };
+        if (symlink) request.Metadata[ModeMetadata] = SymlinkMode.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var r = await Call(() => _client.PutObjectAsync(request, ct), key);
-        return new ObjectInfo(key, content.Length, r.ETag ?? "", DateTimeOffset.UtcNow);
+        return new ObjectInfo(key, content.Length, r.ETag ?? "", DateTimeOffset.UtcNow, symlink);
     }
 
     private async Task<ObjectInfo> MultipartAsync(string key, string path, long size, WriteCondition condition, CancellationToken ct)
@@ -159,12 +180,18 @@ public sealed class S3ObjectStore : IObjectStore
                 {
                     SourceBucket = _bucket, SourceKey = from, DestinationBucket = _bucket, DestinationKey = to,
                 }, ct), from);
-                return new ObjectInfo(to, head.Size, r.ETag ?? "", DateTimeOffset.UtcNow);
+                return new ObjectInfo(to, head.Size, r.ETag ?? "", DateTimeOffset.UtcNow, head.Symlink);
             }
             catch (ObjectStoreException e) when (e.Failure == ObjectStoreFailure.NoBucket)
             {
                 _copyThroughHost = true;
             }
+        }
+        if (head.Symlink == true)
+        {
+            using var target = new MemoryStream();
+            if (await GetAsync(from, target, 0, null, ct) is null) throw new FileNotFoundException(from);
+            return await PutSymlinkAsync(to, System.Text.Encoding.UTF8.GetString(target.ToArray()), WriteCondition.None, ct);
         }
         // Down and up again through a temporary file: objects over 5 GiB, or a service whose copy does not work.
         var temp = Path.Combine(Path.GetTempPath(), "hive-s3-copy-" + Guid.NewGuid().ToString("N"));

@@ -30,11 +30,13 @@ public sealed class OwnerFiles : IDisposable
     private readonly IFsBackend _backend;
     private readonly FilesDeadline _deadline;
     private readonly string _sandboxPath;
+    private readonly bool _owned;
     private int _disposed;
 
-    private OwnerFiles(IFsBackend backend, FilesDeadline deadline, string sandboxPath)
+    private OwnerFiles(IFsBackend backend, FilesDeadline deadline, string sandboxPath, bool owned)
     {
         _backend = backend;
+        _owned = owned;
         _deadline = deadline;
         _sandboxPath = sandboxPath;
     }
@@ -43,8 +45,11 @@ public sealed class OwnerFiles : IDisposable
     public static Task<OwnerFiles> OpenAsync(string storage, string sandboxPath, FilesDeadline deadline, CancellationToken ct) =>
         OpenAsync(() => new LocalBackend(storage), sandboxPath, deadline, ct);
 
-    /// <summary>Opens a backend (owned from then on) for a request about <paramref name="sandboxPath"/>.</summary>
-    public static async Task<OwnerFiles> OpenAsync(Func<IFsBackend> open, string sandboxPath, FilesDeadline deadline, CancellationToken ct)
+    /// <summary>
+    /// Opens a backend for a request about <paramref name="sandboxPath"/>: owned from then on, unless it is one a mount
+    /// shares (<paramref name="owned"/> false: an object-store mount's, which keeps its cache and uploads).
+    /// </summary>
+    public static async Task<OwnerFiles> OpenAsync(Func<IFsBackend> open, string sandboxPath, FilesDeadline deadline, CancellationToken ct, bool owned = true)
     {
         var backend = await deadline.RunAsync(() =>
         {
@@ -59,7 +64,7 @@ public sealed class OwnerFiles : IDisposable
         }, sandboxPath, "opening the mount's storage", ct);
         return backend is null
             ? throw new OwnerFilesException(404, "Not found", $"{sandboxPath}: the mount's storage does not exist yet")
-            : new OwnerFiles(backend, deadline, sandboxPath);
+            : new OwnerFiles(backend, deadline, sandboxPath, owned);
     }
 
     /// <summary>A regular file's bytes (the stream owns this object), or a directory's listing.</summary>
@@ -120,6 +125,12 @@ public sealed class OwnerFiles : IDisposable
                     offset += count;
                     chunk = chunk[count..];
                 }
+            }
+            if (_backend.NeedsFlush)
+            {
+                // What close(2) does through FUSE: an object store uploads here, and the write fails if the upload does.
+                var flushed = await Call(() => _backend.Flush(handle), "flush", ct);
+                if (flushed != 0) throw Failure(flushed, "upload");
             }
         }
         finally
@@ -261,7 +272,7 @@ public sealed class OwnerFiles : IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0 || Volatile.Read(ref _abandoned) != 0) return;
+        if (Interlocked.Exchange(ref _disposed, 1) != 0 || Volatile.Read(ref _abandoned) != 0 || !_owned) return;
         _backend.Dispose();
     }
 

@@ -57,7 +57,24 @@ for route in (lambda: open('secret/new.txt', 'w'), lambda: open('x.key', 'w')):
         assert e.errno in (errno.EACCES, errno.ENOENT), e
 """).AssertOk();
         f.Sh("echo changed > pub/open.txt").AssertOk();
+        // A symlink is data: making one that points into a denied or read-only path is allowed, following it is not.
+        // The kernel resolves it in the sandbox's view, so the ACL applies to the path it leads to.
+        f.Sh("ln -s ../secret/data.txt pub/to-secret && ln -s ../id.key pub/to-key && ln -s ../docs/readme.md pub/to-docs && ln -s ../secret pub/to-dir").AssertOk();
+        Assert.Equal("../secret/data.txt\n", f.Sh("readlink pub/to-secret").AssertOk().Stdout);
+        f.Sh("cat pub/to-secret").AssertFails();
+        f.Sh("cat pub/to-key").AssertFails();
+        f.Sh("ls pub/to-dir/").AssertFails();
+        f.Sh("echo x > pub/to-dir/new.txt").AssertFails();
+        Assert.Equal("DOCS", f.Sh("cat pub/to-docs").AssertOk().Stdout);
+        f.Python("""
+try:
+    open('pub/to-docs', 'w'); sys.exit('a write through a link to a read-only path succeeded')
+except OSError as e:
+    assert e.errno == errno.EROFS, e
+""").AssertOk();
         using var check = server.Store(bucket);
+        Assert.Equal("../secret/data.txt", await Get(check, "team/pub/to-secret")); // stored as the target, nothing followed
+        Assert.Equal("TOPSECRET", await Get(check, "team/secret/data.txt"));
         Assert.Equal("DOCS", await Get(check, "team/docs/readme.md"));
         Assert.Equal("changed\n", await Get(check, "team/pub/open.txt"));
         Assert.Null(await Get(check, "team/secret/new.txt"));

@@ -1,12 +1,13 @@
+using Xunit.Abstractions;
 namespace Hive.Files.Tests.ObjectStore;
 
 /// <summary>
 /// One table of file-system semantics run through a real FUSE mount on a local directory, an S3 server (s3rver) and
-/// Azure Blob (Azurite), as the agent (uid 1000). Where an object store cannot behave like a disk (symlinks, hard
-/// links, mode bits) the table says what it does instead.
+/// Azure Blob (Azurite), as the agent (uid 1000). Where an object store cannot behave like a disk (hard links, mode
+/// bits) the table says what it does instead.
 /// </summary>
 [Collection("objstore")]
-public class ObjectStoreSemanticsTests(StorageServers servers)
+public class ObjectStoreSemanticsTests(StorageServers servers, ITestOutputHelper output)
 {
     [Theory]
     [MemberData(nameof(ObjectStoreMount.AllKinds), MemberType = typeof(ObjectStoreMount))]
@@ -102,15 +103,32 @@ assert os.path.isdir('renamed/e/f') and os.listdir('renamed/e/f') == []
 # a listing larger than one page of the store (1000)
 names = os.listdir('many')
 assert len(names) == 1500 and sorted(names)[0] == '00000' and sorted(names)[-1] == '01499', len(names)
-# symlinks, hard links, devices
+# symlinks: stored, listed, read back, followed by the kernel, renamed and removed like on a disk
+os.symlink('a.txt', 'link')
+assert os.readlink('link') == 'a.txt' and stat.S_ISLNK(os.lstat('link').st_mode), os.lstat('link')
+assert 'link' in os.listdir('.') and os.path.islink('link')
+with open('link', 'a') as fh: fh.write('via link')
+assert open('a.txt').read() == 'via link' and open('link').read() == 'via link'
+assert stat.S_ISREG(os.stat('link').st_mode) and os.stat('link').st_size == 8
+expect_errno(errno.EEXIST, os.symlink, 'elsewhere', 'link')
+expect_errno(errno.EEXIST, os.symlink, 'elsewhere', 'a.txt')
+os.symlink('no/such/target', 'dangling')
+assert os.path.islink('dangling') and not os.path.exists('dangling') and os.readlink('dangling') == 'no/such/target'
+os.rename('link', 'link2')
+assert os.readlink('link2') == 'a.txt' and not os.path.lexists('link')
+os.mkdir('ld'); os.symlink('../a.txt', 'ld/up'); os.symlink('../renamed', 'ld/dir')
+assert open('ld/dir/e/f/../f/../../e/f/../../../a.txt').read() == 'via link'
+os.rename('ld', 'ld2')
+assert os.readlink('ld2/up') == '../a.txt' and open('ld2/up').read() == 'via link' and os.path.isdir('ld2/dir/e')
+os.unlink('link2'); os.unlink('dangling')
+assert not os.path.lexists('link2') and not os.path.lexists('dangling') and os.path.exists('a.txt')
+os.unlink('ld2/up'); os.unlink('ld2/dir'); os.rmdir('ld2')
+# hard links, devices, mode bits
 if STORE:
-    expect_errno(errno.EPERM, os.symlink, 'a.txt', 'link')
     expect_errno(errno.EPERM, os.link, 'a.txt', 'hard')
     expect_errno(errno.EPERM, os.mkfifo, 'fifo')
     os.chmod('a.txt', 0o600)  # accepted, not kept
     assert stat.S_IMODE(os.stat('a.txt').st_mode) == 0o644
-else:
-    os.symlink('a.txt', 'link'); assert os.readlink('link') == 'a.txt'
 # binary content with every byte value, and a 5 MB file in 64 KiB writes
 data = bytes(range(256)) * 4096
 with open('bin', 'wb') as fh:
@@ -131,5 +149,49 @@ print('OK')
             + "&& echo three >> one.txt && git commit -qam second && git log --oneline | wc -l && git status --porcelain").AssertOk();
         Assert.Equal("2\n", f.Sh("cd repo && git log --oneline | wc -l").AssertOk().Stdout);
         Assert.Equal("", f.Sh("cd repo && git status --porcelain").AssertOk().Stdout);
+    }
+
+    [Theory]
+    [MemberData(nameof(ObjectStoreMount.AllKinds), MemberType = typeof(ObjectStoreMount))]
+    public void Python_venv_with_symlinks_works(string kind)
+    {
+        using var f = ObjectStoreMount.Mount(servers, kind);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        // The default venv: bin/python is a symlink to the interpreter, and pip is installed into it.
+        f.Sh("python3 -m venv v && v/bin/python -c 'import sys; print(sys.prefix)'").AssertOk();
+        output.WriteLine($"{kind}: python3 -m venv took {watch.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(f.Sh("test -L v/bin/python && readlink v/bin/python").AssertOk().Stdout.Trim().Length > 0);
+        Assert.Equal(f.MountPoint + "/v\n", f.Sh("v/bin/python -c 'import sys; print(sys.prefix)'").AssertOk().Stdout);
+    }
+
+    [Theory]
+    [MemberData(nameof(ObjectStoreMount.AllKinds), MemberType = typeof(ObjectStoreMount))]
+    public void Ten_thousand_small_files_are_created_listed_stated_and_deleted(string kind)
+    {
+        using var f = ObjectStoreMount.Mount(servers, kind);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var result = f.Python("""
+import time
+def step(what, fn):
+    t = time.monotonic(); fn(); print(f'{what}: {time.monotonic() - t:.1f} s', flush=True)
+os.mkdir('small')
+def create():
+    for i in range(10000):
+        with open(f'small/{i:05d}', 'w') as fh: fh.write(str(i))
+def list_():
+    names = os.listdir('small')
+    assert len(names) == 10000 and sorted(names) == [f'{i:05d}' for i in range(10000)], len(names)
+def stat_():
+    for i in range(0, 10000):
+        assert os.stat(f'small/{i:05d}').st_size == len(str(i))
+    assert open('small/09999').read() == '9999'
+def delete():
+    for i in range(10000): os.unlink(f'small/{i:05d}')
+    assert os.listdir('small') == []
+    os.rmdir('small')
+step('create', create); step('list', list_); step('stat', stat_); step('delete', delete)
+print('OK')
+""", timeoutSeconds: 900).AssertOk();
+        output.WriteLine($"{kind}: 10,000 small files in {watch.Elapsed.TotalSeconds:0.0} s ({result.Stdout.Replace('\n', ';')})");
     }
 }
