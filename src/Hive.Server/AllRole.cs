@@ -75,7 +75,7 @@ internal static class AllRole
         builder.Services.AddSingleton(sp => new SecretService(store, masterKey, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<ILogger<SecretService>>()));
         builder.Services.AddSingleton(sp => new SandboxManager(store, events, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<SecretService>(), addressing.Capacity,
             sp.GetRequiredService<ILogger<SandboxManager>>()));
-        builder.Services.AddSingleton(new SandboxJson($"http://{settings.Listen}"));
+        builder.Services.AddSingleton(new SandboxJson(settings.PublicBaseUrl));
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<SandboxIngress>();
         builder.Services.AddSingleton<IApprovalQueue>(egress.Approvals);

@@ -58,7 +58,7 @@ internal static class ControllerRole
         // Capacity is the hosts' (the scheduler answers 503 when every host is full), not one subnet's.
         builder.Services.AddSingleton(sp => new SandboxManager(store, events, cluster, sp.GetRequiredService<SecretService>(), int.MaxValue,
             sp.GetRequiredService<ILogger<SandboxManager>>()));
-        builder.Services.AddSingleton(new SandboxJson($"http://{settings.Listen}"));
+        builder.Services.AddSingleton(new SandboxJson(settings.PublicBaseUrl));
         builder.Services.AddHttpForwarder();
         builder.Services.AddSingleton<SandboxIngress>();
         builder.Services.AddSingleton<IApprovalQueue>(cluster.Approvals);
@@ -87,7 +87,7 @@ internal static class ControllerRole
         hostsApp.MapClusterHosts();
         hostsApp.MapClusterEvents(new EventIngest(events, store));
 
-        var ttl = DaemonProgram.ExpireLoopAsync(manager, log, () => lease.IsLeader, stopping.Token);
+        var ttl = DaemonProgram.ExpireLoopAsync(manager, log, () => lease.IsLeader, stopping.Token, shareActivity: true);
         var lost = registry.RunAsync(lease, stopping.Token);
         var retention = new EventRetention(store, settings.Events, log, leads: () => lease.IsLeader).RunAsync(stopping.Token);
         await hostsApp.StartAsync(ct);

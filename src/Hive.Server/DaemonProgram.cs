@@ -154,14 +154,22 @@ public static class DaemonProgram
         return inspector;
     }
 
-    /// <summary>Stops idle sandboxes past their TTL, once a second, while <paramref name="leads"/> says this process leads.</summary>
-    internal static async Task ExpireLoopAsync(SandboxManager manager, ILogger log, Func<bool> leads, CancellationToken ct)
+    /// <summary>
+    /// Stops idle sandboxes past their TTL, once a second, while <paramref name="leads"/> says this process leads. With
+    /// <paramref name="shareActivity"/> (controllers sharing a database) every controller first reports the use it served.
+    /// </summary>
+    internal static async Task ExpireLoopAsync(SandboxManager manager, ILogger log, Func<bool> leads, CancellationToken ct, bool shareActivity = false)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         try
         {
             while (await timer.WaitForNextTickAsync(ct))
             {
+                if (shareActivity)
+                {
+                    try { manager.ShareActivity(); }
+                    catch (Exception e) when (e is not OperationCanceledException) { log.LogWarning(e, "reporting sandbox activity to the store failed; retrying"); }
+                }
                 if (!leads()) continue;
                 try { await manager.ExpireIdleAsync(ct); }
                 catch (Exception e) when (e is not OperationCanceledException) { log.LogError(e, "ttl check failed"); }

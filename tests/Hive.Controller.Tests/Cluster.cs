@@ -27,8 +27,8 @@ internal sealed class Cluster : IDisposable
         Registry = new HostRegistry(Store, Events, Clock, HostRegistry.DefaultInterval, NullLogger.Instance);
         Host = new ClusterSandboxHost(Store, h => Hosts.GetOrAdd(h.Name, n => new FakeHost(n)), NullLogger.Instance);
         Registry.HostBooted += Host.OnHostBooted;
-        var secrets = new SecretService(Store, MasterKey.Generate(), Host, NullLogger<SecretService>.Instance);
-        Manager = new SandboxManager(Store, Events, Host, secrets, int.MaxValue, NullLogger<SandboxManager>.Instance);
+        Secrets = new SecretService(Store, MasterKey.Generate(), Host, NullLogger<SecretService>.Instance);
+        Manager = new SandboxManager(Store, Events, Host, Secrets, int.MaxValue, NullLogger<SandboxManager>.Instance);
     }
 
     public ManualClock Clock { get; } = new(T0);
@@ -36,6 +36,7 @@ internal sealed class Cluster : IDisposable
     public EventBus Events { get; }
     public HostRegistry Registry { get; }
     public ClusterSandboxHost Host { get; }
+    public SecretService Secrets { get; }
     public SandboxManager Manager { get; }
     public ConcurrentDictionary<string, FakeHost> Hosts { get; } = new(StringComparer.Ordinal);
 

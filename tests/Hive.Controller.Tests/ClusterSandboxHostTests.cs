@@ -90,6 +90,28 @@ public sealed class ClusterSandboxHostTests : IDisposable
         Assert.True(_c.Fake("h2").Running.ContainsKey("free"));
     }
 
+    private const string S3Only = """
+        { "fs": [ { "backend": "s3", "mount": "/data", "bucket": "team", "endpoint": "http://127.0.0.1:9/", "credentials": "store-key" } ] }
+        """;
+
+    [Fact]
+    public async Task An_object_store_sandbox_is_checked_with_its_credentials_gets_them_on_its_host_and_moves_when_its_host_is_lost()
+    {
+        _c.Secrets.Set("store-key", new SecretSetRequest("AKIA:store-secret", null, ["store.example"], SecretAuth.Bearer, Global: false, Sandbox: null));
+        _c.Beat("h1");
+        await _c.CreateAsync("data", S3Only);
+        Assert.Equal(new Dictionary<string, string> { ["store-key"] = "AKIA:store-secret" }, Assert.Single(_c.Fake("h1").StoreChecks));
+        Assert.Equal("AKIA:store-secret", _c.Fake("h1").Secrets["data"]!.Storage["store-key"]);
+        Assert.Contains("AKIA:store-secret", _c.Host.SecretValues("data"));
+
+        _c.Clock.Advance(TimeSpan.FromSeconds(16));
+        _c.Beat("h2");
+        _c.Registry.DetectLost();
+        await _c.Manager.ExecAsync("data", Cmd, (_, _, _) => ValueTask.CompletedTask, CancellationToken.None);
+        Assert.Equal((SandboxStatus.Running, "h2"), (_c.Store.FindSandbox("data")!.Status, _c.Store.FindSandbox("data")!.Host));
+        Assert.Equal("AKIA:store-secret", _c.Fake("h2").Secrets["data"]!.Storage["store-key"]);
+    }
+
     [Fact]
     public async Task A_sandbox_deleted_while_its_host_is_lost_is_gone_and_the_returning_host_hears_of_it()
     {

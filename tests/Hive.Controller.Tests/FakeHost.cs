@@ -41,6 +41,16 @@ internal sealed class FakeHost(string name) : ISandboxHost
         return Task.FromResult<IReadOnlyList<ConfigError>>(config.Image == "missing" ? [new ConfigError("image", $"no image on {Name}")] : []);
     }
 
+    /// <summary>The storage credentials each store check received, in order.</summary>
+    public ConcurrentQueue<IReadOnlyDictionary<string, string>> StoreChecks { get; } = new();
+
+    public async Task<IReadOnlyList<ConfigError>> CheckAsync(SandboxConfig config, IReadOnlyDictionary<string, string> storageCredentials, CancellationToken ct)
+    {
+        var errors = await CheckAsync(config, ct);
+        StoreChecks.Enqueue(storageCredentials);
+        return errors;
+    }
+
     public async Task StartAsync(HostedSandbox sandbox, CancellationToken ct)
     {
         Call("start " + sandbox.Name);
@@ -76,11 +86,15 @@ internal sealed class FakeHost(string name) : ISandboxHost
         return Task.CompletedTask;
     }
 
-    public Task<ExecOutcome> ExecAsync(HostedSandbox sandbox, ExecSpec spec, Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct)
+    /// <summary>When set, a command runs until it is completed: a test holds a long command.</summary>
+    public TaskCompletionSource? ExecGate { get; set; }
+
+    public async Task<ExecOutcome> ExecAsync(HostedSandbox sandbox, ExecSpec spec, Func<ExecStream, ReadOnlyMemory<byte>, CancellationToken, ValueTask> onOutput, CancellationToken ct)
     {
         Call("exec " + sandbox.Name);
         if (!Running.ContainsKey(sandbox.Name)) throw HostException.Conflict($"{sandbox.Name} is not running on {Name}");
-        return Task.FromResult(new ExecOutcome(0, false, 1));
+        if (ExecGate is { } gate) await gate.Task.WaitAsync(ct);
+        return new ExecOutcome(0, false, 1);
     }
 
     public Task<ExecOutcome> TerminalAsync(HostedSandbox sandbox, ExecSpec spec, TerminalSize size, IAsyncEnumerable<TerminalInput> input,

@@ -63,5 +63,15 @@ public sealed class SchedulerTests
     {
         Assert.True(Scheduler.IsPinned(ConfigParser.Parse("{}", "box").Config!)); // the default workspace is a local volume
         Assert.False(Scheduler.IsPinned(ConfigParser.Parse("""{ "fs": [] }""", "box").Config!));
+        const string s3 = """{ "backend": "s3", "mount": "/data", "bucket": "team-data", "credentials": "store-key" }""";
+        Assert.False(Scheduler.IsPinned(Parsed($$"""{ "fs": [ {{s3}} ] }"""))); // object-store only: it may move
+        Assert.True(Scheduler.IsPinned(Parsed($$"""{ "fs": [ {{s3}}, { "backend": "local", "mount": "/workspace" } ] }""")));
+    }
+
+    private static Hive.Core.Config.SandboxConfig Parsed(string json)
+    {
+        var parsed = ConfigParser.Parse(json, "box");
+        Assert.True(parsed.Ok, string.Join("; ", parsed.Errors));
+        return parsed.Config!;
     }
 }

@@ -77,7 +77,27 @@ public sealed class SettingsTests
         Assert.NotNull(Resolve($$"""{ "cluster": { {{Tls}} } }""", DaemonRole.Controller).Tls);
     }
 
+    [Fact]
+    public void The_public_url_is_the_base_of_sandbox_urls_and_listen_is_the_default()
+    {
+        Assert.Null(Parse("{}").PublicUrl);
+        Assert.Equal(new Uri("https://hive.example.com/"), Parse("""{ "publicUrl": "https://hive.example.com" }""").PublicUrl);
+        var settings = new DaemonSettings("/h", DaemonSettings.ParseEndpoint("0.0.0.0:9000"), "10.201.0.0/16", new UpstreamSettings(new Dictionary<string, string>(), [], null));
+        Assert.Equal("http://0.0.0.0:9000", settings.PublicBaseUrl);
+        Assert.Equal("https://hive.example.com", (settings with { PublicUrl = new Uri("https://hive.example.com/") }).PublicBaseUrl);
+        Assert.Equal("https://example.com/hive", (settings with { PublicUrl = DaemonSettings.ParsePublicUrl("https://example.com/hive/", "publicUrl") }).PublicBaseUrl);
+        Assert.Equal("http://10.0.0.1:8080", (settings with { PublicUrl = DaemonSettings.ParsePublicUrl("http://10.0.0.1:8080", "HIVE_PUBLIC_URL") }).PublicBaseUrl);
+        Assert.StartsWith("HIVE_PUBLIC_URL: must be an absolute http or https URL", Assert.Throws<FormatException>(() => DaemonSettings.ParsePublicUrl("hive.example.com", "HIVE_PUBLIC_URL")).Message);
+    }
+
     [Theory]
+    [InlineData("""{ "publicUrl": "ftp://hive.example.com" }""", "publicUrl: must be an absolute http or https URL")]
+    [InlineData("""{ "publicUrl": "/relative" }""", "publicUrl: must be an absolute http or https URL")]
+    [InlineData("""{ "publicUrl": "https://hive.example.com/?a=1" }""", "publicUrl: must not have a query")]
+    [InlineData("""{ "publicUrl": "https://hive.example.com/#top" }""", "publicUrl: must not have a fragment")]
+    [InlineData("""{ "publicUrl": "https://user:pw@hive.example.com/" }""", "publicUrl: must not hold a user name or password")]
+    [InlineData("""{ "publicUrl": 42 }""", "publicUrl: must be a string")]
+    [InlineData("""{ "publicURL": "https://a" }""", "publicURL: unknown setting (allowed: listen, subnet, upstream, events, database, usage, files, role, cluster, publicUrl)")]
     [InlineData("""{ "cluster": { "port": 1 } }""", "cluster.port: unknown setting (allowed: listen, controller, advertise, name, labels, capacity, tls, heartbeatSeconds)")]
     [InlineData("""{ "cluster": { "tls": { "ca": "a", "cert": "b" } } }""", "cluster.tls.key: required")]
     [InlineData("""{ "cluster": { "tls": { "ca": "a", "cert": "b", "key": "c", "pass": "x" } } }""", "cluster.tls.pass: unknown setting")]

@@ -42,10 +42,41 @@ public sealed class ApprovalWireTests
         Assert.Equal(["apr_0000000000000002"], queue.Pending().Select(h => h.Id));
     }
 
-    /// <summary>The mirror fills from the host's watch stream a round trip after first use.</summary>
-    private static async Task<T> Eventually<T>(Func<T> read, Func<T, bool> done)
+    [Fact]
+    public async Task A_claim_of_a_controller_that_died_is_released_after_its_lease_and_a_live_one_is_kept()
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        await using var server = await HostServer.StartAsync(claimLease: TimeSpan.FromSeconds(1));
+        server.Fake.Queue.Hold("apr_0000000000000001");
+        server.Fake.Queue.Hold("apr_0000000000000002");
+        var dying = server.ClientWith(server.ControllerTls);
+        using var other = server.ClientWith(server.ControllerTls);
+
+        // A controller claims a request, then dies mid-decision: it renews no more.
+        var held = Assert.Single(await Eventually(() => dying.Approvals.Pending(), p => p.Count == 2), h => h.Id == "apr_0000000000000001");
+        Assert.True(dying.Approvals.TryClaim(held));
+        Assert.False(other.Approvals.TryClaim(held));
+        dying.Dispose();
+        await Eventually(() => server.Fake.Queue.IsClaimed(held.Id), claimed => !claimed, TimeSpan.FromSeconds(10));
+        Assert.False(server.Fake.Queue.IsClaimed(held.Id), "the dead controller's claim was not released");
+        // Another controller decides it.
+        Assert.True(other.Approvals.TryClaim(held));
+        other.Approvals.Decide(held, new ApprovalOutcome("deny", "token", "deny once"), new JsonObject());
+        Assert.Equal("deny", Assert.Single(server.Fake.Queue.Decisions).Outcome.Decision);
+
+        // A live controller renews its claim: three leases later it is still its own, and its decision lands.
+        var kept = Assert.Single(await Eventually(() => other.Approvals.Pending(), p => p.Count == 1));
+        Assert.True(other.Approvals.TryClaim(kept));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.True(server.Fake.Queue.IsClaimed(kept.Id));
+        Assert.False(server.Client.Approvals.TryClaim(kept));
+        other.Approvals.Decide(kept, new ApprovalOutcome("allow", "token", "allow once"), new JsonObject());
+        Assert.Equal(2, server.Fake.Queue.Decisions.Count);
+    }
+
+    /// <summary>The mirror fills from the host's watch stream a round trip after first use.</summary>
+    private static async Task<T> Eventually<T>(Func<T> read, Func<T, bool> done, TimeSpan? limit = null)
+    {
+        var deadline = DateTime.UtcNow + (limit ?? TimeSpan.FromSeconds(10));
         while (true)
         {
             var value = read();

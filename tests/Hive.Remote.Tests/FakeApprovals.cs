@@ -28,6 +28,7 @@ internal sealed class FakeApprovals : IApprovalQueue
     public ApprovalOutcome? Decided(string id) => _decided.GetValueOrDefault(id);
     public bool TryClaim(HeldRequest held) => _pending.ContainsKey(held.Id) && _claimed.TryAdd(held.Id, true);
     public void Unclaim(HeldRequest held) => _claimed.TryRemove(held.Id, out _);
+    public bool IsClaimed(string id) => _claimed.ContainsKey(id);
 
     public void Decide(HeldRequest held, ApprovalOutcome outcome, JsonObject details)
     {

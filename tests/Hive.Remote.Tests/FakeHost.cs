@@ -80,6 +80,17 @@ internal sealed class FakeHost : ISandboxHost, IAsyncDisposable
         return Task.FromResult<IReadOnlyList<ConfigError>>(config.Image == "missing/image" ? [new ConfigError("image", "no image missing/image on this host")] : []);
     }
 
+    /// <summary>The storage credentials the last store check received (null: a check without them).</summary>
+    public IReadOnlyDictionary<string, string>? CheckCredentials { get; private set; }
+
+    public async Task<IReadOnlyList<ConfigError>> CheckAsync(SandboxConfig config, IReadOnlyDictionary<string, string> storageCredentials, CancellationToken ct)
+    {
+        var errors = await CheckAsync(config, ct);
+        Calls.Enqueue("check-stores");
+        CheckCredentials = storageCredentials;
+        return storageCredentials.ContainsKey("store-key") ? errors : [.. errors, new ConfigError("fs[0].credentials", "no secret \"store-key\"")];
+    }
+
     public Task StartAsync(HostedSandbox sandbox, CancellationToken ct) { Record("start", sandbox); return Task.CompletedTask; }
     public Task<bool> IsRunningAsync(HostedSandbox sandbox, CancellationToken ct) { Record("running", sandbox); return Task.FromResult(true); }
     public Task StopAsync(HostedSandbox sandbox, CancellationToken ct) { Record("stop", sandbox); return Task.CompletedTask; }

@@ -41,7 +41,7 @@ internal sealed class HostServer : IAsyncDisposable
     public Uri Address { get; }
     public RemoteSandboxHost Client { get; }
 
-    public static async Task<HostServer> StartAsync(FakeHost? fake = null, ClusterRole serverRole = ClusterRole.Host)
+    public static async Task<HostServer> StartAsync(FakeHost? fake = null, ClusterRole serverRole = ClusterRole.Host, TimeSpan? claimLease = null)
     {
         fake ??= new FakeHost();
         var ca = ClusterCertificates.CreateCa();
@@ -64,7 +64,7 @@ internal sealed class HostServer : IAsyncDisposable
             });
         });
         var app = builder.Build();
-        app.MapHostApi(fake);
+        app.MapHostApi(fake, claimLease);
         await app.StartAsync();
         var port = new Uri(app.Urls.First()).Port;
         return new HostServer(app, ca, hostTls, controllerTls, fake, port);

@@ -40,6 +40,45 @@ public sealed class SecretsWireTests
     }
 
     [Fact]
+    public async Task Storage_credentials_travel_in_the_secrets_lane_and_are_redacted_and_never_shown()
+    {
+        await using var server = await HostServer.StartAsync();
+        var plain = Secrets("v1");
+        var withStore = new SandboxSecrets(plain.Env, plain.Substitution, new Dictionary<string, string> { ["store-key"] = "AKIA:real-store-secret" });
+        server.Client.SetSecrets("sb1", withStore);
+        Assert.Equal(["real-v1", "AKIA:real-store-secret"], server.Client.SecretValues("sb1"));
+        await server.Client.StartAsync(Sandboxes.Hosted(), Ct);
+
+        var (_, got) = Assert.Single(server.Fake.Secrets);
+        Assert.Equal(new Dictionary<string, string> { ["store-key"] = "AKIA:real-store-secret" }, got!.Storage);
+        Assert.Contains("AKIA:real-store-secret", got.ValuesToRedact);
+        // Not in the env or the proxy's table: the host's file system alone gets it.
+        Assert.DoesNotContain("AKIA:real-store-secret", got.Env.Values);
+        Assert.DoesNotContain("AKIA:real-store-secret", got.Substitution.ValuesToRedact);
+        // What could end up in a log names no value.
+        var wire = Hive.Host.Abstractions.Wire.SecretsWire.Write(withStore);
+        Assert.DoesNotContain("real", wire.Secrets!.ToString());
+        Assert.DoesNotContain("real", wire.ToString());
+        Assert.All(wire.Secrets.Bindings, b => Assert.DoesNotContain("real", b.ToString()));
+    }
+
+    [Fact]
+    public async Task The_store_check_crosses_with_its_credentials_and_the_plain_check_without()
+    {
+        await using var server = await HostServer.StartAsync();
+        var config = Sandboxes.Hosted().Config;
+        Assert.Empty(await server.Client.CheckAsync(config, new Dictionary<string, string> { ["store-key"] = "AKIA:secret" }, Ct));
+        Assert.Equal(new Dictionary<string, string> { ["store-key"] = "AKIA:secret" }, server.Fake.CheckCredentials);
+        var refused = Assert.Single(await server.Client.CheckAsync(config, new Dictionary<string, string>(), Ct));
+        Assert.Equal("fs[0].credentials", refused.Path);
+        Assert.Equal(2, server.Fake.Calls.Count(c => c == "check-stores"));
+
+        Assert.Empty(await server.Client.CheckAsync(config, Ct));
+        Assert.Equal(2, server.Fake.Calls.Count(c => c == "check-stores"));
+        Assert.DoesNotContain("AKIA", new Hive.Host.Abstractions.Wire.WireCheck("{}", new Dictionary<string, string> { ["k"] = "AKIA:secret" }).ToString());
+    }
+
+    [Fact]
     public async Task SetSecrets_does_not_wait_for_a_slow_host_and_start_waits_for_the_delivery_in_order()
     {
         await using var server = await HostServer.StartAsync();

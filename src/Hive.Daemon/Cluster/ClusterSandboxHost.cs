@@ -103,7 +103,13 @@ public sealed class ClusterSandboxHost : ISandboxHost, IDisposable
     }
 
     /// <summary>Asks the host a new sandbox would most likely go to (any live host for an existing one).</summary>
-    public Task<IReadOnlyList<ConfigError>> CheckAsync(SandboxConfig config, CancellationToken ct)
+    public Task<IReadOnlyList<ConfigError>> CheckAsync(SandboxConfig config, CancellationToken ct) => CheckHost(config).CheckAsync(config, ct);
+
+    /// <summary>The same host also asks the object stores, with the credentials travelling in the check's body only.</summary>
+    public Task<IReadOnlyList<ConfigError>> CheckAsync(SandboxConfig config, IReadOnlyDictionary<string, string> storageCredentials, CancellationToken ct) =>
+        CheckHost(config).CheckAsync(config, storageCredentials, ct);
+
+    private ISandboxHost CheckHost(SandboxConfig config)
     {
         var hosts = _store.ListHosts();
         HostRecord target;
@@ -115,7 +121,7 @@ public sealed class ClusterSandboxHost : ISandboxHost, IDisposable
         {
             target = any; // full: the start says so; an apply to a placed sandbox must still be checked
         }
-        return Client(target).CheckAsync(config, ct);
+        return Client(target);
     }
 
     public async Task StartAsync(HostedSandbox sandbox, CancellationToken ct)
@@ -226,7 +232,7 @@ public sealed class ClusterSandboxHost : ISandboxHost, IDisposable
     }
 
     public IReadOnlyList<string> SecretValues(string sandbox) =>
-        _secrets.TryGetValue(sandbox, out var s) ? [.. s.Substitution.ValuesToRedact] : [];
+        _secrets.TryGetValue(sandbox, out var s) ? [.. s.ValuesToRedact] : [];
 
     /// <summary>A controller stopping leaves the hosts' sandboxes running: they are adopted when it (or another) starts.</summary>
     public Task ShutdownAsync(IReadOnlyList<HostedSandbox> sandboxes, CancellationToken ct) => Task.CompletedTask;

@@ -18,11 +18,16 @@ public sealed record ApplyResult(bool Applied, SandboxConfig Config, IReadOnlyLi
 /// The controller: sandbox lifecycle, config apply, exec and TTL, with the store as the truth and the
 /// host (through <see cref="ISandboxHost"/>) made to follow it. One lifecycle lock per sandbox name.
 /// </summary>
-public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHost host, SecretService secrets, int capacity, ILogger<SandboxManager> log)
+/// <param name="clock">Wall time for the TTL's idle times (they are compared across controllers through the store).</param>
+public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHost host, SecretService secrets, int capacity, ILogger<SandboxManager> log,
+    TimeProvider? clock = null)
 {
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _lifecycle = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _apply = new(StringComparer.Ordinal);
+    /// <summary>When this controller last saw each sandbox used (Unix ms), and which of those the store has not heard of yet.</summary>
     private readonly ConcurrentDictionary<string, long> _lastActive = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _unshared = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _busy = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _startedAt = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _deleting = new(StringComparer.Ordinal);
@@ -106,6 +111,7 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
             store.DeleteSandbox(name);
             secrets.OnDestroyed(name);
             _lastActive.TryRemove(name, out _);
+            _unshared.TryRemove(name, out _);
             events.Append(name, EventTypes.SandboxDestroyed, new JsonObject { ["image"] = s.Config.Image });
         }
         finally
@@ -248,15 +254,26 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
         return (s, await host.UsageAsync(Hosted(s), ct));
     }
 
-    /// <summary>Stops running sandboxes idle for longer than their TTL. Called once a second.</summary>
+    /// <summary>
+    /// Stops running sandboxes idle for longer than their TTL. Called once a second (by the leader, when several
+    /// controllers share a database). A sandbox's last use is the later of what this controller saw and what every
+    /// controller reported to the store (<see cref="ShareActivity"/>), so one used only through another controller is not idle.
+    /// </summary>
     public async Task ExpireIdleAsync(CancellationToken ct)
     {
-        var now = Environment.TickCount64;
+        var now = Now();
         foreach (var s in store.ListSandboxes())
         {
             if (s.Config.Ttl <= 0 || s.Status != SandboxStatus.Running) continue;
             if (_busy.TryGetValue(s.Name, out var busy) && busy > 0) continue;
-            if (now - _lastActive.GetValueOrDefault(s.Name, now) < s.Config.Ttl * 1000L) continue;
+            long? seen = _lastActive.TryGetValue(s.Name, out var local) ? local : null;
+            if (s.LastActive is { } shared) seen = Math.Max(seen ?? 0, shared.ToUnixTimeMilliseconds());
+            if (seen is not { } last)
+            {
+                Touch(s.Name); // never seen used by anyone: idle from now on
+                continue;
+            }
+            if (now - last < s.Config.Ttl * 1000L) continue;
             var gate = _lifecycle.GetOrAdd(s.Name, _ => new SemaphoreSlim(1, 1));
             if (!await gate.WaitAsync(0, ct)) continue;
             try
@@ -369,7 +386,40 @@ public sealed class SandboxManager(IHiveStore store, EventBus events, ISandboxHo
     /// <summary>What the host is told of a sandbox: never the store's bookkeeping.</summary>
     public static HostedSandbox Hosted(SandboxRecord s) => new(s.Name, s.Config);
 
-    private void Touch(string name) => _lastActive[name] = Environment.TickCount64;
+    private void Touch(string name)
+    {
+        _lastActive[name] = Now();
+        _unshared[name] = 0;
+    }
+
+    private long Now() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// Tells the store when this controller last saw each sandbox used since the previous call, and that the sandboxes
+    /// busy here (a command, a terminal, a proxied request under way) are in use now. Every controller calls it once a
+    /// second, so the leader's TTL sees what all of them served, and a controller that dies stops vouching for its work.
+    /// </summary>
+    public void ShareActivity()
+    {
+        var batch = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        foreach (var name in _unshared.Keys)
+        {
+            _unshared.TryRemove(name, out _);
+            if (_lastActive.TryGetValue(name, out var at)) batch[name] = DateTimeOffset.FromUnixTimeMilliseconds(at);
+        }
+        var now = _clock.GetUtcNow();
+        foreach (var (name, busy) in _busy)
+            if (busy > 0) batch[name] = now;
+        try
+        {
+            store.RecordActivity(batch);
+        }
+        catch
+        {
+            foreach (var name in batch.Keys) _unshared[name] = 0; // told next time
+            throw;
+        }
+    }
 
     public const int MaxFileNameBytes = 255, MaxFilePathBytes = 4096;
 

@@ -34,6 +34,13 @@ public interface IHiveStore : IDisposable
 
     void DeleteSandbox(string name);
 
+    /// <summary>
+    /// Records when sandboxes were last used (read back as <see cref="SandboxRecord.LastActive"/>), keeping the later of
+    /// the stored and the given time: every controller reports what it served, and the leader's TTL reads them all.
+    /// Names that no longer exist are ignored.
+    /// </summary>
+    void RecordActivity(IReadOnlyCollection<KeyValuePair<string, DateTimeOffset>> lastActive);
+
     /// <summary>Places a sandbox on <paramref name="host"/> (null: unplaced), whatever its placement was.</summary>
     void SetSandboxHost(string name, string? host);
 

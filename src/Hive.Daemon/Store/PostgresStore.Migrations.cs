@@ -50,6 +50,10 @@ public sealed partial class PostgresStore
         CREATE UNIQUE INDEX events_origin ON events(origin, origin_seq) WHERE origin IS NOT NULL;
         CREATE TABLE event_sources (source text PRIMARY KEY, seq bigint NOT NULL);
         """,
+        // v5: when each sandbox was last used (Unix ms), shared by the controllers for the TTL.
+        """
+        ALTER TABLE sandboxes ADD COLUMN last_active bigint;
+        """,
     ];
 
     /// <summary>

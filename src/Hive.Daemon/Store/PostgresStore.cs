@@ -105,7 +105,11 @@ public sealed partial class PostgresStore : IHiveStore
     {
         var name = r.GetString(0);
         return new SandboxRecord(name, StoredColumns.ParseConfig(name, r.GetString(1)), r.GetString(2), r.GetFieldValue<DateTimeOffset>(3),
-            r.GetInt32(4), r.IsDBNull(5) ? null : r.GetString(5)) { Host = r.IsDBNull(6) ? null : r.GetString(6) };
+            r.GetInt32(4), r.IsDBNull(5) ? null : r.GetString(5))
+        {
+            Host = r.IsDBNull(6) ? null : r.GetString(6),
+            LastActive = r.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7)),
+        };
     }
 
     private static NpgsqlCommand Command(NpgsqlConnection c, NpgsqlTransaction? tx, string sql, params (string Name, object? Value)[] args)

@@ -20,4 +20,7 @@ public static class SandboxStatus
 public sealed record SandboxRecord(string Name, SandboxConfig Config, string Status, DateTimeOffset CreatedAt, int Slot, string? Error = null)
 {
     public string? Host { get; init; }
+
+    /// <summary>When a controller last saw it used (<see cref="IHiveStore.RecordActivity"/>); null before any did.</summary>
+    public DateTimeOffset? LastActive { get; init; }
 }

@@ -6,7 +6,7 @@ namespace Hive.Daemon.Store;
 /// <summary>Cluster mode: the hosts that send heartbeats and where each sandbox is placed.</summary>
 public sealed partial class SqliteStore
 {
-    internal const string SandboxColumns = "name, config, status, created_at, slot, error, host";
+    internal const string SandboxColumns = "name, config, status, created_at, slot, error, host, last_active";
 
     /// <summary>
     /// Schema v3. SQLite cannot drop a UNIQUE constraint: the sandboxes table is rebuilt without it (hosts own slots now;

@@ -50,6 +50,7 @@ public sealed partial class SqliteStore : IHiveStore
         LlmBodyTable,
         ClusterTables,
         HostEventTables,
+        ActivityColumn,
     ];
 
     private int Migrate()
@@ -238,7 +239,11 @@ public sealed partial class SqliteStore : IHiveStore
     {
         var name = r.GetString(0);
         return new SandboxRecord(name, StoredColumns.ParseConfig(name, r.GetString(1)), r.GetString(2), DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture),
-            r.GetInt32(4), r.IsDBNull(5) ? null : r.GetString(5)) { Host = r.IsDBNull(6) ? null : r.GetString(6) };
+            r.GetInt32(4), r.IsDBNull(5) ? null : r.GetString(5))
+        {
+            Host = r.IsDBNull(6) ? null : r.GetString(6),
+            LastActive = r.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7)),
+        };
     }
 
     private void Execute(string sql)

@@ -11,6 +11,15 @@ public sealed record WireSandbox(string Name, string Config);
 public sealed record WireStartup(IReadOnlyList<WireSandbox> Known);
 public sealed record WireRunningSet(IReadOnlyList<string> Running);
 public sealed record WireConfig(string Config);
+
+/// <summary>
+/// A check; with <paramref name="StorageCredentials"/> (secret name → value, for <c>fs[].credentials</c>) the host also
+/// asks each object store. The values are used for the check only, never kept or logged.
+/// </summary>
+public sealed record WireCheck(string Config, IReadOnlyDictionary<string, string>? StorageCredentials = null)
+{
+    public override string ToString() => $"check ({StorageCredentials?.Count ?? 0} storage credentials)";
+}
 public sealed record WireApply(string Config, string Proposed);
 public sealed record WireFlag(bool Value);
 public sealed record WireError(string Path, string Message);
@@ -70,3 +79,5 @@ public sealed record WireApprovalState(WireHeld? Held, WireApprovalOutcome? Outc
 /// <param name="Type"><c>pending</c>, <c>decided</c>, or <c>synced</c> (everything pending at the start of a watch was sent).</param>
 public sealed record WireApprovalChange(string Type, WireHeld? Request, WireApprovalOutcome? Outcome);
 public sealed record WireDecide(WireApprovalOutcome Outcome, JsonObject Details);
+/// <summary>A claim's answer: whether this controller has the request, and for how long unless it renews the claim.</summary>
+public sealed record WireClaim(bool Claimed, long LeaseMs);

@@ -17,7 +17,8 @@ namespace Hive.Host.Remote;
 /// </summary>
 public static class HostApi
 {
-    public static RouteGroupBuilder MapHostApi(this IEndpointRouteBuilder app, ISandboxHost host)
+    /// <param name="claimLease">How long a controller's claim on a held request lasts unrenewed (<see cref="ClaimLeases.DefaultLease"/>).</param>
+    public static RouteGroupBuilder MapHostApi(this IEndpointRouteBuilder app, ISandboxHost host, TimeSpan? claimLease = null)
     {
         var forwarder = app.ServiceProvider.GetService<IHttpForwarder>()
             ?? throw new InvalidOperationException("MapHostApi forwards sandbox.url requests with YARP: call services.AddHttpForwarder() first");
@@ -56,8 +57,11 @@ public static class HostApi
         });
         g.MapPost("/check", async (HttpRequest r) =>
         {
-            var body = await WireJson.ReadAsync<WireConfig>(r.Body, "check", r.HttpContext.RequestAborted);
-            var errors = await host.CheckAsync(ConfigWire.Read(body.Config, "check"), r.HttpContext.RequestAborted);
+            var body = await WireJson.ReadAsync<WireCheck>(r.Body, "check", r.HttpContext.RequestAborted);
+            var config = ConfigWire.Read(body.Config, "check");
+            var errors = body.StorageCredentials is { } credentials
+                ? await host.CheckAsync(config, credentials, r.HttpContext.RequestAborted)
+                : await host.CheckAsync(config, r.HttpContext.RequestAborted);
             return Json(new WireErrors([.. errors.Select(e => new WireError(e.Path, e.Message))]));
         });
         g.MapPost("/shutdown", async (HttpRequest r) =>
@@ -112,7 +116,9 @@ public static class HostApi
         HostStreams.Map(s, host, configs);
         HostFiles.Map(s, host, configs);
         var stopping = app.ServiceProvider.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
-        HostApprovals.Map(g, host.Approvals, stopping);
+        var claims = new ClaimLeases(host.Approvals, claimLease ?? ClaimLeases.DefaultLease);
+        stopping.Register(claims.Dispose);
+        HostApprovals.Map(g, host.Approvals, claims, stopping);
         HostIngress.Map(app, host, configs, forwarder, log);
         return g;
     }

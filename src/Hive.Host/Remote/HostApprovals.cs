@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Hive.Host.Abstractions.Wire;
 using Microsoft.AspNetCore.Builder;
@@ -9,40 +8,37 @@ namespace Hive.Host.Remote;
 
 /// <summary>
 /// The host's held requests for the controller: the waiting list, one request's state, a watch stream (frames: every
-/// waiting request, a <c>synced</c> marker, then changes), and claim / unclaim / decide, the controller's
-/// <see cref="IApprovalQueue"/> calls made here against the real requests.
+/// waiting request, a <c>synced</c> marker, then changes), and claim / renew / unclaim / decide, the controller's
+/// <see cref="IApprovalQueue"/> calls made here against the real requests. A claim is a lease (<see cref="ClaimLeases"/>):
+/// a controller that dies mid-decision leaves no request claimed for good.
 /// </summary>
 internal static class HostApprovals
 {
     /// <param name="stopping">Ends watch streams when the host stops (they never end by themselves).</param>
-    public static void Map(RouteGroupBuilder g, IApprovalQueue approvals, CancellationToken stopping)
+    /// <param name="claimed">The controllers' claims, each released unless renewed within its lease.</param>
+    public static void Map(RouteGroupBuilder g, IApprovalQueue approvals, ClaimLeases claimed, CancellationToken stopping)
     {
-        var claimed = new ConcurrentDictionary<string, HeldRequest>(StringComparer.Ordinal);
 
         g.MapGet("/approvals", () => HostApi.Json(approvals.Pending().Select(ApprovalWire.Write).ToList()));
         g.MapGet("/approvals/{id}", (string id) =>
         {
-            var held = approvals.Find(id) ?? claimed.GetValueOrDefault(id);
+            var held = approvals.Find(id) ?? claimed.Find(id);
             var outcome = held is null ? approvals.Decided(id) : null;
             return HostApi.Json(new WireApprovalState(held is null ? null : ApprovalWire.Write(held), outcome is null ? null : WireApprovalOutcome.From(outcome)));
         });
         g.MapPost("/approvals/{id}/claim", (string id) =>
-        {
-            var held = approvals.Find(id);
-            var ok = held is not null && approvals.TryClaim(held);
-            if (ok) claimed[id] = held!;
-            return HostApi.Json(new WireFlag(ok));
-        });
+            HostApi.Json(new WireClaim(claimed.TryClaim(id), (long)claimed.Lease.TotalMilliseconds)));
+        g.MapPost("/approvals/{id}/renew", (string id) => HostApi.Json(new WireFlag(claimed.Renew(id))));
         g.MapPost("/approvals/{id}/unclaim", (string id) =>
         {
-            if (claimed.TryRemove(id, out var held)) approvals.Unclaim(held);
+            claimed.Unclaim(id);
             return Results.NoContent();
         });
         g.MapPost("/approvals/{id}/decide", async (string id, HttpRequest r) =>
         {
             var body = await WireJson.ReadAsync<WireDecide>(r.Body, "decide", r.HttpContext.RequestAborted);
-            if (!claimed.TryRemove(id, out var held))
-                throw HostException.Conflict($"approval {id} is not claimed on this host: claim it before deciding");
+            if (claimed.Take(id) is not { } held)
+                throw HostException.Conflict($"approval {id} is not claimed on this host (or its claim ran out unrenewed): claim it before deciding");
             approvals.Decide(held, body.Outcome.ToOutcome(), body.Details);
             return Results.NoContent();
         });

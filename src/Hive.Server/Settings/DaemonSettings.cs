@@ -33,6 +33,15 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
     /// <summary>Cluster mode (daemon.json <c>cluster</c>), checked for what <see cref="Role"/> needs.</summary>
     public ClusterSettings Cluster { get; init; } = ClusterSettings.Default;
 
+    /// <summary>
+    /// The API's base URL as clients outside see it (daemon.json <c>publicUrl</c>, or <c>HIVE_PUBLIC_URL</c>), e.g. behind
+    /// an ingress; null: <c>http://</c> and <see cref="Listen"/>. Every <c>sandbox.url</c> starts with it.
+    /// </summary>
+    public Uri? PublicUrl { get; init; }
+
+    /// <summary>What <c>sandbox.url</c> is built on: <see cref="PublicUrl"/> without its trailing slash, else the listen address.</summary>
+    public string PublicBaseUrl => PublicUrl is { } u ? u.AbsoluteUri.TrimEnd('/') : $"http://{Listen}";
+
     public const string DefaultSubnet = "10.201.0.0/16";
 
     /// <summary>Six hex digits derived from the home directory; names this daemon's host objects (nft table, veths, namespaces).</summary>
@@ -62,11 +71,12 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
         }
         var listen = env("HIVE_LISTEN") is { Length: > 0 } l ? l : parsed.Listen;
         var database = env("HIVE_DATABASE") is { Length: > 0 } db ? DatabaseUrl.Parse(db, "HIVE_DATABASE") : parsed.Database;
+        var publicUrl = env("HIVE_PUBLIC_URL") is { Length: > 0 } pu ? ParsePublicUrl(pu, "HIVE_PUBLIC_URL") : parsed.PublicUrl;
         var role = ResolveRole(roleFlag, env("HIVE_ROLE"), parsed.Role);
         var cluster = parsed.Cluster.WithEnvironment(env).Validate(role, home);
         return new DaemonSettings(home, ParseEndpoint(listen), parsed.Subnet, parsed.Upstream)
         {
-            Events = parsed.Events, Database = database, Usage = parsed.Usage, Files = parsed.Files, Role = role, Cluster = cluster,
+            Events = parsed.Events, Database = database, Usage = parsed.Usage, Files = parsed.Files, Role = role, Cluster = cluster, PublicUrl = publicUrl,
         };
     }
 
@@ -86,6 +96,7 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
     {
         public DaemonRole Role { get; init; } = DaemonRole.All;
         public ClusterSettings Cluster { get; init; } = ClusterSettings.Default;
+        public Uri? PublicUrl { get; init; }
     }
 
     internal static FileSettings Parse(string json, string listen, string subnet)
@@ -96,6 +107,7 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
         var files = FilesSettings.Default;
         var role = DaemonRole.All;
         var cluster = ClusterSettings.Default;
+        Uri? publicUrl = null;
         using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         var hosts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var allow = new List<string>();
@@ -134,10 +146,14 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
                         throw new FormatException($"role: must be {DaemonRoles.Allowed}");
                     break;
                 case "cluster": cluster = ClusterSettings.Parse(p.Value); break;
-                default: throw new FormatException($"{p.Name}: unknown setting (allowed: listen, subnet, upstream, events, database, usage, files, role, cluster)");
+                case "publicUrl":
+                    if (p.Value.ValueKind != JsonValueKind.String) throw new FormatException("publicUrl: must be a string, an http or https URL such as https://hive.example.com");
+                    publicUrl = ParsePublicUrl(p.Value.GetString()!, "publicUrl");
+                    break;
+                default: throw new FormatException($"{p.Name}: unknown setting (allowed: listen, subnet, upstream, events, database, usage, files, role, cluster, publicUrl)");
             }
         }
-        return new FileSettings(listen, subnet, new UpstreamSettings(hosts, allow, ca), events, database, usage, files) { Role = role, Cluster = cluster };
+        return new FileSettings(listen, subnet, new UpstreamSettings(hosts, allow, ca), events, database, usage, files) { Role = role, Cluster = cluster, PublicUrl = publicUrl };
     }
 
     private static UsageSettings ParseUsage(JsonElement value)
@@ -185,6 +201,21 @@ public sealed record DaemonSettings(string Home, IPEndPoint Listen, string Subne
             }
         }
         return new EventRetentionSettings(days, size);
+    }
+
+    /// <summary>
+    /// An absolute http or https URL, optionally with a path (a prefix the ingress strips), without a user name or
+    /// password (it is shown in every sandbox's url), a query or a fragment.
+    /// </summary>
+    internal static Uri ParsePublicUrl(string value, string field)
+    {
+        const string Allowed = "an absolute http or https URL, optionally with a path, such as https://hive.example.com or https://example.com/hive";
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.Host.Length == 0)
+            throw new FormatException($"{field}: must be {Allowed}{(value.Contains('@') ? "" : $", got \"{value}\"")}");
+        if (url.UserInfo.Length > 0) throw new FormatException($"{field}: must not hold a user name or password (it is shown in every sandbox's url): {Allowed}");
+        if (url.Query.Length > 0 || value.Contains('?')) throw new FormatException($"{field}: must not have a query (\"?…\"): {Allowed}");
+        if (url.Fragment.Length > 0 || value.Contains('#')) throw new FormatException($"{field}: must not have a fragment (\"#…\"): {Allowed}");
+        return url;
     }
 
     public static IPEndPoint ParseEndpoint(string listen)

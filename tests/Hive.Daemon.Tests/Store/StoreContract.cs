@@ -171,6 +171,22 @@ public abstract class StoreContract : IDisposable
     }
 
     [Fact]
+    public void Activity_keeps_the_latest_use_each_instance_reported_and_ignores_unknown_names()
+    {
+        var (one, two) = (Open(), Open());
+        one.InsertSandbox("a", Config(), T0, 10);
+        one.InsertSandbox("b", Config(), T0, 10);
+        Assert.Null(one.FindSandbox("a")!.LastActive);
+        one.RecordActivity([new("a", T0.AddSeconds(50)), new("gone", T0)]);
+        two.RecordActivity([new("a", T0.AddSeconds(20)), new("b", T0.AddSeconds(5))]); // an older report does not win
+        Assert.Equal(T0.AddSeconds(50), two.FindSandbox("a")!.LastActive);
+        Assert.Equal(T0.AddSeconds(5), one.ListSandboxes().Single(x => x.Name == "b").LastActive);
+        two.RecordActivity([new("a", T0.AddSeconds(70.25))]);
+        Assert.Equal(T0.AddSeconds(70.25), one.FindSandbox("a")!.LastActive);
+        one.RecordActivity([]);
+    }
+
+    [Fact]
     public async Task Two_store_instances_placing_one_sandbox_at_once_place_it_once()
     {
         var (one, two) = (Open(), Open());

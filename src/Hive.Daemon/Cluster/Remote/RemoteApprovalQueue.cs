@@ -18,6 +18,7 @@ internal sealed class RemoteApprovalQueue(RemoteSandboxHost host) : IApprovalQue
     private readonly Dictionary<string, ApprovalOutcome> _decided = new(StringComparer.Ordinal);
     private readonly Queue<string> _decidedOrder = new();
     private readonly List<ChannelWriter<ApprovalChange>> _watchers = [];
+    private readonly Dictionary<string, CancellationTokenSource> _renewals = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
 
@@ -40,16 +41,76 @@ internal sealed class RemoteApprovalQueue(RemoteSandboxHost host) : IApprovalQue
         lock (_lock) return _decided.GetValueOrDefault(id);
     }
 
-    public bool TryClaim(HeldRequest held) =>
-        Call(ct => host.PostAsync<WireFlag>(HostRoutes.Approval(held.Id, "claim"), null, CallTimeout, ct)).Value;
+    /// <summary>A claim on the host is a lease: renewed here until the request is decided or unclaimed (see <see cref="RenewAsync"/>).</summary>
+    public bool TryClaim(HeldRequest held)
+    {
+        var claim = Call(ct => host.PostAsync<WireClaim>(HostRoutes.Approval(held.Id, "claim"), null, CallTimeout, ct));
+        if (!claim.Claimed) return false;
+        var renewing = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        lock (_lock)
+        {
+            if (_renewals.Remove(held.Id, out var old))
+                try { old.Cancel(); } catch (ObjectDisposedException) { }
+            _renewals[held.Id] = renewing;
+        }
+        _ = RenewAsync(held.Id, TimeSpan.FromMilliseconds(claim.LeaseMs), renewing);
+        return true;
+    }
 
-    public void Unclaim(HeldRequest held) =>
+    public void Unclaim(HeldRequest held)
+    {
+        StopRenewing(held.Id);
         Call(async ct => { await host.PostAsync(HostRoutes.Approval(held.Id, "unclaim"), null, CallTimeout, ct); return true; });
+    }
 
     public void Decide(HeldRequest held, ApprovalOutcome outcome, System.Text.Json.Nodes.JsonObject details)
     {
-        Call(async ct => { await host.PostAsync(HostRoutes.Approval(held.Id, "decide"), new WireDecide(WireApprovalOutcome.From(outcome), details), CallTimeout, ct); return true; });
+        try
+        {
+            Call(async ct => { await host.PostAsync(HostRoutes.Approval(held.Id, "decide"), new WireDecide(WireApprovalOutcome.From(outcome), details), CallTimeout, ct); return true; });
+        }
+        finally
+        {
+            StopRenewing(held.Id);
+        }
         Forget(held.Id, outcome);
+    }
+
+    /// <summary>
+    /// Keeps a claim alive while this controller decides (an apply may take long), three renewals per lease. When this
+    /// process dies the renewals stop and the host releases the claim after one lease.
+    /// </summary>
+    private async Task RenewAsync(string id, TimeSpan lease, CancellationTokenSource renewing)
+    {
+        var ct = renewing.Token;
+        var every = TimeSpan.FromTicks(Math.Max(lease.Ticks / 3, TimeSpan.FromMilliseconds(20).Ticks));
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(every, ct);
+                try
+                {
+                    if (!(await host.PostAsync<WireFlag>(HostRoutes.Approval(id, "renew"), null, CallTimeout, ct)).Value) break; // released or decided
+                }
+                catch (HostException) when (!ct.IsCancellationRequested)
+                {
+                    // The host is away for now: try again; the decision reports whether the claim held.
+                }
+            }
+        }
+        catch (OperationCanceledException) { }
+        lock (_lock)
+            if (_renewals.GetValueOrDefault(id) == renewing) _renewals.Remove(id);
+        renewing.Dispose();
+    }
+
+    private void StopRenewing(string id)
+    {
+        CancellationTokenSource? renewing;
+        lock (_lock) _renewals.Remove(id, out renewing);
+        try { renewing?.Cancel(); }
+        catch (ObjectDisposedException) { } // its loop ended meanwhile
     }
 
     public ApprovalWatch Watch()

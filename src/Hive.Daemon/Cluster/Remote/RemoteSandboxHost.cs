@@ -59,9 +59,15 @@ public sealed class RemoteSandboxHost : ISandboxHost, IDisposable
         return running.Running.ToHashSet(StringComparer.Ordinal);
     }
 
-    public async Task<IReadOnlyList<ConfigError>> CheckAsync(SandboxConfig config, CancellationToken ct)
+    public Task<IReadOnlyList<ConfigError>> CheckAsync(SandboxConfig config, CancellationToken ct) => CheckAsync(new WireCheck(ConfigWire.Write(config)), ct);
+
+    /// <summary>The host asks the object stores with these credentials (sent in this request's body only, over mutual TLS).</summary>
+    public Task<IReadOnlyList<ConfigError>> CheckAsync(SandboxConfig config, IReadOnlyDictionary<string, string> storageCredentials, CancellationToken ct) =>
+        CheckAsync(new WireCheck(ConfigWire.Write(config), storageCredentials), ct);
+
+    private async Task<IReadOnlyList<ConfigError>> CheckAsync(WireCheck check, CancellationToken ct)
     {
-        var errors = await CallAsync<WireErrors>(HostRoutes.Check, new WireConfig(ConfigWire.Write(config)), ShortCall, ct);
+        var errors = await CallAsync<WireErrors>(HostRoutes.Check, check, ShortCall, ct);
         return [.. errors.Errors.Select(e => new ConfigError(e.Path, e.Message))];
     }
 

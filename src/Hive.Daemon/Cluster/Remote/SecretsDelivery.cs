@@ -42,7 +42,7 @@ internal sealed class SecretsDelivery(string host, Func<string, SandboxSecrets?,
     /// <summary>What was last set for the sandbox (the controller knows what it sent; the host is never asked).</summary>
     public IReadOnlyList<string> Values(string sandbox)
     {
-        lock (_lanes) return _sent.TryGetValue(sandbox, out var s) ? [.. s.Substitution.ValuesToRedact] : [];
+        lock (_lanes) return _sent.TryGetValue(sandbox, out var s) ? [.. s.ValuesToRedact] : [];
     }
 
     /// <summary>Waits until every change set so far for <paramref name="sandbox"/> reached the host.</summary>
