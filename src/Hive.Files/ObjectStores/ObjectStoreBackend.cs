@@ -171,20 +171,38 @@ public sealed partial class ObjectStoreBackend : IFsBackend
             return stat.Mode == 0 ? Errno.ENOENT : 0;
         }
         var key = Key(path);
-        if (Call(ct => _store.HeadAsync(key, ct)) is { } head)
-            stat = FileAttributes(path, head.Size, head.LastModified);
-        else
+        try
         {
-            var page = Call(ct => _store.ListAsync(key + "/", "/", null, 1, ct));
-            if (page.Objects.Count == 0 && page.Prefixes.Count == 0)
+            if (Call(ct => _store.HeadAsync(key, ct)) is { } head)
+                stat = FileAttributes(path, head.Size, head.LastModified);
+            else
             {
-                Remember(path, default);
-                return Errno.ENOENT;
+                var page = Call(ct => _store.ListAsync(key + "/", "/", null, 1, ct));
+                if (page.Objects.Count == 0 && page.Prefixes.Count == 0)
+                {
+                    Remember(path, default);
+                    return Errno.ENOENT;
+                }
+                stat = DirectoryAttributes(path);
             }
+        }
+        catch (ObjectStoreException) when (HasLocalBelow(path))
+        {
+            // The store is away, but files of this mount not uploaded yet lie below: the directory is there, so the agent
+            // can still reach its own files (without this, resolving d/ fails and so does every path through it).
             stat = DirectoryAttributes(path);
+            return 0;
         }
         Remember(path, stat);
         return 0;
+    }
+
+    private bool HasLocalBelow(string path)
+    {
+        var below = path + "/";
+        foreach (var (p, local) in _local)
+            if (!local.Unlinked && p.StartsWith(below, StringComparison.Ordinal)) return true;
+        return false;
     }
 
     private void Remember(string path, in FileStat stat) =>
