@@ -107,8 +107,8 @@ public class ObjectStoreVolumeTests(ObjectStoreDaemons fx)
             {
                 await OkAsync(sb, "cat /tmp/big > /tmp/fifo");
                 // Journaled before it is sent, over the empty object's version (the empty file's own entry had none).
-                await UntilAsync(() => Task.FromResult(Directory.GetFiles(pending, "*.json").Any(f => !ReadShared(f).Contains("\"BaseETag\":null", StringComparison.Ordinal))),
-                    "the close started the upload (journaled)");
+                await UntilAsync(() => Task.FromResult(Directory.GetFiles(pending, "*.json")
+                    .Any(f => !ReadShared(f).Contains("\"BaseETag\":null", StringComparison.Ordinal))), "the close started the upload (journaled)");
                 await fx.A.KillAsync();
             }
             finally

@@ -56,8 +56,12 @@ public sealed class ObjectStoreServer : IDisposable
     public IReadOnlyList<string> SecretParts => Kind == "s3" ? [KeyId, Secret, Credential] : [Secret, Credential];
 
     /// <summary>An fs[] entry mounting <paramref name="bucket"/> at <paramref name="mount"/> with the secret <paramref name="credentials"/>.</summary>
-    public string MountJson(string mount, string bucket, string credentials, string? prefix = null) =>
-        $$"""{ "backend": "{{Kind}}", "mount": "{{mount}}", "{{(Kind == "s3" ? "bucket" : "container")}}": "{{bucket}}", {{(prefix is null ? "" : $"\"prefix\": \"{prefix}\", ")}}"endpoint": "{{Endpoint}}", {{(Kind == "s3" ? "\"region\": \"us-east-1\", " : "")}}"credentials": "{{credentials}}" }""";
+    public string MountJson(string mount, string bucket, string credentials, string? prefix = null)
+    {
+        var where = Kind == "s3" ? $"\"bucket\": \"{bucket}\", \"region\": \"us-east-1\"" : $"\"container\": \"{bucket}\"";
+        var below = prefix is null ? "" : $", \"prefix\": \"{prefix}\"";
+        return $$"""{ "backend": "{{Kind}}", "mount": "{{mount}}", {{where}}{{below}}, "endpoint": "{{Endpoint}}", "credentials": "{{credentials}}" }""";
+    }
 
     public AmazonS3Client S3() => new(new Amazon.Runtime.BasicAWSCredentials(KeyId, Secret),
         new AmazonS3Config
