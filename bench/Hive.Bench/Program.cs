@@ -4,13 +4,13 @@ using Hive.EndToEnd.Infrastructure;
 using HiveClient;
 
 // Sandbox benchmarks of issue 2, each printed as a ratio to a baseline measured in the same run.
-// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|secrets|scrub|files|mcp|events|store|inspector|terminal|cluster --stored 100000 --rate 2000 --events 10000000 --reads 200 --mb 1024 --rounds 3 --fill zeros|text --keep-db PATH (events: fill once, reuse after) --runs 30 --sandboxes 20 --seconds 10 --warmup 15 (egress; events: 10) --file-runs 5 --only all|seq|small|git (files) or all|rps|download (egress)"]
+// Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|secrets|scrub|files|mcp|events|store|inspector|terminal|cluster|objstore --stored 100000 --rate 2000 --events 10000000 --reads 200 --mb 1024 --rounds 3 --fill zeros|text --keep-db PATH (events: fill once, reuse after) --runs 30 --sandboxes 20 --seconds 10 --warmup 15 (egress; events: 10) --file-runs 5 --only all|seq|small|git (files) or all|rps|download (egress) --mb 256 --files 1000 (objstore)"]
 var runs = ArgValue("--runs", 30);
 var sandboxes = ArgValue("--sandboxes", 20);
 var suite = Array.IndexOf(args, "--suite") is var si and >= 0 && si + 1 < args.Length ? args[si + 1] : "all";
-if (suite is not ("all" or "sandbox" or "egress" or "secrets" or "scrub" or "files" or "mcp" or "events" or "store" or "inspector" or "terminal" or "cluster"))
+if (suite is not ("all" or "sandbox" or "egress" or "secrets" or "scrub" or "files" or "mcp" or "events" or "store" or "inspector" or "terminal" or "cluster" or "objstore"))
 {
-    Console.Error.WriteLine("--suite: must be all, sandbox, egress, secrets, scrub, files, mcp, events, store, inspector, terminal or cluster");
+    Console.Error.WriteLine("--suite: must be all, sandbox, egress, secrets, scrub, files, mcp, events, store, inspector, terminal, cluster or objstore");
     return 2;
 }
 var only = Array.IndexOf(args, "--only") is var oi and >= 0 && oi + 1 < args.Length ? args[oi + 1] : "all";
@@ -64,6 +64,11 @@ if (suite == "files")
 if (suite == "cluster")
 {
     await ClusterBench.RunAsync(ArgValue("--runs", 30));
+    return 0;
+}
+if (suite == "objstore")
+{
+    await ObjectStoreBench.RunAsync(ArgValue("--runs", 3), ArgValue("--mb", 256), ArgValue("--files", 1000));
     return 0;
 }
 if (suite == "egress")

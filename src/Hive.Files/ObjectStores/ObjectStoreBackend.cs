@@ -181,24 +181,34 @@ public sealed partial class ObjectStoreBackend : IFsBackend
             return stat.Mode == 0 ? Errno.ENOENT : 0;
         }
         var key = Key(path);
-        // Both questions at once: a lookup of a name that is not a file (a new file's, in a directory the kernel keeps
-        // locked meanwhile) costs one round trip, not two.
-        var (head, below) = Call(async ct =>
+        try
         {
-            var file = _store.HeadAsync(key, ct);
-            var directory = _store.ListAsync(key + "/", "/", null, 1, ct);
-            return (await file, await directory);
-        });
-        if (head is not null)
-            stat = FileAttributes(path, head.Size, head.LastModified, Known(head));
-        else
-        {
-            if (below.Objects.Count == 0 && below.Prefixes.Count == 0)
+            // Both questions at once: a lookup of a name that is not a file (a new file's, in a directory the kernel keeps
+            // locked meanwhile) costs one round trip, not two.
+            var (head, below) = Call(async ct =>
             {
-                Remember(path, default);
-                return Errno.ENOENT;
+                var file = _store.HeadAsync(key, ct);
+                var directory = _store.ListAsync(key + "/", "/", null, 1, ct);
+                return (await file, await directory);
+            });
+            if (head is not null)
+                stat = FileAttributes(path, head.Size, head.LastModified, Known(head));
+            else
+            {
+                if (below.Objects.Count == 0 && below.Prefixes.Count == 0)
+                {
+                    Remember(path, default);
+                    return Errno.ENOENT;
+                }
+                stat = DirectoryAttributes(path);
             }
+        }
+        catch (ObjectStoreException) when (HasLocalBelow(path))
+        {
+            // The store is away, but files of this mount not uploaded yet lie below: the directory is there, so the agent
+            // can still reach its own files (without this, resolving d/ fails and so does every path through it).
             stat = DirectoryAttributes(path);
+            return 0;
         }
         Remember(path, stat);
         return 0;
@@ -225,6 +235,14 @@ public sealed partial class ObjectStoreBackend : IFsBackend
         {
             if (Call(ct => _store.HeadAsync(o.Key, ct)) is { } head) Known(head);
         });
+    }
+
+    private bool HasLocalBelow(string path)
+    {
+        var below = path + "/";
+        foreach (var (p, local) in _local)
+            if (!local.Unlinked && p.StartsWith(below, StringComparison.Ordinal)) return true;
+        return false;
     }
 
     private void Remember(string path, in FileStat stat) =>
