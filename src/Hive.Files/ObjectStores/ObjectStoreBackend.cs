@@ -181,21 +181,23 @@ public sealed partial class ObjectStoreBackend : IFsBackend
             return stat.Mode == 0 ? Errno.ENOENT : 0;
         }
         var key = Key(path);
+        // A name last seen as a file is asked about as one first; any other, both questions at once, so that a lookup
+        // of a new file's name (in a directory the kernel keeps locked meanwhile) costs one round trip, not two.
+        var wasFile = cached.Stat.Mode != 0 && !cached.Stat.IsDirectory;
         try
         {
-            // Both questions at once: a lookup of a name that is not a file (a new file's, in a directory the kernel keeps
-            // locked meanwhile) costs one round trip, not two.
             var (head, below) = Call(async ct =>
             {
                 var file = _store.HeadAsync(key, ct);
+                if (wasFile && await file is { } found) return ((ObjectInfo?)found, (ObjectPage?)null);
                 var directory = _store.ListAsync(key + "/", "/", null, 1, ct);
-                return (await file, await directory);
+                return (await file, (ObjectPage?)await directory);
             });
             if (head is not null)
                 stat = FileAttributes(path, head.Size, head.LastModified, Known(head));
             else
             {
-                if (below.Objects.Count == 0 && below.Prefixes.Count == 0)
+                if (below!.Objects.Count == 0 && below.Prefixes.Count == 0)
                 {
                     Remember(path, default);
                     return Errno.ENOENT;

@@ -33,12 +33,12 @@ public static class ObjectStoreMount
 
     /// <summary>A mount of <paramref name="kind"/>; for a store, of <paramref name="bucket"/> (a new one when null).</summary>
     public static FuseFixture Mount(StorageServers servers, string kind, IReadOnlyList<AclRule>? acls = null, string? bucket = null,
-        string? cache = null, TimeSpan? timeout = null, ConcurrentQueue<string>? notices = null, string? prefix = null)
+        string? cache = null, TimeSpan? timeout = null, ConcurrentQueue<string>? notices = null, string? prefix = null, long? cacheLimit = null)
     {
         if (kind == "local") return new FuseFixture(acls);
         var server = servers.For(kind);
         bucket ??= server.NewBucket();
-        return new FuseFixture(acls, backend: dir => new ObjectStoreBackend(server.Store(bucket), Options(dir, cache, timeout, notices, prefix)));
+        return new FuseFixture(acls, backend: dir => new ObjectStoreBackend(server.Store(bucket), Options(dir, cache, timeout, notices, prefix) with { CacheLimit = cacheLimit ?? (1L << 30) }));
     }
 
     private static readonly Lock LogLock = new();
