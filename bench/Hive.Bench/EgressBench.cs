@@ -20,7 +20,11 @@ public static class EgressBench
         await using var upstream = await TestUpstream.StartAsync();
         var caFile = Path.Combine(Path.GetTempPath(), $"hive-bench-ca-{Guid.NewGuid():N}.pem");
         await File.WriteAllTextAsync(caFile, upstream.CaPem);
-        await using var daemon = await DaemonProcess.StartAsync(upstream: upstream.UpstreamSettings(caFile), withBaseImage: true);
+        // HIVE_BENCH_DAEMON_ENV='NAME=VALUE,NAME=VALUE': environment for the daemon only (runtime settings such as
+        // DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 to compare against a run without), leaving the upstream server as it is.
+        var daemonEnv = (Environment.GetEnvironmentVariable("HIVE_BENCH_DAEMON_ENV") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair.Length > 1 ? pair[1] : "");
+        await using var daemon = await DaemonProcess.StartAsync(upstream: upstream.UpstreamSettings(caFile), withBaseImage: true, env: daemonEnv);
         using var hive = daemon.Connect();
         var value = "sk-live-" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz0123456789", 40);
         await hive.Secrets.CreateAsync(new SecretCreateOptions { Name = "bench-key", Value = value, Hosts = ["api.example.test"], Auth = SecretAuth.Header("X-Api-Key") });
