@@ -1,21 +1,14 @@
 using Hive.Daemon;
 using Hive.Daemon.Api;
-using Hive.Egress;
 using Hive.Files.Owner;
-using Hive.Egress.Tls;
 using Hive.Daemon.Events;
-using Hive.Host;
 using Hive.Daemon.Inspector;
 using Hive.Daemon.Ingress;
 using Hive.Daemon.Sandboxes;
 using Hive.Daemon.Secrets;
-using Hive.Daemon.Settings;
-using Hive.Host.Settings;
 using Hive.Server.Settings;
 using Hive.Daemon.Store;
 using Hive.Runtime.Host;
-using Hive.Runtime.Images;
-using Hive.Runtime.Network;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -30,50 +23,25 @@ internal static class AllRole
 {
     public static async Task<int> RunAsync(DaemonSettings settings, CancellationToken ct)
     {
-        Hive.Core.Secrets.MasterKey masterKey;
-        try
-        {
-            Directory.CreateDirectory(settings.Home);
-            masterKey = MasterKeyFile.Load(settings.Home);
-        }
-        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
-        {
-            await Console.Error.WriteLineAsync($"error: {e.Message}");
-            return 1;
-        }
-        Directory.CreateDirectory(settings.Home);
-        var token = TokenFile.LoadOrCreate(settings.TokenPath);
+        if (await DaemonProgram.LoadKeysAsync(settings) is not (var masterKey, var token)) return 1;
 
         var builder = DaemonProgram.CreateBuilder();
-        using var ca = CertificateAuthority.LoadOrCreate(Path.Combine(settings.Home, "ca"));
         builder.WebHost.ConfigureKestrel(k => k.Listen(settings.Listen));
         builder.Services.AddOpenApi();
 
-        var paths = new HostPaths(settings.Home);
-        var addressing = new SlotAddressing(settings.Subnet, settings.Tag);
-        var runtime = new SandboxRuntime(paths, new Runc(paths.RuncRoot), new NetworkSetup(addressing, settings.Tag), SandboxInit.Locate());
         if (await DaemonProgram.OpenStoreAsync(settings) is not { } store) return 1;
         var events = new EventBus(store);
         using var bootLoggers = DaemonProgram.BootLoggers();
         var hostEvents = new BusEventSink(events, store, bootLoggers.CreateLogger("hive"));
-        await using var fsEvents = new FsEventPump(hostEvents);
-        var upstream = settings.Upstream;
-        await using var egress = await EgressService.StartAsync(new EgressOptions(upstream.Hosts, upstream.AllowPrivate, upstream.CaBundle,
-                NeverDial: [addressing.Subnet], DaemonPorts: [settings.Listen.Port]),
-            ca, hostEvents, bootLoggers, ct);
+        // Slots were the store's before the host kept its own: a first start after the upgrade takes them from there.
+        await using var local = await LocalHostComposition.StartAsync(settings, hostEvents, [settings.Listen.Port], DaemonProgram.SlotSeed(store), bootLoggers, ct);
+        var (host, egress, usage, runtime, mcp) = (local.Host, local.Egress, local.Usage, local.Runtime, local.Mcp);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton(events);
-        var mcp = DefaultMcpServer.Locate();
-        var usage = new UsageSampler(runtime.ReadUsage, settings.Usage, TimeProvider.System);
-        // Slots were the store's before the host kept its own: a first start after the upgrade takes them from there.
-        var slots = new SlotTable(Path.Combine(settings.Home, "slots.json"), addressing.Capacity, DaemonProgram.SlotSeed(store));
-        using var host = new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress,
-            new SandboxFileSystems(paths, fsEvents, FuseIoUring.Enable(settings.Files, bootLoggers.CreateLogger("hive"))), ca.CertificatePem,
-            mcp, usage, slots, FilesDeadline.FromEnvironment());
         builder.Services.AddSingleton<ISandboxHost>(host);
         builder.Services.AddSingleton(sp => new SecretService(store, masterKey, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<ILogger<SecretService>>()));
-        builder.Services.AddSingleton(sp => new SandboxManager(store, events, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<SecretService>(), addressing.Capacity,
+        builder.Services.AddSingleton(sp => new SandboxManager(store, events, sp.GetRequiredService<ISandboxHost>(), sp.GetRequiredService<SecretService>(), local.Capacity,
             sp.GetRequiredService<ILogger<SandboxManager>>()));
         builder.Services.AddSingleton(new SandboxJson(settings.PublicBaseUrl));
         builder.Services.AddHttpForwarder();

@@ -24,18 +24,7 @@ internal static class ControllerRole
 {
     public static async Task<int> RunAsync(DaemonSettings settings, CancellationToken ct)
     {
-        Hive.Core.Secrets.MasterKey masterKey;
-        try
-        {
-            Directory.CreateDirectory(settings.Home);
-            masterKey = MasterKeyFile.Load(settings.Home);
-        }
-        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
-        {
-            await Console.Error.WriteLineAsync($"error: {e.Message}");
-            return 1;
-        }
-        var token = TokenFile.LoadOrCreate(settings.TokenPath);
+        if (await DaemonProgram.LoadKeysAsync(settings) is not (var masterKey, var token)) return 1;
         using var tls = await DaemonProgram.LoadClusterTlsAsync(settings.Cluster, ClusterRole.Controller);
         if (tls is null) return 1;
         if (await DaemonProgram.OpenStoreAsync(settings) is not { } store) return 1;

@@ -84,6 +84,26 @@ public static class DaemonProgram
     /// The slots the store kept before hosts kept their own (used once, when slots.json does not exist yet). Rows written
     /// since schema v3 all say 0: a slot held by more than one row is nobody's.
     /// </summary>
+    /// <summary>
+    /// The start of the roles that serve the API (all, controller): HIVE_HOME made, the master key that seals secrets,
+    /// the API token (made on first start). Null, after saying why, when the key cannot be read.
+    /// </summary>
+    internal static async Task<(Hive.Core.Secrets.MasterKey Key, string Token)?> LoadKeysAsync(DaemonSettings settings)
+    {
+        Hive.Core.Secrets.MasterKey masterKey;
+        try
+        {
+            Directory.CreateDirectory(settings.Home);
+            masterKey = MasterKeyFile.Load(settings.Home);
+        }
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return null;
+        }
+        return (masterKey, TokenFile.LoadOrCreate(settings.TokenPath));
+    }
+
     internal static IReadOnlyDictionary<string, int> SlotSeed(IHiveStore store) =>
         store.ListSandboxes().GroupBy(s => s.Slot).Where(g => g.Count() == 1).ToDictionary(g => g.Single().Name, g => g.Key, StringComparer.Ordinal);
 

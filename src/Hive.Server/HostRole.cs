@@ -1,15 +1,7 @@
-using Hive.Egress;
-using Hive.Egress.Tls;
-using Hive.Files.Owner;
-using Hive.Host;
 using Hive.Host.Abstractions.Cluster;
 using Hive.Host.Cluster;
 using Hive.Host.Outbox;
 using Hive.Host.Remote;
-using Hive.Host.Settings;
-using Hive.Runtime.Host;
-using Hive.Runtime.Images;
-using Hive.Runtime.Network;
 using Hive.Server.Settings;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -34,25 +26,13 @@ internal static class HostRole
         using var tls = await DaemonProgram.LoadClusterTlsAsync(settings.Cluster, ClusterRole.Host);
         if (tls is null) return 1;
         var cluster = settings.Cluster;
-        using var ca = CertificateAuthority.LoadOrCreate(Path.Combine(settings.Home, "ca"));
-        var paths = new HostPaths(settings.Home);
-        var addressing = new SlotAddressing(settings.Subnet, settings.Tag);
-        var capacity = Math.Min(cluster.Capacity ?? addressing.Capacity, addressing.Capacity);
-        var runtime = new SandboxRuntime(paths, new Runc(paths.RuncRoot), new NetworkSetup(addressing, settings.Tag), SandboxInit.Locate());
         using var bootLoggers = DaemonProgram.BootLoggers();
         var log = bootLoggers.CreateLogger("hive");
         // Events wait in the outbox (SQLite in HIVE_HOME) until the controller has stored them: a cut or a controller restart loses none.
         using var hostEvents = new EventOutbox(Path.Combine(settings.Home, EventOutbox.FileName));
-        await using var fsEvents = new FsEventPump(hostEvents);
-        var upstream = settings.Upstream;
-        await using var egress = await EgressService.StartAsync(new EgressOptions(upstream.Hosts, upstream.AllowPrivate, upstream.CaBundle,
-                NeverDial: [addressing.Subnet], DaemonPorts: [cluster.Listen.Port, settings.Listen.Port]),
-            ca, hostEvents, bootLoggers, ct);
-        var usage = new UsageSampler(runtime.ReadUsage, settings.Usage, TimeProvider.System);
-        var slots = new SlotTable(Path.Combine(settings.Home, "slots.json"), addressing.Capacity);
-        using var host = new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress,
-            new SandboxFileSystems(paths, fsEvents, FuseIoUring.Enable(settings.Files, log)), ca.CertificatePem,
-            DefaultMcpServer.Locate(), usage, slots, FilesDeadline.FromEnvironment());
+        await using var local = await LocalHostComposition.StartAsync(settings, hostEvents, [cluster.Listen.Port, settings.Listen.Port], slotSeed: null, bootLoggers, ct);
+        var (host, egress, usage, runtime, slots) = (local.Host, local.Egress, local.Usage, local.Runtime, local.Slots);
+        var capacity = Math.Min(cluster.Capacity ?? local.Capacity, local.Capacity);
 
         var builder = DaemonProgram.ClusterBuilder(cluster, tls, ClusterRole.Controller);
         // /v1/health also answers in plain HTTP on listen, for probes and `hive status` that hold no controller certificate.

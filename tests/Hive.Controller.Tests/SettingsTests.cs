@@ -88,6 +88,31 @@ public sealed class SettingsTests
         Assert.Equal("https://example.com/hive", (settings with { PublicUrl = DaemonSettings.ParsePublicUrl("https://example.com/hive/", "publicUrl") }).PublicBaseUrl);
         Assert.Equal("http://10.0.0.1:8080", (settings with { PublicUrl = DaemonSettings.ParsePublicUrl("http://10.0.0.1:8080", "HIVE_PUBLIC_URL") }).PublicBaseUrl);
         Assert.StartsWith("HIVE_PUBLIC_URL: must be an absolute http or https URL", Assert.Throws<FormatException>(() => DaemonSettings.ParsePublicUrl("hive.example.com", "HIVE_PUBLIC_URL")).Message);
+
+        var record = new Hive.Daemon.Store.SandboxRecord("box", Hive.Core.Config.ConfigParser.Parse("{}", "box").Config!, "running", DateTimeOffset.UnixEpoch, 0);
+        var json = new Hive.Daemon.Api.SandboxJson((settings with { PublicUrl = new Uri("https://hive.example.com/") }).PublicBaseUrl);
+        Assert.Equal("https://hive.example.com/sandboxes/box/", (string?)json.Sandbox(record)["url"]);
+    }
+
+    [Fact]
+    public void HIVE_PUBLIC_URL_overrides_the_file_and_is_checked()
+    {
+        var home = Directory.CreateTempSubdirectory("hive-settings-").FullName;
+        var before = Environment.GetEnvironmentVariable("HIVE_HOME");
+        try
+        {
+            File.WriteAllText(Path.Combine(home, "daemon.json"), """{ "publicUrl": "https://file.example.com" }""");
+            Environment.SetEnvironmentVariable("HIVE_HOME", home);
+            Assert.Equal(new Uri("https://file.example.com/"), DaemonSettings.Load(env: _ => null).PublicUrl);
+            Assert.Equal(new Uri("https://env.example.com/hive"), DaemonSettings.Load(env: n => n == "HIVE_PUBLIC_URL" ? "https://env.example.com/hive" : null).PublicUrl);
+            Assert.StartsWith("HIVE_PUBLIC_URL: must not have a query", Assert.Throws<FormatException>(() =>
+                DaemonSettings.Load(env: n => n == "HIVE_PUBLIC_URL" ? "https://env.example.com/?x=1" : null)).Message);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("HIVE_HOME", before);
+            Directory.Delete(home, recursive: true);
+        }
     }
 
     [Theory]

@@ -23,7 +23,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 /// a host or the controller killed with SIGKILL loses nothing, two controllers elect one leader, a stranger is refused.
 /// Each test leaves the rig as it found it (both hosts live, one controller), so they share one.
 /// </summary>
-public sealed class ClusterTests(ClusterFixture fx) : IClassFixture<ClusterFixture>
+public sealed partial class ClusterTests(ClusterFixture fx) : IClassFixture<ClusterFixture>
 {
     private ClusterRig Rig => fx.Rig;
 

@@ -1,10 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Amazon.S3;
-using Azure.Storage.Blobs;
-using Hive.Files.ObjectStores;
-
 namespace Hive.Files.Tests.ObjectStore;
 
 /// <summary>
@@ -12,8 +8,9 @@ namespace Hive.Files.Tests.ObjectStore;
 /// (Azure Blob) or the Cloud Storage emulator of firebase-tools (GCS, started by gcs-emulator.js beside this file), all
 /// from npm, installed by scripts/install-deps.sh when missing. Stop kills it (by PID) and removes
 /// its data; Pause/Resume stop and continue the process (a store that stops answering), Kill/Restart take it away.
+/// This file needs nothing but the server (the end-to-end tests link it); the store clients are in StorageServer.Clients.cs.
 /// </summary>
-public sealed class StorageServer : IDisposable
+public sealed partial class StorageServer : IDisposable
 {
     public const string AzuriteAccount = "devstoreaccount1";
     public const string AzuriteKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
@@ -48,33 +45,6 @@ public sealed class StorageServer : IDisposable
         : Kind == "gcs" ? GcsServiceAccount.Json
         : $"DefaultEndpointsProtocol=http;AccountName={AzuriteAccount};AccountKey={AzuriteKey};BlobEndpoint={Endpoint};";
 
-    /// <summary>A new empty bucket (or container) with a random name.</summary>
-    public string NewBucket()
-    {
-        var name = "hive-" + Guid.NewGuid().ToString("N")[..12];
-        if (Kind == "s3")
-        {
-            using var client = S3Client();
-            client.PutBucketAsync(name).GetAwaiter().GetResult();
-        }
-        else if (Kind == "gcs") { } // the emulator makes a bucket at its first use (and so never answers "no such bucket")
-        else new BlobContainerClient(Credential, name).Create();
-        return name;
-    }
-
-    public AmazonS3Client S3Client() => new(new Amazon.Runtime.BasicAWSCredentials(S3Key, S3Key),
-        new AmazonS3Config { ServiceURL = Endpoint, ForcePathStyle = true, AuthenticationRegion = "us-east-1",
-            RequestChecksumCalculation = Amazon.Runtime.RequestChecksumCalculation.WHEN_REQUIRED,
-            ResponseChecksumValidation = Amazon.Runtime.ResponseChecksumValidation.WHEN_REQUIRED });
-
-    /// <summary>The store as the backend sees it, for <paramref name="bucket"/>.</summary>
-    public IObjectStore Store(string bucket) => Kind switch
-    {
-        "s3" => new S3ObjectStore(bucket, "us-east-1", Endpoint, S3Credential.Parse(Credential)),
-        "gcs" => new GcsObjectStore(bucket, Endpoint, GcsCredential.Parse(Credential, Endpoint)),
-        _ => new AzureObjectStore(bucket, Endpoint, Credential),
-    };
-
     private static string GcsTools => Path.Combine(Servers, "gcs/node_modules/firebase-tools");
 
     private void Start()
@@ -83,9 +53,9 @@ public sealed class StorageServer : IDisposable
             || !File.Exists(Path.Combine(GcsTools, "lib/emulator/storage/index.js")))
         {
             var script = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../scripts/install-deps.sh"));
-            var install = FuseFixture.Run($"bash '{script}' objstore", uid: 0, timeoutSeconds: 600);
-            if (install.ExitCode != 0)
-                throw new InvalidOperationException($"the object-store tests need azurite, s3rver and firebase-tools from npm (scripts/install-deps.sh objstore failed): {install}");
+            var (exit, output) = Sh($"bash '{script}' objstore", timeoutSeconds: 600);
+            if (exit != 0)
+                throw new InvalidOperationException($"the object-store tests need azurite, s3rver and firebase-tools from npm (scripts/install-deps.sh objstore failed): exit {exit}: {output}");
         }
         var start = new ProcessStartInfo { FileName = "node", RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (Kind == "s3")
@@ -124,9 +94,33 @@ public sealed class StorageServer : IDisposable
     }
 
     /// <summary>SIGSTOP: the port stays open but nothing answers (a hung store).</summary>
-    public void Pause() => FuseFixture.Run($"kill -STOP {_process!.Id}", uid: 0).AssertOk();
+    public void Pause() => Signal("STOP");
 
-    public void Resume() => FuseFixture.Run($"kill -CONT {_process!.Id}", uid: 0).AssertOk();
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        var (exit, output) = Sh($"kill -{signal} {_process!.Id}");
+        if (exit != 0) throw new InvalidOperationException($"kill -{signal} {_process.Id} failed: {output}");
+    }
+
+    /// <summary>Runs a shell command as this process's user (root in the test runs), with its output.</summary>
+    private static (int Exit, string Output) Sh(string script, int timeoutSeconds = 60)
+    {
+        var start = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(script);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)))
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+            return (-1, $"timed out after {timeoutSeconds} s: {stdout.Result}{stderr.Result}");
+        }
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
 
     /// <summary>The store goes away (connections refused) and keeps its data for <see cref="Restart"/>.</summary>
     public void Kill()
@@ -159,7 +153,7 @@ public sealed class StorageServer : IDisposable
     {
         try
         {
-            if (_process is { HasExited: false }) FuseFixture.Run($"kill -CONT {_process.Id}", uid: 0);
+            if (_process is { HasExited: false }) Sh($"kill -CONT {_process.Id}");
             Kill();
         }
         finally

@@ -93,9 +93,9 @@ internal sealed class RemoteApprovalQueue(RemoteSandboxHost host) : IApprovalQue
                 {
                     if (!(await host.PostAsync<WireFlag>(HostRoutes.Approval(id, "renew"), null, CallTimeout, ct)).Value) break; // released or decided
                 }
-                catch (HostException) when (!ct.IsCancellationRequested)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // The host is away for now: try again; the decision reports whether the claim held.
+                    // The host is away or failing for now: try again; the decision reports whether the claim held.
                 }
             }
         }
