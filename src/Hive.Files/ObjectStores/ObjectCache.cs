@@ -72,13 +72,13 @@ internal sealed class ObjectCache
 
     /// <summary>
     /// Removes least recently used clean copies until the cache is under its limit; <paramref name="inUse"/> are kept.
-    /// Looking costs a scan of the cache, so it is done at most once a second unless <paramref name="now"/> (a large
-    /// copy just came or went).
+    /// Looking costs a scan of the cache (a stat per copy, under the backend's lock), so it is done at most every
+    /// 10 s unless <paramref name="now"/> (a large copy just came or went): small copies overshoot the limit briefly.
     /// </summary>
     public void Trim(Func<string, bool> inUse, bool now = false)
     {
         var last = Interlocked.Read(ref _trimmed);
-        if (!now && System.Diagnostics.Stopwatch.GetElapsedTime(last) < TimeSpan.FromSeconds(1) && last != 0) return;
+        if (!now && System.Diagnostics.Stopwatch.GetElapsedTime(last) < TimeSpan.FromSeconds(10) && last != 0) return;
         Interlocked.Exchange(ref _trimmed, System.Diagnostics.Stopwatch.GetTimestamp());
         lock (_trim)
         {
