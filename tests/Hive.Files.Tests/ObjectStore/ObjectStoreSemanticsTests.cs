@@ -157,9 +157,9 @@ print('OK')
     {
         using var f = ObjectStoreMount.Mount(servers, kind);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        // The default venv: bin/python is a symlink to the interpreter, and pip is installed into it.
-        f.Sh("python3 -m venv v && v/bin/python -c 'import sys; print(sys.prefix)'", timeoutSeconds: 900).AssertOk();
-        output.WriteLine($"{kind}: python3 -m venv took {watch.Elapsed.TotalSeconds:0.0} s");
+        // The default venv: bin/python is a symlink to the interpreter, and pip is installed into it (TestScale).
+        f.Sh($"python3 -m venv {TestScale.VenvArguments}v && v/bin/python -c 'import sys; print(sys.prefix)'", timeoutSeconds: 900).AssertOk();
+        output.WriteLine($"{kind}: python3 -m venv {TestScale.VenvArguments}took {watch.Elapsed.TotalSeconds:0.0} s");
         Assert.True(f.Sh("test -L v/bin/python && readlink v/bin/python").AssertOk().Stdout.Trim().Length > 0);
         Assert.Equal(f.MountPoint + "/v\n", f.Sh("v/bin/python -c 'import sys; print(sys.prefix)'").AssertOk().Stdout);
     }
@@ -168,8 +168,7 @@ print('OK')
     [MemberData(nameof(ObjectStoreMount.AllKinds), MemberType = typeof(ObjectStoreMount))]
     public void Ten_thousand_small_files_are_created_listed_stated_and_deleted(string kind)
     {
-        // HIVE_TEST_SMALL_FILES runs the same test with another count (to try it on a loaded machine); the suite's is 10,000.
-        var count = int.TryParse(Environment.GetEnvironmentVariable("HIVE_TEST_SMALL_FILES"), out var n) && n > 0 ? n : 10_000;
+        var count = TestScale.SmallFiles;
         using var f = ObjectStoreMount.Mount(servers, kind);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         // Eight writers at a time, as a build or an unpacked archive would; every step through the mount.
