@@ -208,7 +208,7 @@ print((time.perf_counter() - t) * 1000)
     // 20,000 files in 200 directories, committed; the same tree under every target.
     private const string MakeRepo = """
 set -e
-cd "$1"; rm -rf repo; mkdir repo; cd repo; git init -q; git config user.email b@example.test; git config user.name bench
+cd "$1"; rm -rf repo; mkdir repo; cd repo; git init -q; git config user.email b@example.test; git config user.name bench; git config gc.auto 0
 python3 -c '
 import os
 for d in range(200):
@@ -217,6 +217,9 @@ for d in range(200):
         with open("src/d%03d/f%03d.txt" % (d, f), "w") as fh: fh.write("file %d %d\n" % (d, f))
 '
 git add -A; git commit -qm tree
+# Packed now, as a cloned repository is, rather than by the automatic gc the commit would start in the background, which
+# would go on changing the storage behind the file system's back while the first statuses run.
+git gc -q
 """;
 
     /// <summary>Runs <paramref name="once"/> per target, interleaved; a target whose run fails gets NaN (and its error printed once).</summary>

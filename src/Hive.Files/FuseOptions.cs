@@ -26,7 +26,7 @@ public sealed record FuseOptions
     public bool ExclusiveStorage { get; init; }
 
     /// <summary>How long the kernel may cache names and attributes of an <see cref="ExclusiveStorage"/> mount while it is alone.</summary>
-    public TimeSpan ExclusiveTimeout { get; init; } = TimeSpan.FromHours(1);
+    public TimeSpan ExclusiveTimeout { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// Use FUSE passthrough (kernel 6.9+) for regular files when the backend offers a file descriptor: reads, writes

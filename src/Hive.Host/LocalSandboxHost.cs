@@ -319,17 +319,31 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
     public async Task WriteFileAsync(HostedSandbox sandbox, string path, Stream content, CancellationToken ct)
     {
         var (storage, segments) = ResolveFile(sandbox, path);
-        using (var owner = await OwnerFileErrors.Translate(() => OwnerFiles.OpenAsync(storage, path, deadline, ct)))
+        // A write that failed half way changed the file too: the mounts' kernels must not keep the old view (for up to a
+        // minute on a volume only one sandbox mounts).
+        try
+        {
+            using var owner = await OwnerFileErrors.Translate(() => OwnerFiles.OpenAsync(storage, path, deadline, ct));
             await OwnerFileErrors.Translate(() => owner.WriteAsync(segments, content, ImageUser.DefaultUid, ImageUser.DefaultUid, ct));
-        FileChanged(sandbox, path);
+        }
+        finally
+        {
+            FileChanged(sandbox, path);
+        }
     }
 
     public async Task DeleteFileAsync(HostedSandbox sandbox, string path, CancellationToken ct)
     {
         var (storage, segments) = ResolveFile(sandbox, path);
-        using (var owner = await OwnerFileErrors.Translate(() => OwnerFiles.OpenAsync(storage, path, deadline, ct)))
+        try
+        {
+            using var owner = await OwnerFileErrors.Translate(() => OwnerFiles.OpenAsync(storage, path, deadline, ct));
             await OwnerFileErrors.Translate(() => owner.DeleteAsync(segments, ct));
-        FileChanged(sandbox, path);
+        }
+        finally
+        {
+            FileChanged(sandbox, path);
+        }
     }
 
     /// <summary>The host directory behind the mount that holds <paramref name="sandboxPath"/>, and the path's segments inside it.</summary>
