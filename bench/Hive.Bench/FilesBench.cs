@@ -135,16 +135,16 @@ public static class FilesBench
                     Sh(gitStatus, targets[t].Dir);
                     Thread.Sleep(pause);
                     counts?.Take();
-                    var before = CpuSeconds(pid);
+                    var before = ThreadCpu(pid);
                     var output = Run("/bin/sh", ["-c", gitStatus + " && times", "sh", targets[t].Dir]);
-                    daemonCpu += CpuSeconds(pid) - before;
+                    daemonCpu += CpuSeconds(before, ThreadCpu(pid));
                     gitCpu += ChildCpuSeconds(output);
                     foreach (var (op, n) in counts?.Take().GetValueOrDefault(devices[t]) ?? [])
                         requests[op] = requests.GetValueOrDefault(op) + n;
                 }
-                var perRun = string.Join(", ", requests.OrderByDescending(r => r.Value).Select(r => $"{r.Key} {r.Value / (double)rounds:F0}"));
+                var perRun = string.Join(", ", requests.OrderByDescending(r => r.Value).Select(r => $"{r.Key} {r.Value / (double)rounds:0.#}"));
                 Console.WriteLine($"  {targets[t].Name}, {label}: daemon CPU {daemonCpu / rounds * 1000:F1} ms, git CPU {gitCpu / rounds * 1000:F1} ms, " +
-                    $"requests {(counts is null ? "not counted" : $"{requests.Values.Sum() / (double)rounds:F0} ({perRun})")}");
+                    $"requests {(counts is null ? "not counted" : $"{requests.Values.Sum() / (double)rounds:0.#} ({perRun})")}");
             }
     }
 
@@ -162,15 +162,23 @@ public static class FilesBench
         return device;
     }
 
-    /// <summary>CPU time of every thread of a process so far, in seconds (schedstat: nanoseconds on the CPU).</summary>
-    private static double CpuSeconds(int pid)
+    /// <summary>CPU time of each thread of a process so far, in nanoseconds (schedstat: time on the CPU), by thread id.</summary>
+    private static Dictionary<string, long> ThreadCpu(int pid)
     {
-        long ns = 0;
+        var threads = new Dictionary<string, long>();
         foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
-            try { ns += long.Parse(File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[0], CultureInfo.InvariantCulture); }
+            try { threads[Path.GetFileName(task)] = long.Parse(File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[0], CultureInfo.InvariantCulture); }
             catch (IOException) { } // a thread that ended meanwhile
-        return ns / 1e9;
+        return threads;
     }
+
+    /// <summary>
+    /// Seconds on the CPU between two <see cref="ThreadCpu"/> readings: what each thread alive at the end did since the
+    /// first (all of it for a thread started meanwhile). A thread that ended in between is not counted (the process
+    /// totals in /proc/PID/stat would count it, but only in 10 ms ticks).
+    /// </summary>
+    private static double CpuSeconds(Dictionary<string, long> before, Dictionary<string, long> after) =>
+        after.Sum(t => t.Value - before.GetValueOrDefault(t.Key)) / 1e9;
 
     /// <summary>The children's user and system time from the last line of the shell's <c>times</c> (e.g. <c>0m0.031000s 0m0.080000s</c>).</summary>
     private static double ChildCpuSeconds(string timesOutput)
