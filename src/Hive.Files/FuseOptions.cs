@@ -16,6 +16,19 @@ public sealed record FuseOptions
     public TimeSpan AttrTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// True when every change to the storage passes through this process: its FUSE mounts and the owner's files API,
+    /// which tells the mounts (a named local volume; not a host directory or a bucket others may write to). While such
+    /// a mount is the only one of its storage, the kernel caches names and attributes for <see cref="ExclusiveTimeout"/>
+    /// instead: nothing can change behind its back, and what changes through the process is pushed to the kernel
+    /// (ACL changes, the files API). When a second mount of the storage appears, the first drops what it cached and
+    /// both use the short timeouts, so each sees the other's writes after <see cref="AttrTimeout"/>.
+    /// </summary>
+    public bool ExclusiveStorage { get; init; }
+
+    /// <summary>How long the kernel may cache names and attributes of an <see cref="ExclusiveStorage"/> mount while it is alone.</summary>
+    public TimeSpan ExclusiveTimeout { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// Use FUSE passthrough (kernel 6.9+) for regular files when the backend offers a file descriptor: reads, writes
     /// and mmap go straight to the backing file. The ACL is still decided at every open; the audit record of such a
     /// handle carries no byte counts, because the data never passes through this process.

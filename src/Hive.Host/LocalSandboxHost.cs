@@ -318,17 +318,31 @@ public sealed class LocalSandboxHost(SandboxRuntime runtime, ImageStore images, 
     public async Task WriteFileAsync(HostedSandbox sandbox, string path, Stream content, CancellationToken ct)
     {
         var (target, segments) = ResolveFile(sandbox, path);
-        using (var owner = await OpenOwnerFiles(target, path, ct))
+        // A write that failed half way changed the file too: the mounts' kernels must not keep the old view (for up to a
+        // minute on a volume only one sandbox mounts).
+        try
+        {
+            using var owner = await OpenOwnerFiles(target, path, ct);
             await OwnerFileErrors.Translate(() => owner.WriteAsync(segments, content, ImageUser.DefaultUid, ImageUser.DefaultUid, ct));
-        FileChanged(target, segments);
+        }
+        finally
+        {
+            FileChanged(target, segments);
+        }
     }
 
     public async Task DeleteFileAsync(HostedSandbox sandbox, string path, CancellationToken ct)
     {
         var (target, segments) = ResolveFile(sandbox, path);
-        using (var owner = await OpenOwnerFiles(target, path, ct))
+        try
+        {
+            using var owner = await OpenOwnerFiles(target, path, ct);
             await OwnerFileErrors.Translate(() => owner.DeleteAsync(segments, ct));
-        FileChanged(target, segments);
+        }
+        finally
+        {
+            FileChanged(target, segments);
+        }
     }
 
     /// <summary>What the files API works on: a local mount's host directory, or the running mount's object-store backend.</summary>

@@ -60,6 +60,9 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit, bool 
                     continue;
                 }
                 var dir = Path.GetFullPath(storage(m));
+                // A named volume is written only through this daemon (its mounts and the files API); an origin is a host
+                // directory anyone on the host may change.
+                options = options with { ExclusiveStorage = m.Origin is null };
                 mounted.Add(new Mounted(MountedFileSystem.Mount(Anchor(sandbox, i), m.Mount, new LocalBackend(dir), m.Acls, sink, options), dir));
             }
         }

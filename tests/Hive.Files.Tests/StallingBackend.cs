@@ -20,6 +20,7 @@ public sealed class StallingBackend(string root) : IFsBackend
 
     public string Description => _inner.Description;
     public bool NeedsFlush => _inner.NeedsFlush;
+    public bool MtimeTracksListing => _inner.MtimeTracksListing;
     /// <summary>Stat waits for <see cref="Release"/> too: storage that stops answering.</summary>
     public bool StallStat { get; init; }
 
@@ -56,8 +57,14 @@ public sealed class StallingBackend(string root) : IFsBackend
         _inner.CopyRange(input, inputOffset, output, outputOffset, length, out copied);
     public int PassthroughFd(long handle) => _inner.PassthroughFd(handle);
     public int OpenDirectory(ReadOnlySpan<byte> path, out long handle) => _inner.OpenDirectory(path, out handle);
-    public int ReadDirectory<TVisitor>(long handle, long offset, ref TVisitor visitor) where TVisitor : IDirectoryVisitor, allows ref struct =>
-        _inner.ReadDirectory(handle, offset, ref visitor);
+    /// <summary>How many times a listing was read (directories the kernel has not cached).</summary>
+    public int Listings;
+
+    public int ReadDirectory<TVisitor>(long handle, long offset, ref TVisitor visitor) where TVisitor : IDirectoryVisitor, allows ref struct
+    {
+        Interlocked.Increment(ref Listings);
+        return _inner.ReadDirectory(handle, offset, ref visitor);
+    }
     public int CloseDirectory(long handle) => _inner.CloseDirectory(handle);
     public int StatFs(out FsStats stats) => _inner.StatFs(out stats);
     public int GetXattr(ReadOnlySpan<byte> path, ReadOnlySpan<byte> name, Span<byte> value, out int size) => _inner.GetXattr(path, name, value, out size);

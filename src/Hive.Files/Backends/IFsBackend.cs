@@ -137,6 +137,13 @@ public interface IFsBackend : IDisposable
 
     int OpenDirectory(ReadOnlySpan<byte> path, out long handle);
 
+    /// <summary>
+    /// True when a directory's mtime changes whenever its entries do (a local file system): the kernel may then keep a
+    /// listing (FOPEN_CACHE_DIR) and read it again only once the mtime differs or the daemon drops it. A bucket's
+    /// "directories" have no such mtime, so by default listings are read at every open.
+    /// </summary>
+    bool MtimeTracksListing => false;
+
     /// <summary>Lists entries from <paramref name="offset"/> (0 = start, else a cookie from an earlier entry) until the visitor stops.</summary>
     int ReadDirectory<TVisitor>(long handle, long offset, ref TVisitor visitor) where TVisitor : IDirectoryVisitor, allows ref struct;
 

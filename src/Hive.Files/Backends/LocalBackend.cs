@@ -348,6 +348,8 @@ public sealed unsafe class LocalBackend : IFsBackend
 
     public bool NeedsFlush => false;
 
+    public bool MtimeTracksListing => true;
+
     public int Fsync(long handle, bool dataOnly) =>
         (dataOnly ? Libc.Fdatasync((int)handle) : Libc.Fsync((int)handle)) == 0 ? 0 : Libc.Errno;
 

@@ -33,7 +33,10 @@ internal sealed partial class MediatingFileSystem
         if (error != 0) return error;
         var fh = (ulong)Interlocked.Increment(ref _nextHandle);
         _directories[fh] = new DirectoryHandle(node, backend);
-        open = new FuseOpenOut { Fh = fh };
+        // The kernel keeps the listing and serves later opens of the directory from it while the directory's mtime stays
+        // the same (it checks the mtime at every open once the attributes time out) and nothing dropped it: changes
+        // through this mount, through another mount of the volume or the files API, and ACL changes all do.
+        open = new FuseOpenOut { Fh = fh, OpenFlags = _backend.MtimeTracksListing ? FuseConstants.FopenCacheDir | FuseConstants.FopenKeepCache : 0 };
         return 0;
     }
 

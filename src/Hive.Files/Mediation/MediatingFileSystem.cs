@@ -28,8 +28,7 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     private readonly FuseOptions _options;
     private readonly NodeTable _nodes;
     private readonly int _mountLength;
-    private readonly ulong _entryValid, _attrValid;
-    private readonly uint _entryValidNsec, _attrValidNsec;
+    private readonly CacheTimeouts _shared, _alone;
     private readonly ConcurrentDictionary<ulong, FileHandle> _files = new();
     private readonly ConcurrentDictionary<ulong, DirectoryHandle> _directories = new();
     private long _nextHandle;
@@ -50,8 +49,8 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
         _nodes = new NodeTable(mountBytes, epoch);
         // Open files of an earlier life keep their handle numbers in the kernel: new ones must never collide with them.
         _nextHandle = (long)epoch << NodeTable.EpochShift;
-        (_entryValid, _entryValidNsec) = Split(options.EntryTimeout);
-        (_attrValid, _attrValidNsec) = Split(options.AttrTimeout);
+        _shared = new CacheTimeouts(options.EntryTimeout, options.AttrTimeout);
+        _alone = options.ExclusiveStorage ? new CacheTimeouts(options.ExclusiveTimeout, options.ExclusiveTimeout) : _shared;
     }
 
     /// <summary>The in-sandbox mount path, the prefix of every ACL path.</summary>
@@ -75,6 +74,23 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
         if (Interlocked.Exchange(ref _volume, null) is { } volume) SharedVolumes.Leave(volume, this);
     }
 
+    /// <summary>
+    /// What replies tell the kernel it may cache for: the long timeouts only while this mount is the only one of an
+    /// exclusive storage (<see cref="FuseOptions.ExclusiveStorage"/>), otherwise the short ones.
+    /// </summary>
+    private CacheTimeouts Timeouts => _volume is { Members.Length: 1 } ? _alone : _shared;
+
+    /// <summary>
+    /// Another mount of the storage appeared: what the kernel cached under the long timeouts must not outlive that, so
+    /// every attribute is dropped (names need not be: changes of names are pushed between mounts as they happen).
+    /// </summary>
+    internal void NowShared()
+    {
+        var kernel = _kernel;
+        if (kernel is null || ReferenceEquals(_alone, _shared)) return;
+        foreach (var node in _nodes.All()) kernel.NotifyInvalInode(node.Id, data: node.IsDirectory);
+    }
+
     /// <summary>A name in <paramref name="parent"/> was made, removed or renamed here: other mounts of the storage drop it.</summary>
     private void Changed(Node parent, ReadOnlySpan<byte> name)
     {
@@ -86,8 +102,8 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     }
 
     /// <summary>
-    /// Replaces the rules. New operations see them at once; the kernel's cached names and attributes of every node
-    /// it knows are dropped, so nothing it cached under the old rules (a name, a listing) outlives the change.
+    /// Replaces the rules. New operations see them at once; the kernel's cached names, attributes and listings of every
+    /// node it knows are dropped, so nothing it cached under the old rules (a name, a listing) outlives the change.
     /// </summary>
     public void UpdateAcls(AclMatcher acl)
     {
@@ -97,7 +113,8 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
         foreach (var node in _nodes.All())
         {
             if (node.Parent is { } parent && !node.Detached) kernel.NotifyInvalEntry(parent.Id, node.Name);
-            kernel.NotifyInvalInode(node.Id, data: false);
+            // A directory's data is its cached listing (FOPEN_CACHE_DIR), which left out what the old rules hid.
+            kernel.NotifyInvalInode(node.Id, data: node.IsDirectory);
         }
     }
 
@@ -161,7 +178,8 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
             // A name that does not exist: answered as an entry with node id 0, which the kernel caches as a negative
             // entry for the entry timeout, so probes of missing names (compilers, imports) stop coming here. Names made
             // later through this mount replace it; through another mount or the files API, they invalidate it.
-            entry = new FuseEntryOut { NodeId = 0, EntryValid = _entryValid, EntryValidNsec = _entryValidNsec };
+            var timeouts = Timeouts;
+            entry = new FuseEntryOut { NodeId = 0, EntryValid = timeouts.Entry, EntryValidNsec = timeouts.EntryNsec };
             return 0;
         }
         if (error != 0) return error;
@@ -336,21 +354,23 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
     {
         node.Nlink = stat.Nlink;
         var shown = Conceal(node.Path, stat);
+        var timeouts = Timeouts;
         entry = new FuseEntryOut
         {
             NodeId = node.Id,
             Generation = 0,
-            EntryValid = _entryValid,
-            EntryValidNsec = _entryValidNsec,
-            AttrValid = _attrValid,
-            AttrValidNsec = _attrValidNsec,
+            EntryValid = timeouts.Entry,
+            EntryValidNsec = timeouts.EntryNsec,
+            AttrValid = timeouts.Attr,
+            AttrValidNsec = timeouts.AttrNsec,
         };
         Convert(shown, out entry.Attr);
     }
 
     private void FillAttr(ReadOnlySpan<byte> path, in FileStat stat, out FuseAttrOut attr)
     {
-        attr = new FuseAttrOut { AttrValid = _attrValid, AttrValidNsec = _attrValidNsec };
+        var timeouts = Timeouts;
+        attr = new FuseAttrOut { AttrValid = timeouts.Attr, AttrValidNsec = timeouts.AttrNsec };
         Convert(Conceal(path, stat), out attr.Attr);
     }
 
@@ -394,11 +414,26 @@ internal sealed partial class MediatingFileSystem : IFuseFileSystem
         };
     }
 
-    private static (ulong, uint) Split(TimeSpan timeout)
+    /// <summary>Entry and attribute timeouts as the kernel takes them: seconds and nanoseconds.</summary>
+    private sealed class CacheTimeouts
     {
-        if (timeout <= TimeSpan.Zero) return (0, 0);
-        var ticks = timeout.Ticks;
-        return ((ulong)(ticks / TimeSpan.TicksPerSecond), (uint)(ticks % TimeSpan.TicksPerSecond * 100));
+        public CacheTimeouts(TimeSpan entry, TimeSpan attr)
+        {
+            (Entry, EntryNsec) = Split(entry);
+            (Attr, AttrNsec) = Split(attr);
+        }
+
+        public ulong Entry { get; }
+        public uint EntryNsec { get; }
+        public ulong Attr { get; }
+        public uint AttrNsec { get; }
+
+        private static (ulong, uint) Split(TimeSpan timeout)
+        {
+            if (timeout <= TimeSpan.Zero) return (0, 0);
+            var ticks = timeout.Ticks;
+            return ((ulong)(ticks / TimeSpan.TicksPerSecond), (uint)(ticks % TimeSpan.TicksPerSecond * 100));
+        }
     }
 
     // ---- audit -----------------------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ namespace Hive.Files.Mediation;
 /// The mounts of this process that serve one storage (a volume several sandboxes share, each mount with its own ACL).
 /// A name made, removed or renamed through one of them is dropped from the others' kernel caches
 /// (FUSE_NOTIFY_INVAL_ENTRY), whether they cached it as present or as absent: a negative entry cached in one sandbox
-/// must not hide a file another sandbox has just made.
+/// must not hide a file another sandbox has just made. A mount that was alone on an exclusive storage (long cache
+/// timeouts) drops its cached attributes when a second mount joins.
 /// </summary>
 /// <remarks>
 /// The notifications are written by one background thread, never by the thread serving the request. The kernel takes
@@ -24,12 +25,21 @@ internal static class SharedVolumes
     /// <summary>Adds <paramref name="fs"/> to the mounts of <paramref name="storage"/> (a backend's description).</summary>
     public static Volume Join(string storage, MediatingFileSystem fs)
     {
+        Volume volume;
+        MediatingFileSystem[] others;
         lock (Gate)
         {
-            if (!Volumes.TryGetValue(storage, out var volume)) Volumes[storage] = volume = new Volume(storage);
-            volume.Members = [.. volume.Members, fs];
-            return volume;
+            if (!Volumes.TryGetValue(storage, out volume!)) Volumes[storage] = volume = new Volume(storage);
+            others = volume.Members;
+            volume.Members = [.. others, fs];
         }
+        // A mount that was alone replies with the short timeouts from now on; what it cached under the long ones goes.
+        if (others.Length == 1)
+        {
+            EnsureNotifier();
+            Pending.Add(new Change(null, others, [], [], Shared: true));
+        }
+        return volume;
     }
 
     public static void Leave(Volume volume, MediatingFileSystem fs)
@@ -82,7 +92,11 @@ internal static class SharedVolumes
             foreach (var member in change.Members)
             {
                 if (ReferenceEquals(member, change.From)) continue;
-                try { member.InvalidateName(change.Parent, change.Name); }
+                try
+                {
+                    if (change.Shared) member.NowShared();
+                    else member.InvalidateName(change.Parent, change.Name);
+                }
                 catch (Exception) { /* a mount going away meanwhile: nothing left to drop */ }
             }
             change.Done?.Set();
@@ -95,5 +109,6 @@ internal static class SharedVolumes
         public volatile MediatingFileSystem[] Members = [];
     }
 
-    private sealed record Change(MediatingFileSystem? From, MediatingFileSystem[] Members, byte[] Parent, byte[] Name, ManualResetEventSlim? Done = null);
+    private sealed record Change(MediatingFileSystem? From, MediatingFileSystem[] Members, byte[] Parent, byte[] Name,
+        ManualResetEventSlim? Done = null, bool Shared = false);
 }
