@@ -57,7 +57,19 @@ public sealed class GcsObjectStore : IObjectStore
     }
 
     private static ObjectInfo Info(GcsObject o) =>
-        new(o.Name, (long)(o.Size ?? 0), Generation(o), o.UpdatedDateTimeOffset ?? o.TimeCreatedDateTimeOffset ?? DateTimeOffset.UnixEpoch);
+        new(o.Name, (long)(o.Size ?? 0), Generation(o), o.UpdatedDateTimeOffset ?? o.TimeCreatedDateTimeOffset ?? DateTimeOffset.UnixEpoch,
+            o.Metadata?.ContainsKey(SymlinkMetadata) ?? false);
+
+    /// <summary>gcsfuse's mark of a symlink: metadata <c>gcsfuse_symlink_target</c> naming the target (also the content here).</summary>
+    private const string SymlinkMetadata = "gcsfuse_symlink_target";
+
+    public async Task<ObjectInfo> PutSymlinkAsync(string key, string target, WriteCondition condition, CancellationToken ct)
+    {
+        using var content = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(target), writable: false);
+        var o = new GcsObject { Bucket = _bucket, Name = key, Metadata = new Dictionary<string, string> { [SymlinkMetadata] = target } };
+        var options = new UploadObjectOptions { IfGenerationMatch = IfGenerationMatch(condition) };
+        return Info(await Call(() => _client.UploadObjectAsync(o, content, options, ct), key));
+    }
 
     private static string Generation(GcsObject o) => o.Generation?.ToString(CultureInfo.InvariantCulture) ?? "";
 
@@ -153,6 +165,12 @@ public sealed class GcsObjectStore : IObjectStore
         // Down and up again through a temporary file; an empty object (a directory marker) needs no download.
         var head = await HeadAsync(from, ct) ?? throw new FileNotFoundException(from);
         if (head.Size == 0) return await PutAsync(to, ReadOnlyMemory<byte>.Empty, WriteCondition.None, ct);
+        if (head.Symlink == true)
+        {
+            using var target = new MemoryStream();
+            if (await GetAsync(from, target, 0, null, ct) is null) throw new FileNotFoundException(from);
+            return await PutSymlinkAsync(to, System.Text.Encoding.UTF8.GetString(target.ToArray()), WriteCondition.None, ct);
+        }
         var temp = Path.Combine(Path.GetTempPath(), "hive-gcs-copy-" + Guid.NewGuid().ToString("N"));
         try
         {

@@ -153,6 +153,7 @@ print('OK')
 
     [Theory]
     [MemberData(nameof(ObjectStoreMount.AllKinds), MemberType = typeof(ObjectStoreMount))]
+    [InlineData("gcs")]
     public void Python_venv_with_symlinks_works(string kind)
     {
         using var f = ObjectStoreMount.Mount(servers, kind);
@@ -166,6 +167,7 @@ print('OK')
 
     [Theory]
     [MemberData(nameof(ObjectStoreMount.AllKinds), MemberType = typeof(ObjectStoreMount))]
+    [InlineData("gcs")]
     public void Ten_thousand_small_files_are_created_listed_stated_and_deleted(string kind)
     {
         var count = TestScale.SmallFiles;
