@@ -55,20 +55,24 @@ if [ "${1:-}" = bench ]; then
   "$(dirname "$0")/build-passthrough-hp.sh" || echo "warning: could not build passthrough_hp; the files benchmark (--suite files) needs it" >&2
 fi
 
-# The object-store volume tests start real storage servers from npm (never mocks): Azurite for Azure Blob and s3rver
-# for S3, on loopback. `install-deps.sh objstore` installs only these (the tests call it when they are missing).
+# The object-store volume tests start real storage servers from npm (never mocks): Azurite for Azure Blob, s3rver for S3
+# and firebase-tools' Cloud Storage emulator for GCS, on loopback. `install-deps.sh objstore` installs them (scripts/test.sh
+# runs it while the solution builds; the tests call it when they are missing); `bench` too, for the objstore suite.
+# A plain `make build` (and so `make up`) does not: they are for tests only.
 objstore="${HIVE_OBJSTORE_SERVERS:-/var/cache/hive-test/objstore}"
-if [ ! -x "$objstore/node_modules/.bin/azurite-blob" ] || [ ! -x "$objstore/node_modules/.bin/s3rver" ]; then
-  echo "installing azurite and s3rver with npm into $objstore"
-  mkdir -p "$objstore"
-  (cd "$objstore" && npm install --no-audit --no-fund --loglevel=error azurite@3.37.0 s3rver@3.7.1 >/dev/null)
-fi
-# GCS: the Cloud Storage emulator of firebase-tools (Node code, started by the tests with
-# tests/Hive.Files.Tests/ObjectStore/gcs-emulator.js), in its own folder so that it installs apart from the two above.
-if [ ! -f "$objstore/gcs/node_modules/firebase-tools/lib/emulator/storage/index.js" ]; then
-  echo "installing firebase-tools (its Cloud Storage emulator) with npm into $objstore/gcs"
-  mkdir -p "$objstore/gcs"
-  (cd "$objstore/gcs" && npm install --no-audit --no-fund --loglevel=error firebase-tools@15.34.2 >/dev/null)
+if [ "${1:-}" = objstore ] || [ "${1:-}" = bench ]; then
+  if [ ! -x "$objstore/node_modules/.bin/azurite-blob" ] || [ ! -x "$objstore/node_modules/.bin/s3rver" ]; then
+    echo "installing azurite and s3rver with npm into $objstore"
+    mkdir -p "$objstore"
+    (cd "$objstore" && npm install --no-audit --no-fund --loglevel=error azurite@3.37.0 s3rver@3.7.1 >/dev/null)
+  fi
+  # GCS: the Cloud Storage emulator of firebase-tools (Node code, started by the tests with
+  # tests/Hive.Files.Tests/ObjectStore/gcs-emulator.js), in its own folder so that it installs apart from the two above.
+  if [ ! -f "$objstore/gcs/node_modules/firebase-tools/lib/emulator/storage/index.js" ]; then
+    echo "installing firebase-tools (its Cloud Storage emulator) with npm into $objstore/gcs"
+    mkdir -p "$objstore/gcs"
+    (cd "$objstore/gcs" && npm install --no-audit --no-fund --loglevel=error firebase-tools@15.34.2 >/dev/null)
+  fi
 fi
 [ "${1:-}" = objstore ] && exit 0
 

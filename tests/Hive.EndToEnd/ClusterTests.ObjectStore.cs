@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Hive.EndToEnd.Infrastructure;
-using Hive.Files.Tests.ObjectStore;
 using HiveClient;
 
 namespace Hive.EndToEnd;
@@ -17,11 +16,8 @@ public sealed partial class ClusterTests
     [Fact]
     public async Task An_s3_volume_works_through_the_controller_and_follows_its_sandbox_to_another_host()
     {
-        using var s3 = new StorageServer("s3");
-        using var store = new HttpClient { BaseAddress = new Uri(s3.Endpoint + "/") };
-        var bucket = "hive-" + Guid.NewGuid().ToString("N")[..12];
-        // s3rver serves unsigned requests: the test makes and reads its bucket without an S3 client.
-        (await store.PutAsync(bucket, null)).EnsureSuccessStatusCode();
+        using var s3 = new ObjectStoreServer("s3");
+        var bucket = await s3.NewBucketAsync();
 
         using var hive = Rig.Connect();
         var good = SharedDaemon.NewName("s3ok");
@@ -59,7 +55,7 @@ public sealed partial class ClusterTests
             var first = sb.Info.Host!;
             var write = await sb.ExecAsync("echo through-the-controller > /data/note.txt && cat /data/note.txt");
             Assert.Equal((0, "through-the-controller\n"), (write.ExitCode, write.Stdout));
-            Assert.Equal("through-the-controller\n", await store.GetStringAsync($"{bucket}/note.txt"));
+            Assert.Equal("through-the-controller\n", Encoding.UTF8.GetString(await s3.GetAsync(bucket, "note.txt") ?? []));
 
             // Its host dies: nothing pins the sandbox there, so its next command starts it on the other host, on the same bucket.
             var victim = Rig.Hosts.Single(h => h.ClusterName == first);

@@ -23,7 +23,8 @@ public sealed class ObjectStoreFilesApiTests(BaseDaemon fixture)
     [MemberData(nameof(Stores))]
     public async Task The_files_API_reads_writes_lists_and_deletes_on_an_object_store_mount(string kind)
     {
-        using var server = new E2eStorageServer(kind);
+        using var server = new ObjectStoreServer(kind);
+        var bucket = await server.NewBucketAsync();
         using var http = new HttpClient { BaseAddress = new Uri(fixture.Daemon.Url), Timeout = TimeSpan.FromSeconds(120) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.Daemon.Token);
         var secret = SharedDaemon.NewName("objcred");
@@ -32,7 +33,7 @@ public sealed class ObjectStoreFilesApiTests(BaseDaemon fixture)
         var names = new List<string>();
         try
         {
-            var name = await Create(http, names, "objapi", server.MountJson("/workspace", secret, acls));
+            var name = await Create(http, names, "objapi", server.MountJson("/workspace", bucket, secret, acls: acls));
             var sb = await fixture.Hive.GetSandboxAsync(name);
             var files = $"/v1/sandboxes/{name}/files/workspace";
 
@@ -75,7 +76,7 @@ public sealed class ObjectStoreFilesApiTests(BaseDaemon fixture)
             using (var missing = await http.GetAsync($"{files}/dir/a.txt")) Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
 
             // It is in the bucket: a second sandbox mounting the same bucket reads what the API wrote.
-            var other = await Create(http, names, "objapi2", server.MountJson("/workspace", secret, acls));
+            var other = await Create(http, names, "objapi2", server.MountJson("/workspace", bucket, secret, acls: acls));
             var sb2 = await fixture.Hive.GetSandboxAsync(other);
             Assert.Equal("agent", await OkAsync(sb2, "cat /workspace/dir/b.txt"));
             Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(big)), (await OkAsync(sb2, "sha256sum /workspace/big.bin")).Split(' ')[0]);

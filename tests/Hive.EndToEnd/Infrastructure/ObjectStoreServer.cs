@@ -55,12 +55,16 @@ public sealed class ObjectStoreServer : IDisposable
     /// <summary>The parts of <see cref="Credential"/> that are secret (the Azure account name is in the endpoint, not one of them).</summary>
     public IReadOnlyList<string> SecretParts => Kind == "s3" ? [KeyId, Secret, Credential] : [Secret, Credential];
 
-    /// <summary>An fs[] entry mounting <paramref name="bucket"/> at <paramref name="mount"/> with the secret <paramref name="credentials"/>.</summary>
-    public string MountJson(string mount, string bucket, string credentials, string? prefix = null)
+    /// <summary>
+    /// An fs[] entry mounting <paramref name="bucket"/> at <paramref name="mount"/> with the secret <paramref name="credentials"/>
+    /// (and <paramref name="acls"/>, a JSON array, when given).
+    /// </summary>
+    public string MountJson(string mount, string bucket, string credentials, string? prefix = null, string? acls = null)
     {
         var where = Kind == "s3" ? $"\"bucket\": \"{bucket}\", \"region\": \"us-east-1\"" : $"\"container\": \"{bucket}\"";
         var below = prefix is null ? "" : $", \"prefix\": \"{prefix}\"";
-        return $$"""{ "backend": "{{Kind}}", "mount": "{{mount}}", {{where}}{{below}}, "endpoint": "{{Endpoint}}", "credentials": "{{credentials}}" }""";
+        var rules = acls is null ? "" : $", \"acls\": {acls}";
+        return $$"""{ "backend": "{{Kind}}", "mount": "{{mount}}", {{where}}{{below}}, "endpoint": "{{Endpoint}}", "credentials": "{{credentials}}"{{rules}} }""";
     }
 
     public AmazonS3Client S3() => new(new Amazon.Runtime.BasicAWSCredentials(KeyId, Secret),

@@ -21,7 +21,8 @@ public class ObjectStoreSemanticsTests(StorageServers servers, ITestOutputHelper
         if (store)
         {
             using var s = servers.For(kind).Store(bucket!);
-            Parallel.For(0, 1500, new ParallelOptions { MaxDegreeOfParallelism = 16 },
+            // The Firebase emulator once dropped a connection under 16 uploads at a time: it gets 4.
+            Parallel.For(0, 1500, new ParallelOptions { MaxDegreeOfParallelism = kind == "gcs" ? 4 : 16 },
                 i => s.PutAsync($"many/{i:00000}", ReadOnlyMemory<byte>.Empty, Hive.Files.ObjectStores.WriteCondition.None, CancellationToken.None).GetAwaiter().GetResult());
         }
         else
@@ -170,7 +171,7 @@ print('OK')
     [InlineData("gcs")]
     public void Ten_thousand_small_files_are_created_listed_stated_and_deleted(string kind)
     {
-        var count = TestScale.SmallFiles;
+        var count = TestScale.SmallFiles(kind);
         using var f = ObjectStoreMount.Mount(servers, kind);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         // Eight writers at a time, as a build or an unpacked archive would; every step through the mount.

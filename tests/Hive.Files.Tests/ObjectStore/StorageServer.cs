@@ -8,7 +8,7 @@ namespace Hive.Files.Tests.ObjectStore;
 /// (Azure Blob) or the Cloud Storage emulator of firebase-tools (GCS, started by gcs-emulator.js beside this file), all
 /// from npm, installed by scripts/install-deps.sh when missing. Stop kills it (by PID) and removes
 /// its data; Pause/Resume stop and continue the process (a store that stops answering), Kill/Restart take it away.
-/// This file needs nothing but the server (the end-to-end tests link it); the store clients are in StorageServer.Clients.cs.
+/// The store clients the tests use on it are in StorageServer.Clients.cs.
 /// </summary>
 public sealed partial class StorageServer : IDisposable
 {

@@ -27,6 +27,10 @@ const { EmulatorRegistry } = require(path.join(lib, "registry"));
   EmulatorRegistry.set("storage", emulator);
   const app = await createApp("demo-hive", emulator);
   const server = app.listen(Number(port), "127.0.0.1", () => console.log(`gcs emulator listening on 127.0.0.1:${port}`));
+  // Node closes an idle keep-alive connection after 5 s, and a client sending its next request at that instant gets
+  // "response ended prematurely". Real GCS keeps connections far longer than the clients' pools do: so does this server.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 121_000;
   server.on("error", (e) => {
     console.error(`gcs emulator: ${e.message}`);
     process.exit(1);
