@@ -232,6 +232,9 @@ public sealed class TestUpstream : IAsyncDisposable
     /// <summary>An OpenAI chat completion, gzip-compressed as the real API sends it to clients that accept it.</summary>
     private static async Task OpenAiChatCompressed(HttpContext c)
     {
+        // Read the request first, as a model API does: an answer sent before the body was read can end the exchange (HTTP/2)
+        // before the proxy has passed, and so recorded, the whole request.
+        await c.Request.Body.CopyToAsync(Stream.Null);
         var body = System.Text.Encoding.UTF8.GetBytes("""{"object":"chat.completion","model":"gpt-test-1","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":5}}""");
         c.Response.ContentType = "application/json";
         c.Response.Headers.ContentEncoding = "gzip";
