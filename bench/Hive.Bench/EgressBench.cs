@@ -41,12 +41,15 @@ public static class EgressBench
         var viaHive = $"https://api.example.test:{port}/echo";
         var direct = $"https://127.0.0.1:{port}/echo";
         using var mitm = StartMitmproxy(port, out var mitmPort);
-        Console.CancelKeyPress += (_, _) => mitm.Kill();
+        using var bare = BareProxy.Start(port, out var barePort);
+        var viaBare = $"https://127.0.0.1:{barePort}/echo";
+        Console.CancelKeyPress += (_, _) => { mitm.Kill(); bare.Kill(); };
         try
         {
             Console.WriteLine($"egress: {seconds} s per run after {warmup} s of warm-up, upstream https on 127.0.0.1:{port}, {Environment.ProcessorCount} cores, " +
                               $"load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
             Console.WriteLine("  Hive: the sandbox has no secret for the host; Hive+secret: a secret is bound to it (injected, every response scrubbed)");
+            Console.WriteLine("  bare: Kestrel (TLS) + YARP to the same upstream, set up as Hive's proxy is, with nothing of Hive's (no policy, events or secrets)");
             await Task.Delay(1500);
             if (only is "all" or "rps") await RequestsAsync();
             if (only is "all" or "download") await DownloadsAsync();
@@ -57,6 +60,7 @@ public static class EgressBench
         finally
         {
             mitm.Kill();
+            bare.Kill();
             await plain.DeleteAsync();
             await scrubbed.DeleteAsync();
             File.Delete(caFile);
@@ -70,18 +74,13 @@ public static class EgressBench
             await Wrk.RunAsync(viaHive, 64, warmup, netns: plainNs);
             await Wrk.RunAsync(viaHive, 64, Math.Max(1, warmup / 3), netns: secretNs);
             await Wrk.RunAsync(direct, 64, warmup, host: host);
+            await Wrk.RunAsync(viaBare, 64, warmup, host: host);
             var upstreamCpu = Cpu(Environment.ProcessId);
             var direct64 = await Wrk.RunAsync(direct, 64, seconds, host: host);
             upstreamCpu = Cpu(Environment.ProcessId) - upstreamCpu;
             var daemonCpu = Cpu(daemon.Pid);
             var writerCpu = ThreadCpu(daemon.Pid, "hive-event-writ");
-            // HIVE_BENCH_PROFILE='perf record -g -p {pid} -o FILE -- sleep {seconds}': a profiler attached to the daemon for
-            // this run ({seconds} is one less than the run, so it ends inside it). Set DOTNET_PerfMapEnabled=1 and
-            // DOTNET_EnableWriteXorExecute=0 in the environment for perf to name JIT-compiled methods.
-            var profile = Environment.GetEnvironmentVariable("HIVE_BENCH_PROFILE") is { Length: > 0 } command
-                ? Proc.RunAsync("bash", ["-c", command.Replace("{pid}", daemon.Pid.ToString(CultureInfo.InvariantCulture)).Replace("{seconds}", $"{seconds - 1}")],
-                    timeout: TimeSpan.FromSeconds(seconds + 60))
-                : null;
+            var profile = Profile(daemon.Pid, "hive");
             var hive64 = await Wrk.RunAsync(viaHive, 64, seconds, netns: plainNs);
             if (profile is not null) Console.WriteLine((await profile).Stdout);
             daemonCpu = Cpu(daemon.Pid) - daemonCpu;
@@ -91,10 +90,16 @@ public static class EgressBench
             var secret64 = await Wrk.RunAsync(viaHive, 64, seconds, netns: secretNs);
             secretCpu = Cpu(daemon.Pid) - secretCpu;
             secretWriterCpu = ThreadCpu(daemon.Pid, "hive-event-writ") - secretWriterCpu;
+            var bareCpu = Cpu(bare.Id);
+            profile = Profile(bare.Id, "bare");
+            var bare64 = await Wrk.RunAsync(viaBare, 64, seconds, host: host);
+            if (profile is not null) Console.WriteLine((await profile).Stdout);
+            bareCpu = Cpu(bare.Id) - bareCpu;
             var mitm64 = await Wrk.RunAsync($"https://127.0.0.1:{mitmPort}/echo", 64, seconds, host: host);
             Row("keep-alive req/s, 64 connections", hive64.RequestsPerSecond, secret64.RequestsPerSecond, direct64.RequestsPerSecond, mitm64.RequestsPerSecond, "req/s");
             Check("  Hive / direct", hive64.RequestsPerSecond / direct64.RequestsPerSecond, ">= 0.60", hive64.RequestsPerSecond / direct64.RequestsPerSecond >= 0.6);
             Check("  Hive+secret / direct", secret64.RequestsPerSecond / direct64.RequestsPerSecond, ">= 0.60", secret64.RequestsPerSecond / direct64.RequestsPerSecond >= 0.6);
+            Console.WriteLine($"  bare Kestrel+YARP {bare64.RequestsPerSecond:F0} req/s: {bare64.RequestsPerSecond / direct64.RequestsPerSecond:F2} of direct; Hive is {hive64.RequestsPerSecond / bare64.RequestsPerSecond:F2} of bare, Hive+secret {secret64.RequestsPerSecond / bare64.RequestsPerSecond:F2}");
             Check("  Hive / mitmproxy", hive64.RequestsPerSecond / mitm64.RequestsPerSecond, ">= 20", hive64.RequestsPerSecond / mitm64.RequestsPerSecond >= 20);
             Console.WriteLine($"  p99 latency at 64 connections: direct {direct64.P99Ms:F2} ms, Hive {hive64.P99Ms:F2} ms, Hive+secret {secret64.P99Ms:F2} ms, mitmproxy {mitm64.P99Ms:F2} ms");
             // CPU time per request moves far less with the machine's load than req/s does: the figure to compare builds by.
@@ -102,15 +107,17 @@ public static class EgressBench
             var upstreamUs = PerRequest(upstreamCpu, direct64, seconds);
             Console.WriteLine($"  CPU per request: Hive daemon {proxyUs:F1} us (event writer thread {PerRequest(writerCpu, hive64, seconds):F1} us), " +
                               $"Hive+secret {PerRequest(secretCpu, secret64, seconds):F1} us (event writer {PerRequest(secretWriterCpu, secret64, seconds):F1} us), " +
-                              $"upstream server (direct run) {upstreamUs:F1} us, ratio {proxyUs / upstreamUs:F2}");
+                              $"upstream server (direct run) {upstreamUs:F1} us, ratio {proxyUs / upstreamUs:F2}; bare proxy {PerRequest(bareCpu, bare64, seconds):F1} us");
 
             var direct1 = await Wrk.RunAsync(direct, 1, seconds, host: host);
             var hive1 = await Wrk.RunAsync(viaHive, 1, seconds, netns: plainNs);
             var secret1 = await Wrk.RunAsync(viaHive, 1, seconds, netns: secretNs);
+            var bare1 = await Wrk.RunAsync(viaBare, 1, seconds, host: host);
             var added = hive1.P50Ms - direct1.P50Ms;
             var addedSecret = secret1.P50Ms - direct1.P50Ms;
             Console.WriteLine($"{"added latency p50, 1 connection",-40} Hive {added:F3} ms   Hive+secret {addedSecret:F3} ms   (direct p50 {direct1.P50Ms:F3} ms; " +
                               $"p99 direct {direct1.P99Ms:F3}, Hive {hive1.P99Ms:F3}, Hive+secret {secret1.P99Ms:F3} ms)");
+            Console.WriteLine($"  bare Kestrel+YARP adds {bare1.P50Ms - direct1.P50Ms:F3} ms at p50");
             Check("  added p50", added, "<= 0.2 ms", added <= 0.2);
             Check("  added p50, Hive+secret", addedSecret, "<= 0.2 ms", addedSecret <= 0.2);
 
@@ -119,19 +126,32 @@ public static class EgressBench
             Row("new TLS connections/s, 16 at a time", hiveNew.RequestsPerSecond, double.NaN, directNew.RequestsPerSecond, double.NaN, "conn/s");
         }
 
+        // HIVE_BENCH_PROFILE='perf record -g -p {pid} -o /tmp/perf-{arm}.data -- sleep {seconds}': a profiler attached to the
+        // daemon ({arm} hive) and to the bare proxy ({arm} bare) for their keep-alive runs ({seconds} is one less than the run,
+        // so it ends inside it). Set DOTNET_PerfMapEnabled=1 and DOTNET_EnableWriteXorExecute=0 in the environment (and in
+        // HIVE_BENCH_DAEMON_ENV) for perf to name JIT-compiled methods.
+        Task<ProcResult>? Profile(int pid, string arm) =>
+            Environment.GetEnvironmentVariable("HIVE_BENCH_PROFILE") is { Length: > 0 } command
+                ? Proc.RunAsync("bash", ["-c", command.Replace("{pid}", pid.ToString(CultureInfo.InvariantCulture)).Replace("{arm}", arm).Replace("{seconds}", $"{seconds - 1}")],
+                    timeout: TimeSpan.FromSeconds(seconds + 60))
+                : null;
+
         async Task DownloadsAsync()
         {
             var url = $"https://api.example.test:{port}/bytes?n=1073741824";
             var resolve = $"api.example.test:{port}:127.0.0.1";
+            var bareUrl = $"https://api.example.test:{barePort}/bytes?n=1073741824";
+            var bareResolve = $"api.example.test:{barePort}:127.0.0.1";
             foreach (var http1 in new[] { false, true })
             {
                 // Interleaved rounds, medians: one download is a few seconds, and the machine's load moves it by tens of percent.
-                List<Download> d = [], h = [], s = [];
+                List<Download> d = [], h = [], s = [], b = [];
                 for (var round = 0; round < 3; round++)
                 {
                     d.Add(await DownloadAsync(null, url, resolve, http1, daemon.Pid));
                     h.Add(await DownloadAsync(plainNs, url, null, http1, daemon.Pid));
                     s.Add(await DownloadAsync(secretNs, url, null, http1, daemon.Pid));
+                    b.Add(await DownloadAsync(null, bareUrl, bareResolve, http1, bare.Id));
                 }
                 var what = http1 ? "1 GB download, HTTP/1.1" : "1 GB download (HTTP/2)";
                 var (dm, hm, sm) = (Median(d.ConvertAll(x => x.MBps)), Median(h.ConvertAll(x => x.MBps)), Median(s.ConvertAll(x => x.MBps)));
@@ -140,6 +160,9 @@ public static class EgressBench
                 // CPU seconds per GB (medians): the upstream server is this process, the proxy the daemon; curl's own is the same in every arm.
                 Console.WriteLine($"  CPU s/GB: upstream direct {Median(d.ConvertAll(x => x.UpstreamCpu)):F2}, via Hive {Median(h.ConvertAll(x => x.UpstreamCpu)):F2}; " +
                                   $"daemon Hive {Median(h.ConvertAll(x => x.DaemonCpu)):F2}, Hive+secret {Median(s.ConvertAll(x => x.DaemonCpu)):F2}");
+                var bm = Median(b.ConvertAll(x => x.MBps));
+                Console.WriteLine($"  bare Kestrel+YARP {bm:F0} MB/s ({Runs(b.ConvertAll(x => x.MBps))}): {bm / dm:F2} of direct, CPU {Median(b.ConvertAll(x => x.DaemonCpu)):F2} s/GB; " +
+                                  $"Hive is {hm / bm:F2} of bare");
                 Check("  Hive / direct", hm / dm, ">= 0.80", hm / dm >= 0.8);
                 Check("  Hive+secret / direct", sm / dm, ">= 0.80", sm / dm >= 0.8);
             }

@@ -5,6 +5,11 @@ using HiveClient;
 
 // Sandbox benchmarks of issue 2, each printed as a ratio to a baseline measured in the same run.
 // Usage: make bench [BENCH_ARGS="--suite all|sandbox|egress|secrets|scrub|files|mcp|events|store|inspector|terminal|cluster|objstore --stored 100000 --rate 2000 --events 10000000 --reads 200 --mb 1024 --rounds 3 --fill zeros|text --keep-db PATH (events: fill once, reuse after) --runs 30 --sandboxes 20 --seconds 10 --warmup 15 (egress; events: 10) --file-runs 5 --only all|seq|small|git (files) or all|rps|download (egress) --mb 256 --files 1000 (objstore)"]
+if (args is [BareProxy.Flag, var bareUpstream])
+{
+    await BareProxy.ServeAsync(int.Parse(bareUpstream, System.Globalization.CultureInfo.InvariantCulture));
+    return 0;
+}
 var runs = ArgValue("--runs", 30);
 var sandboxes = ArgValue("--sandboxes", 20);
 var suite = Array.IndexOf(args, "--suite") is var si and >= 0 && si + 1 < args.Length ? args[si + 1] : "all";
