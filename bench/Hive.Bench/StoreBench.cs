@@ -29,6 +29,7 @@ public static class StoreBench
                 Console.WriteLine($"  {name,-12} {r.PerSecond,10:N0} {r.P50,8:F2} ms {r.P99,5:F2} ms");
             Console.WriteLine($"  postgres/sqlite: throughput {postgres.PerSecond / sqlite.PerSecond:F2}, append p50 {postgres.P50 / sqlite.P50:F2}x");
             Console.WriteLine("  (PostgreSQL runs here with fsync=off, as the tests start it: the figure is the store's code and protocol, not the disk)");
+            IndexCost(dir);
         }
         finally
         {
@@ -57,5 +58,62 @@ public static class StoreBench
         }
         latencies.Sort();
         return (perSecond, latencies[latencies.Count / 2], latencies[(int)(latencies.Count * 0.99)]);
+    }
+
+    /// <summary>
+    /// What one stored event costs SQLite, and how much of it each index of the event log adds: CPU per event of
+    /// <see cref="SqliteStore.InsertEvents"/> (one thread, batches of 256, proxy-like events of two sandboxes) with every
+    /// index, with one dropped at a time, and with none. The proxy records two events per request, so twice these figures
+    /// is what the audit log costs a request.
+    /// </summary>
+    private static void IndexCost(string dir)
+    {
+        const string request = """{"access":"allowed","host":"api.example.test","port":41234,"method":"GET","path":"/echo","query":null,"rule":0,"reason":"egress rule 0 allows api.example.test","secrets":[]}""";
+        const string response = """{"requestId":123456,"status":200,"durationMs":0,"bytesIn":120,"bytesOut":0}""";
+        string[] indexes = ["events_sandbox", "events_type", "events_sandbox_type"];
+        var variants = new List<(string Name, string[] Drop)> { ("every index", []) };
+        variants.AddRange(indexes.Select(i => ($"without {i}", new[] { i })));
+        variants.Add(("table only", indexes));
+        Console.WriteLine("  SQLite CPU per stored event (one writer thread, batches of 256):");
+        var costs = new Dictionary<string, double>();
+        foreach (var (name, drop) in variants)
+        {
+            var path = Path.Combine(dir, $"index-cost-{costs.Count}.db");
+            new SqliteStore(path).Dispose();
+            using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+            {
+                c.Open();
+                foreach (var index in drop)
+                {
+                    using var cmd = c.CreateCommand();
+                    cmd.CommandText = $"DROP INDEX {index}";
+                    cmd.ExecuteNonQuery();
+                }
+            }
+            using var store = new SqliteStore(path);
+            var id = 0L;
+            void Insert(int batches)
+            {
+                for (var b = 0; b < batches; b++)
+                {
+                    var batch = new List<StoredEvent>(256);
+                    for (var i = 0; i < 128; i++)
+                    {
+                        var sandbox = i % 8 == 0 ? "bench-egress-secret" : "bench-egress";
+                        batch.Add(new StoredEvent(++id, DateTimeOffset.UtcNow, sandbox, EventTypes.EgressRequest, request));
+                        batch.Add(new StoredEvent(++id, DateTimeOffset.UtcNow, sandbox, EventTypes.EgressResponse, response));
+                    }
+                    store.InsertEvents(batch);
+                }
+            }
+            Insert(200); // warm-up: JIT, page cache, a tree of some depth
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            Insert(2000);
+            costs[name] = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / (2000 * 256);
+            Console.WriteLine($"    {name,-32} {costs[name],6:F2} us");
+        }
+        foreach (var index in indexes)
+            Console.WriteLine($"    {index} adds {costs["every index"] - costs[$"without {index}"]:F2} us per event");
+        Console.WriteLine($"    a proxied request (two events) costs the writer about {2 * costs["every index"]:F1} us in SQLite");
     }
 }
