@@ -85,19 +85,19 @@ public static class ObjectStoreBench
         {
             if (File.Exists(target)) File.Delete(target);
             var cpu = CpuSeconds(daemonPid);
-            write.Mount.Add(Timed(() => Run("dd", [$"if={source}", $"of={target}", "bs=1M", "status=none"])));
+            write.Mount.Add(Timed(() => Command.Run("dd", [$"if={source}", $"of={target}", "bs=1M", "status=none"])));
             daemonCpu.Write.Add(CpuSeconds(daemonPid) - cpu);
             write.Sdk.Add(await TimedAsync(() => PutFileAsync(server, bucket, "sdk/big", source)));
 
             EmptyCaches(cache);
             cpu = CpuSeconds(daemonPid);
-            cold.Add(Timed(() => Run("dd", [$"if={target}", "of=/dev/null", "bs=1M", "status=none"])));
+            cold.Add(Timed(() => Command.Run("dd", [$"if={target}", "of=/dev/null", "bs=1M", "status=none"])));
             daemonCpu.Cold.Add(CpuSeconds(daemonPid) - cpu);
-            warm.Add(Timed(() => Run("dd", [$"if={target}", "of=/dev/null", "bs=1M", "status=none"])));
+            warm.Add(Timed(() => Command.Run("dd", [$"if={target}", "of=/dev/null", "bs=1M", "status=none"])));
             read.Add(await TimedAsync(() => GetAsync(server, bucket, "sdk/big")));
 
             cpu = CpuSeconds(daemonPid);
-            small.Mount.Add(double.Parse(Run("python3", ["-c", SmallFiles, Path.Combine(mount, $"small{run}"), smallFiles.ToString(CultureInfo.InvariantCulture)]).Trim(),
+            small.Mount.Add(double.Parse(Command.Run("python3", ["-c", SmallFiles, Path.Combine(mount, $"small{run}"), smallFiles.ToString(CultureInfo.InvariantCulture)]).Trim(),
                 CultureInfo.InvariantCulture));
             daemonCpu.Small.Add(CpuSeconds(daemonPid) - cpu);
             small.Sdk.Add(await TimedAsync(() => PutSmallAsync(server, bucket, $"sdk-small{run}/", smallFiles)));
@@ -175,7 +175,7 @@ print((time.perf_counter() - t) * 1000)
     private static void EmptyCaches(string cache)
     {
         foreach (var file in Directory.GetFiles(cache)) File.Delete(file);
-        Run("/bin/sh", ["-c", "sync; echo 3 > /proc/sys/vm/drop_caches"]);
+        Command.DropCaches();
     }
 
     private static void Row(string what, double mount, double sdk, bool higherIsBetter, string note)
@@ -209,16 +209,4 @@ print((time.perf_counter() - t) * 1000)
     }
 
     private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-
-    private static string Run(string file, string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(10))) { p.Kill(true); throw new TimeoutException($"{file} {string.Join(' ', args)}"); }
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {p.ExitCode}: {stderr.Result}");
-        return stdout.Result;
-    }
 }

@@ -1,11 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
-using System.Security.Cryptography;
 using System.Text;
 using HiveSecrets = Hive.Core.Secrets;
 using Hive.EndToEnd.Infrastructure;
-using HiveClient;
 
 namespace Hive.Bench;
 
@@ -19,48 +17,26 @@ public static class ScrubBench
 {
     public static async Task RunAsync(long bytes, int rounds, string fill)
     {
-        await using var upstream = await TestUpstream.StartAsync();
-        var caFile = Path.Combine(Path.GetTempPath(), $"hive-bench-ca-{Guid.NewGuid():N}.pem");
-        await File.WriteAllTextAsync(caFile, upstream.CaPem);
-        await using var daemon = await DaemonProcess.StartAsync(upstream: upstream.UpstreamSettings(caFile), withBaseImage: true);
-        using var hive = daemon.Connect();
-        var value = "sk-live-" + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz0123456789", 40);
-        await hive.Secrets.CreateAsync(new SecretCreateOptions { Name = "bench-key", Value = value, Hosts = ["api.example.test"], Auth = SecretAuth.Header("X-Api-Key") });
-        var egress = new List<EgressRule> { new() { Access = "allow", Host = "api.example.test" } };
-        var plain = await hive.GetOrCreateSandboxAsync("scrub-off", new SandboxConfig { Image = "hive/base", Egress = egress });
-        var secret = await hive.GetOrCreateSandboxAsync("scrub-on", new SandboxConfig
-        {
-            Image = "hive/base", Egress = egress, Secrets = new() { ["API_KEY"] = "bench-key" },
-        });
-        using var netns = await SandboxNetns.CreateAsync(daemon, plain, secret);
-        var (offNs, onNs) = (netns.Names[0], netns.Names[1]);
+        await using var rig = await SecretRig.StartAsync("scrub-off", "scrub-on");
+        var (upstream, value, offNs, onNs) = (rig.Upstream, rig.Value, rig.PlainNs, rig.SecretNs);
         var url = $"https://api.example.test:{upstream.HttpsPort}/bytes?n={bytes}&fill={fill}";
-        try
+        Console.WriteLine($"scrub: {bytes / 1e6:F0} MB download ({fill}), {rounds} interleaved rounds, {Environment.ProcessorCount} cores, " +
+                          $"load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        var direct = new List<double>();
+        var off = new List<double>();
+        var on = new List<double>();
+        for (var i = 0; i < rounds; i++)
         {
-            Console.WriteLine($"scrub: {bytes / 1e6:F0} MB download ({fill}), {rounds} interleaved rounds, {Environment.ProcessorCount} cores, " +
-                              $"load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-            var direct = new List<double>();
-            var off = new List<double>();
-            var on = new List<double>();
-            for (var i = 0; i < rounds; i++)
-            {
-                direct.Add(await CurlAsync(null, url, bytes, upstream.HttpsPort));
-                off.Add(await CurlAsync(offNs, url, bytes, upstream.HttpsPort));
-                on.Add(await CurlAsync(onNs, url, bytes, upstream.HttpsPort));
-            }
-            var (d, f, n) = (Median(direct), Median(off), Median(on));
-            Console.WriteLine($"  direct (no proxy)       {d:F0} MB/s   runs {string.Join(" ", direct.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)))}");
-            Console.WriteLine($"  proxy, scrubbing off    {f:F0} MB/s   runs {string.Join(" ", off.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)))}");
-            Console.WriteLine($"  proxy, scrubbing on     {n:F0} MB/s   runs {string.Join(" ", on.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)))}");
-            Console.WriteLine($"  time ratio on/off {f / n:F3}x, off/direct {d / f:F3}x");
-            InProcess(value, fill, (int)Math.Min(bytes, 256L * 1024 * 1024));
+            direct.Add(await CurlAsync(null, url, bytes, upstream.HttpsPort));
+            off.Add(await CurlAsync(offNs, url, bytes, upstream.HttpsPort));
+            on.Add(await CurlAsync(onNs, url, bytes, upstream.HttpsPort));
         }
-        finally
-        {
-            await plain.DeleteAsync();
-            await secret.DeleteAsync();
-            File.Delete(caFile);
-        }
+        var (d, f, n) = (Median(direct), Median(off), Median(on));
+        Console.WriteLine($"  direct (no proxy)       {d:F0} MB/s   runs {string.Join(" ", direct.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)))}");
+        Console.WriteLine($"  proxy, scrubbing off    {f:F0} MB/s   runs {string.Join(" ", off.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)))}");
+        Console.WriteLine($"  proxy, scrubbing on     {n:F0} MB/s   runs {string.Join(" ", on.Select(x => x.ToString("F0", CultureInfo.InvariantCulture)))}");
+        Console.WriteLine($"  time ratio on/off {f / n:F3}x, off/direct {d / f:F3}x");
+        InProcess(value, fill, (int)Math.Min(bytes, 256L * 1024 * 1024));
     }
 
     /// <summary>MB/s of one curl download (from the host, or from a sandbox's network namespace).</summary>

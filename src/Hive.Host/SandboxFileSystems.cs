@@ -6,6 +6,7 @@ using Hive.Files.Backends;
 using Hive.Files.ObjectStores;
 using Hive.Host.Abstractions;
 using Hive.Runtime.Host;
+using Microsoft.Extensions.Logging;
 
 namespace Hive.Host;
 
@@ -14,7 +15,7 @@ namespace Hive.Host;
 /// bound into the container with slave propagation, so mounting again after a daemon crash reaches
 /// the running container.
 /// </summary>
-public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit, bool ioUring = false)
+public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit, bool ioUring = false, ILogger? log = null)
 {
     private readonly ConcurrentDictionary<string, List<Mounted>> _mounted = new(StringComparer.Ordinal);
 
@@ -93,7 +94,8 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit, bool 
     /// <summary>
     /// The backend of object-store mount <paramref name="index"/>: checked first, so a store that cannot be used refuses the
     /// start with the field and the store's answer. Its cache and upload journal live in
-    /// <c>$HIVE_HOME/cache/objects/SANDBOX.INDEX</c>, where the next daemon resumes unfinished uploads.
+    /// <c>$HIVE_HOME/cache/objects/SANDBOX.INDEX</c>, where the next daemon resumes unfinished uploads. What the store
+    /// answered goes to the daemon's log, without the credential or any URL's query (<see cref="StoreLogRedactor"/>).
     /// </summary>
     private ObjectStoreBackend ObjectStoreBackend(string sandbox, int index, FsMount m, string? credential, IFsAuditSink sink)
     {
@@ -107,9 +109,17 @@ public sealed class SandboxFileSystems(HostPaths paths, FsEventPump audit, bool 
             CacheDirectory = cache,
             CacheLimit = CacheLimit,
             Timeout = StoreTimeout,
+            Log = StoreLog(credential, sandbox, m.Mount),
             // Failed and conflicting uploads are fs.response events with their error, on the file's path.
             Notice = (path, error, detail) => sink.Record(new FsAuditRecord(m.Mount, m.Mount + "/" + path, FsOp.Write, true, 0, error, null, detail, 0, 0)),
         });
+    }
+
+    private Action<string>? StoreLog(string? credential, string sandbox, string mount)
+    {
+        if (log is not { } logger) return null;
+        var redactor = new StoreLogRedactor(credential);
+        return message => logger.LogWarning("sandbox {Sandbox} {Mount}: {Message}", sandbox, mount, redactor.Apply(message));
     }
 
     /// <summary>

@@ -68,8 +68,9 @@ internal sealed class LocalHostComposition : IAsyncDisposable
         var usage = new UsageSampler(runtime.ReadUsage, settings.Usage, TimeProvider.System);
         var slots = new SlotTable(Path.Combine(settings.Home, "slots.json"), addressing.Capacity, slotSeed);
         var mcp = DefaultMcpServer.Locate();
+        var log = loggers.CreateLogger("hive");
         var host = new LocalSandboxHost(runtime, new ImageStore(paths.Images), egress,
-            new SandboxFileSystems(paths, fsEvents, FuseIoUring.Enable(settings.Files, loggers.CreateLogger("hive"))), ca.CertificatePem,
+            new SandboxFileSystems(paths, fsEvents, FuseIoUring.Enable(settings.Files, log), log), ca.CertificatePem,
             mcp, usage, slots, FilesDeadline.FromEnvironment());
         return new LocalHostComposition(ca, runtime, fsEvents, egress, usage, slots, mcp, host);
     }

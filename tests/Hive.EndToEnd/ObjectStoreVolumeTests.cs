@@ -277,6 +277,8 @@ public class ObjectStoreVolumeTests(ObjectStoreDaemons fx)
             }
             Assert.True(total > 20, $"only {total} events");
         }
+        // What the paused stores answered reached the daemon's log (checked for credentials with the rest below).
+        Assert.Contains("object store:", Encoding.Latin1.GetString(await File.ReadAllBytesAsync(fx.A.Log)));
         // Every file the daemons keep (logs, databases, journals, session records), except images and file contents.
         foreach (var home in new[] { fx.A.Home, fx.B.Home })
             foreach (var file in Directory.EnumerateFiles(home, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 }))

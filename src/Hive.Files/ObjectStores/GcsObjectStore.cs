@@ -162,26 +162,10 @@ public sealed class GcsObjectStore : IObjectStore
                 _copyThroughHost = true;
             }
         }
-        // Down and up again through a temporary file; an empty object (a directory marker) needs no download.
+        // Down and up again through the host; an empty object (a directory marker) needs no download.
         var head = await HeadAsync(from, ct) ?? throw new FileNotFoundException(from);
         if (head.Size == 0) return await PutAsync(to, ReadOnlyMemory<byte>.Empty, WriteCondition.None, ct);
-        if (head.Symlink == true)
-        {
-            using var target = new MemoryStream();
-            if (await GetAsync(from, target, 0, null, ct) is null) throw new FileNotFoundException(from);
-            return await PutSymlinkAsync(to, System.Text.Encoding.UTF8.GetString(target.ToArray()), WriteCondition.None, ct);
-        }
-        var temp = Path.Combine(Path.GetTempPath(), "hive-gcs-copy-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-                if (await GetAsync(from, file, 0, null, ct) is null) throw new FileNotFoundException(from);
-            return await PutFileAsync(to, temp, WriteCondition.None, ct);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        return await ObjectCopy.ThroughHostAsync(this, head, from, to, ct);
     }
 
     public async Task<bool> DeleteAsync(string key, CancellationToken ct)

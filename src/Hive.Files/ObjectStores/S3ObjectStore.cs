@@ -187,24 +187,8 @@ public sealed class S3ObjectStore : IObjectStore
                 _copyThroughHost = true;
             }
         }
-        if (head.Symlink == true)
-        {
-            using var target = new MemoryStream();
-            if (await GetAsync(from, target, 0, null, ct) is null) throw new FileNotFoundException(from);
-            return await PutSymlinkAsync(to, System.Text.Encoding.UTF8.GetString(target.ToArray()), WriteCondition.None, ct);
-        }
-        // Down and up again through a temporary file: objects over 5 GiB, or a service whose copy does not work.
-        var temp = Path.Combine(Path.GetTempPath(), "hive-s3-copy-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-                if (await GetAsync(from, file, 0, null, ct) is null) throw new FileNotFoundException(from);
-            return await PutFileAsync(to, temp, WriteCondition.None, ct);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        // Down and up again through the host: objects over 5 GiB, or a service whose copy does not work.
+        return await ObjectCopy.ThroughHostAsync(this, head, from, to, ct);
     }
 
     public async Task<bool> DeleteAsync(string key, CancellationToken ct)

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Hive.Tests.ObjectStores;
 
 namespace Hive.EndToEnd.Infrastructure;
 
@@ -13,15 +13,14 @@ namespace Hive.EndToEnd.Infrastructure;
 /// A real object store on a free loopback port with credentials of its own, for daemons to mount: s3rver (S3) or
 /// Azurite (Azure Blob), from npm (scripts/install-deps.sh objstore installs them when missing). The credentials are
 /// distinctive per instance (a key pair registered in s3rver, an Azurite account from AZURITE_ACCOUNTS), so a test can
-/// search for them anywhere. Pause/Resume freeze the process (SIGSTOP: the port stays open, nothing answers),
-/// Kill/Restart take it away and bring it back on the same port with its data. Dispose kills it by PID and removes
-/// its data.
+/// search for them anywhere. The process is an <see cref="EmulatorProcess"/> (shared with the store tests): Pause/Resume
+/// freeze it (SIGSTOP: the port stays open, nothing answers), Kill/Restart take it away and bring it back on the same
+/// port with its data, Dispose kills it by PID and removes its data.
 /// </summary>
 public sealed class ObjectStoreServer : IDisposable
 {
-    private static readonly string Servers = Environment.GetEnvironmentVariable("HIVE_OBJSTORE_SERVERS") ?? "/var/cache/hive-test/objstore";
     private readonly string _account;
-    private Process? _process;
+    private readonly EmulatorProcess _process;
 
     public ObjectStoreServer(string kind)
     {
@@ -33,14 +32,14 @@ public sealed class ObjectStoreServer : IDisposable
         // Azure account keys are base64; the decoded bytes do not matter, only that the text is unmistakable.
         Secret = kind == "s3" ? "hiveCanarySecret" + Guid.NewGuid().ToString("N")
             : Convert.ToBase64String(Encoding.ASCII.GetBytes("hive-canary-account-key-" + Guid.NewGuid().ToString("N")));
-        Data = Directory.CreateTempSubdirectory($"hive-e2e-{kind}-").FullName;
-        Port = FreePort();
-        Start();
+        EmulatorProcess.EnsureInstalled("azurite and s3rver", "node_modules/.bin/s3rver", "node_modules/.bin/azurite-blob");
+        _process = new EmulatorProcess(kind, $"hive-e2e-{kind}-", Configure, keepOutput: false);
+        _process.Start();
     }
 
     public string Kind { get; }
-    public string Data { get; }
-    public int Port { get; }
+    public string Data => _process.Data;
+    public int Port => _process.Port;
 
     /// <summary>The access key id (S3) and the secret key (S3) or account key (Azure): the values that must never show.</summary>
     public string KeyId { get; }
@@ -183,102 +182,41 @@ public sealed class ObjectStoreServer : IDisposable
         }
     }
 
-    private void Start()
+    private void Configure(ProcessStartInfo start)
     {
-        if (!File.Exists(Path.Combine(Servers, "node_modules/.bin/s3rver")) || !File.Exists(Path.Combine(Servers, "node_modules/.bin/azurite-blob")))
-        {
-            var install = Proc.RunAsync("bash", [Path.Combine(Repo.Root, "scripts/install-deps.sh"), "objstore"], timeout: TimeSpan.FromMinutes(10)).GetAwaiter().GetResult();
-            if (install.ExitCode != 0)
-                throw new InvalidOperationException($"object-store tests need azurite and s3rver from npm (scripts/install-deps.sh objstore failed): {install.Stderr}{install.Stdout}");
-        }
-        var start = new ProcessStartInfo { FileName = "node", RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (Kind == "s3")
         {
             // s3rver knows one fixed key pair; this registers ours before it starts (and its listing tokens need the legacy cipher).
             var register = Path.Combine(Data, "register-key.js");
             File.WriteAllText(register,
-                $"require({Js(Path.Combine(Servers, "node_modules/s3rver/lib/models/account.js"))}).DUMMY_ACCOUNT.createKeyPair(process.env.HIVE_S3_KEY_ID, process.env.HIVE_S3_SECRET);\n");
+                $"require({Js(Path.Combine(EmulatorProcess.Servers, "node_modules/s3rver/lib/models/account.js"))}).DUMMY_ACCOUNT.createKeyPair(process.env.HIVE_S3_KEY_ID, process.env.HIVE_S3_SECRET);\n");
             start.Environment["HIVE_S3_KEY_ID"] = KeyId;
             start.Environment["HIVE_S3_SECRET"] = Secret;
-            foreach (var a in new[] { "--openssl-legacy-provider", "-r", register, Path.Combine(Servers, "node_modules/.bin/s3rver"), "-d", Path.Combine(Data, "store"), "-a", "127.0.0.1", "-p", Port.ToString() })
+            foreach (var a in new[] { "--openssl-legacy-provider", "-r", register, Path.Combine(EmulatorProcess.Servers, "node_modules/.bin/s3rver"), "-d", Path.Combine(Data, "store"), "-a", "127.0.0.1", "-p", Port.ToString() })
                 start.ArgumentList.Add(a);
         }
         else
         {
             start.Environment["AZURITE_ACCOUNTS"] = $"{_account}:{Secret}";
-            foreach (var a in new[] { Path.Combine(Servers, "node_modules/.bin/azurite-blob"), "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(),
+            foreach (var a in new[] { Path.Combine(EmulatorProcess.Servers, "node_modules/.bin/azurite-blob"), "--blobHost", "127.0.0.1", "--blobPort", Port.ToString(),
                          "--location", Data, "--silent", "--skipApiVersionCheck", "--loose" })
                 start.ArgumentList.Add(a);
         }
         Directory.CreateDirectory(Path.Combine(Data, "store"));
-        _process = Process.Start(start)!;
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(120))
-        {
-            if (_process.HasExited) throw new InvalidOperationException($"{Kind} server exited at start with {_process.ExitCode}");
-            try
-            {
-                using var socket = new TcpClient();
-                socket.Connect(IPAddress.Loopback, Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                Thread.Sleep(100);
-            }
-        }
-        throw new InvalidOperationException($"{Kind} server did not listen on 127.0.0.1:{Port} within 120 s");
     }
 
     private static string Js(string s) => "'" + s.Replace("\\", "\\\\").Replace("'", "\\'") + "'";
 
     /// <summary>SIGSTOP: the port stays open but nothing answers (a hung store).</summary>
-    public void Pause() => _ = Native.Kill(_process!.Id, 19);
+    public void Pause() => _process.Pause();
 
     /// <summary>SIGCONT.</summary>
-    public void Resume() => _ = Native.Kill(_process!.Id, 18);
+    public void Resume() => _process.Resume();
 
     /// <summary>The store goes away (connections refused); its data stays for <see cref="Restart"/>.</summary>
-    public void Kill()
-    {
-        if (_process is { HasExited: false } p)
-        {
-            _ = Native.Kill(p.Id, 18);
-            p.Kill(entireProcessTree: true);
-            p.WaitForExit();
-        }
-        _process?.Dispose();
-        _process = null;
-    }
+    public void Kill() => _process.Kill();
 
-    public void Restart()
-    {
-        Kill();
-        Start();
-    }
+    public void Restart() => _process.Restart();
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Kill();
-        }
-        finally
-        {
-            try { Directory.Delete(Data, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
-    }
+    public void Dispose() => _process.Dispose();
 }
