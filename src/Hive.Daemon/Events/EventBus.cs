@@ -31,18 +31,11 @@ public sealed class EventBus : IDisposable
     private readonly IHiveStore _store;
     private readonly Lock _gate = new();
     private readonly List<Subscription> _subscribers = [];
-    private readonly Lock _queueGate = new();
-    private List<StoredEvent> _pending = [];
-    private TaskCompletionSource _pendingCommitted = NewCompletion();
-    private Task _inFlight = Task.CompletedTask; // the batch the writer took from _pending and is committing
-    private long _lastId;
-    private readonly SemaphoreSlim _wake = new(0);
-    private readonly ManualResetEventSlim _hurry = new(false, spinCount: 1);
+    private readonly GroupCommitQueue<StoredEvent> _queue;
+    private long _lastId; // under the queue's lock
     // 1 ms gave batches of a handful of events under proxy load, and as many commits as milliseconds (bench/RESULTS.md,
     // 2026-12-06); a reader or an Append never waits for the window (it hurries the writer).
     private static readonly TimeSpan GatherWindow = TimeSpan.FromMilliseconds(5);
-    private readonly Thread _writer;
-    private volatile bool _stopping;
     private readonly bool _shared;
     private long _provisional; // the last provisional id handed out (shared log): -1, -2, …
     private readonly ProvisionalIds _finalIds = new(); // under _idsGate
@@ -56,8 +49,7 @@ public sealed class EventBus : IDisposable
         _lastId = store.LastEventId();
         _shared = store.SharedEventLog;
         _published = _lastId;
-        _writer = new Thread(WriteLoop) { IsBackground = true, Name = "hive-event-writer" };
-        _writer.Start();
+        _queue = new GroupCommitQueue<StoredEvent>("hive-event-writer", GatherWindow, MaxBatch, Commit);
         if (_shared) _watch = store.WatchEvents(StoredElsewhere);
     }
 
@@ -65,7 +57,7 @@ public sealed class EventBus : IDisposable
     public StoredEvent Append(string sandbox, string type, JsonObject? data = null)
     {
         var (e, committed) = Add(sandbox, type, (data ?? []).ToJsonString());
-        _hurry.Set();
+        _queue.Hurry();
         committed.Wait();
         return _shared ? e with { Id = ResolveId(e.Id) } : e;
     }
@@ -78,14 +70,12 @@ public sealed class EventBus : IDisposable
     {
         if (hostEvents.Count == 0) return Task.CompletedTask;
         Task committed;
-        lock (_queueGate)
+        using (var pending = _queue.Open())
         {
-            var wasEmpty = _pending.Count == 0;
-            foreach (var e in hostEvents) _pending.Add(e with { Id = _shared ? --_provisional : ++_lastId });
-            committed = _pendingCommitted.Task;
-            if (wasEmpty) _wake.Release();
+            foreach (var e in hostEvents) pending.Add(e with { Id = _shared ? --_provisional : ++_lastId });
+            committed = pending.Committed;
         }
-        _hurry.Set();
+        _queue.Hurry();
         return committed;
     }
 
@@ -129,20 +119,7 @@ public sealed class EventBus : IDisposable
     }
 
     /// <summary>Waits until every event appended so far is stored.</summary>
-    public void Flush()
-    {
-        Task? committed = null;
-        Task inFlight;
-        lock (_queueGate)
-        {
-            inFlight = _inFlight;
-            if (_pending.Count > 0) committed = _pendingCommitted.Task;
-        }
-        inFlight.Wait(); // a batch already taken from the queue is not in _pending but may not be stored yet
-        if (committed is null) return;
-        _hurry.Set();
-        committed.Wait();
-    }
+    public void Flush() => _queue.Flush();
 
     public Subscription Subscribe(string? sandbox)
     {
@@ -153,62 +130,28 @@ public sealed class EventBus : IDisposable
 
     private (StoredEvent Event, Task Committed) Add(string sandbox, string type, string json)
     {
-        lock (_queueGate)
-        {
-            // Microseconds, what every store keeps: the event published now and the one read back later are the same.
-            var now = DateTimeOffset.UtcNow;
-            var e = new StoredEvent(_shared ? --_provisional : ++_lastId, now.AddTicks(-(now.UtcTicks % 10)), sandbox, type, json);
-            _pending.Add(e);
-            var committed = _pendingCommitted.Task;
-            if (_pending.Count == 1) _wake.Release();
-            return (e, committed);
-        }
+        using var pending = _queue.Open();
+        // Microseconds, what every store keeps: the event published now and the one read back later are the same.
+        var now = DateTimeOffset.UtcNow;
+        var e = new StoredEvent(_shared ? --_provisional : ++_lastId, now.AddTicks(-(now.UtcTicks % 10)), sandbox, type, json);
+        pending.Add(e);
+        return (e, pending.Committed);
     }
 
-    private void WriteLoop()
+    /// <summary>The writer's commit step: stores a batch, then publishes what was stored.</summary>
+    private void Commit(List<StoredEvent> batch)
     {
-        while (true)
+        if (_shared)
         {
-            _wake.Wait();
-            if (!_stopping) _hurry.Wait(GatherWindow);
-            _hurry.Reset();
-            List<StoredEvent> batch;
-            TaskCompletionSource done;
-            lock (_queueGate)
-            {
-                if (_pending.Count == 0)
-                {
-                    if (_stopping) return;
-                    continue;
-                }
-                batch = _pending;
-                done = _pendingCommitted;
-                _inFlight = done.Task;
-                _pending = new List<StoredEvent>(Math.Min(batch.Count * 2, MaxBatch));
-                _pendingCommitted = NewCompletion();
-            }
-            try
-            {
-                if (_shared)
-                {
-                    NameFinalIds(batch);
-                    var stored = _store.InsertEvents(batch);
-                    RememberFinalIds(batch, stored);
-                    PublishInOrder(stored);
-                }
-                else if (_store.InsertEvents(batch) is var stored && !ReferenceEquals(stored, batch))
-                    foreach (var e in stored) Publish(e); // host events: repeats dropped, ids named translated
-                else
-                    foreach (var e in batch) Publish(e);
-                done.SetResult();
-            }
-            catch (Exception ex)
-            {
-                done.SetException(ex);
-            }
-            lock (_queueGate)
-                if (_pending.Count > 0) _wake.Release();
+            NameFinalIds(batch);
+            var stored = _store.InsertEvents(batch);
+            RememberFinalIds(batch, stored);
+            PublishInOrder(stored);
         }
+        else if (_store.InsertEvents(batch) is var stored && !ReferenceEquals(stored, batch))
+            foreach (var e in stored) Publish(e); // host events: repeats dropped, ids named translated
+        else
+            foreach (var e in batch) Publish(e);
     }
 
     /// <summary>Shared log: a local event naming a provisional id of an earlier batch names its final id instead.</summary>
@@ -312,17 +255,11 @@ public sealed class EventBus : IDisposable
         lock (_gate) _subscribers.Remove(s);
     }
 
-    private static TaskCompletionSource NewCompletion() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
     /// <summary>Stores what is queued and stops the writer (daemon shutdown).</summary>
     public void Dispose()
     {
         _watch?.Dispose();
-        Flush();
-        _stopping = true;
-        _wake.Release();
-        _hurry.Set();
-        _writer.Join(TimeSpan.FromSeconds(5));
+        _queue.Stop();
     }
 
     /// <summary>Formats an event as the API shows it: common fields first, then the type's own.</summary>

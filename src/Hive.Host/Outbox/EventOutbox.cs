@@ -32,16 +32,9 @@ public sealed class EventOutbox : IHostEventSink, IDisposable
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly Lock _writeLock = new(); // the writer connection: commits and acknowledgements
-    private readonly Lock _queueGate = new();
-    private List<Item> _pending = [];
-    private TaskCompletionSource _pendingCommitted = NewCompletion();
-    private Task _inFlight = Task.CompletedTask;
-    private TaskCompletionSource _commitSignal = NewCompletion();
-    private long _lastSeq;
-    private readonly SemaphoreSlim _wake = new(0);
-    private readonly ManualResetEventSlim _hurry = new(false, spinCount: 1);
-    private readonly Thread _thread;
-    private volatile bool _stopping;
+    private readonly GroupCommitQueue<Item> _queue;
+    private TaskCompletionSource _commitSignal = NewCompletion(); // under the queue's lock
+    private long _lastSeq; // under the queue's lock
     private readonly SqliteCommand _insertEvent;
     private readonly SqliteCommand _insertBodies;
 
@@ -69,8 +62,7 @@ public sealed class EventOutbox : IHostEventSink, IDisposable
         foreach (var p in new[] { "$q", "$s", "$t", "$m", "$d" }) _insertEvent.Parameters.Add(new SqliteParameter { ParameterName = p });
         _insertBodies = Command("INSERT OR REPLACE INTO llm_bodies(request_seq, sandbox, bodies, stored_at) VALUES ($q, $s, $b, $m)");
         foreach (var p in new[] { "$q", "$s", "$b", "$m" }) _insertBodies.Parameters.Add(new SqliteParameter { ParameterName = p });
-        _thread = new Thread(WriteLoop) { IsBackground = true, Name = "hive-event-outbox" };
-        _thread.Start();
+        _queue = new GroupCommitQueue<Item>("hive-event-outbox", GatherWindow, 4096, CommitAndSignal);
     }
 
     /// <summary>This outbox's own id (random, made with the file): the controller keys its marks by host and stream, so a new file starts afresh.</summary>
@@ -79,49 +71,36 @@ public sealed class EventOutbox : IHostEventSink, IDisposable
     /// <summary>The highest seq handed out.</summary>
     public long LastSeq
     {
-        get { lock (_queueGate) return _lastSeq; }
+        get
+        {
+            using (_queue.Open()) return _lastSeq;
+        }
     }
 
     public long Append(string sandbox, string type, string data)
     {
-        lock (_queueGate)
-        {
-            var seq = ++_lastSeq;
-            _pending.Add(new Item(seq, sandbox, type, DateTime.UtcNow.Ticks, data, null));
-            if (_pending.Count == 1) _wake.Release();
-            return seq;
-        }
+        using var pending = _queue.Open();
+        var seq = ++_lastSeq;
+        pending.Add(new Item(seq, sandbox, type, DateTime.UtcNow.Ticks, data, null));
+        return seq;
     }
 
     public void StoreLlmBodies(string sandbox, long requestId, LlmBodies bodies)
     {
-        lock (_queueGate)
-        {
-            _pending.Add(new Item(requestId, sandbox, "", 0, "", bodies));
-            if (_pending.Count == 1) _wake.Release();
-        }
+        using var pending = _queue.Open();
+        pending.Add(new Item(requestId, sandbox, "", 0, "", bodies));
     }
 
     /// <summary>Waits until everything appended so far is on disk.</summary>
-    public void Flush()
-    {
-        Task? committed = null;
-        Task inFlight;
-        lock (_queueGate)
-        {
-            inFlight = _inFlight;
-            if (_pending.Count > 0) committed = _pendingCommitted.Task;
-        }
-        inFlight.Wait();
-        if (committed is null) return;
-        _hurry.Set();
-        committed.Wait();
-    }
+    public void Flush() => _queue.Flush();
 
     /// <summary>Completes at the next commit: take it before <see cref="Read"/>, wait on it when that found nothing.</summary>
     public Task CommitSignal
     {
-        get { lock (_queueGate) return _commitSignal.Task; }
+        get
+        {
+            using (_queue.Open()) return _commitSignal.Task;
+        }
     }
 
     /// <summary>The oldest stored events, in seq order: at most <paramref name="maxEvents"/>, and no more than about <paramref name="maxBytes"/> (at least one).</summary>
@@ -183,48 +162,20 @@ public sealed class EventOutbox : IHostEventSink, IDisposable
         return (long)cmd.ExecuteScalar()!;
     }
 
-    private void WriteLoop()
+    /// <summary>
+    /// The writer's commit step: stores a batch, then completes <see cref="CommitSignal"/>. A failed commit (the disk full
+    /// or gone) loses the batch's events and says so to whoever waits (<see cref="Flush"/>); the signal waits for the next.
+    /// </summary>
+    private void CommitAndSignal(List<Item> batch)
     {
-        while (true)
+        Commit(batch);
+        TaskCompletionSource signal;
+        using (_queue.Open())
         {
-            _wake.Wait();
-            if (!_stopping) _hurry.Wait(GatherWindow);
-            _hurry.Reset();
-            List<Item> batch;
-            TaskCompletionSource done;
-            lock (_queueGate)
-            {
-                if (_pending.Count == 0)
-                {
-                    if (_stopping) return;
-                    continue;
-                }
-                batch = _pending;
-                done = _pendingCommitted;
-                _inFlight = done.Task;
-                _pending = new List<Item>(Math.Min(batch.Count * 2, 4096));
-                _pendingCommitted = NewCompletion();
-            }
-            try
-            {
-                Commit(batch);
-                done.SetResult();
-                TaskCompletionSource signal;
-                lock (_queueGate)
-                {
-                    signal = _commitSignal;
-                    _commitSignal = NewCompletion();
-                }
-                signal.SetResult();
-            }
-            catch (Exception ex)
-            {
-                // The disk failed (full, gone): these events are lost, and said so to whoever waits (Flush).
-                done.SetException(ex);
-            }
-            lock (_queueGate)
-                if (_pending.Count > 0) _wake.Release();
+            signal = _commitSignal;
+            _commitSignal = NewCompletion();
         }
+        signal.SetResult();
     }
 
     private void Commit(List<Item> batch)
@@ -286,11 +237,7 @@ public sealed class EventOutbox : IHostEventSink, IDisposable
     /// <summary>Stores what is queued and stops the writer.</summary>
     public void Dispose()
     {
-        Flush();
-        _stopping = true;
-        _wake.Release();
-        _hurry.Set();
-        _thread.Join(TimeSpan.FromSeconds(5));
+        _queue.Stop();
         lock (_writeLock)
         {
             _insertEvent.Dispose();
