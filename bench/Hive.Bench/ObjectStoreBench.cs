@@ -27,7 +27,12 @@ public static class ObjectStoreBench
         using var azure = new ObjectStoreServer("azure");
         // The store deadline (HIVE_FILES_TIMEOUT_MS, 30 s) covers a whole upload or download, so on this shared machine a
         // 256 MiB transfer can exceed it and the close fails with EIO: the bench gives it 10 minutes to measure speed.
-        await using var daemon = await DaemonProcess.StartAsync(env: new Dictionary<string, string> { ["HIVE_FILES_TIMEOUT_MS"] = "600000" });
+        // HIVE_BENCH_DAEMON_ENV='NAME=VALUE,NAME=VALUE': more environment for the daemon (as in the egress suite), e.g.
+        // DOTNET_PerfMapEnabled=1,DOTNET_EnableWriteXorExecute=0 for perf to name JIT-compiled methods.
+        var daemonEnv = (Environment.GetEnvironmentVariable("HIVE_BENCH_DAEMON_ENV") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair.Length > 1 ? pair[1] : "");
+        daemonEnv["HIVE_FILES_TIMEOUT_MS"] = "600000";
+        await using var daemon = await DaemonProcess.StartAsync(env: daemonEnv);
         using var hive = daemon.Connect();
         var work = Directory.CreateTempSubdirectory("hive-bench-objstore-").FullName;
         try
@@ -96,10 +101,12 @@ public static class ObjectStoreBench
             warm.Add(Timed(() => Command.Run("dd", [$"if={target}", "of=/dev/null", "bs=1M", "status=none"])));
             read.Add(await TimedAsync(() => GetAsync(server, bucket, "sdk/big")));
 
+            using var profile = Profile(daemonPid, $"{server.Kind}-small{run}");
             cpu = CpuSeconds(daemonPid);
             small.Mount.Add(double.Parse(Command.Run("python3", ["-c", SmallFiles, Path.Combine(mount, $"small{run}"), smallFiles.ToString(CultureInfo.InvariantCulture)]).Trim(),
                 CultureInfo.InvariantCulture));
             daemonCpu.Small.Add(CpuSeconds(daemonPid) - cpu);
+            profile?.Stop();
             small.Sdk.Add(await TimedAsync(() => PutSmallAsync(server, bucket, $"sdk-small{run}/", smallFiles)));
         }
         var mb = megabytes * 1.048576;
@@ -122,6 +129,39 @@ for i in range(n):
     fd = os.open('f%d' % i, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644); os.write(fd, data); os.close(fd)
 print((time.perf_counter() - t) * 1000)
 """;
+
+    /// <summary>
+    /// HIVE_BENCH_PROFILE='perf record -F 499 -g -p {pid} -o /tmp/perf-{arm}.data': a profiler attached to the daemon for
+    /// the small-file part ({arm}: s3-small0, azure-small0, ...), interrupted (SIGINT) when that part ends.
+    /// </summary>
+    private static Profiler? Profile(int pid, string arm) =>
+        Environment.GetEnvironmentVariable("HIVE_BENCH_PROFILE") is { Length: > 0 } command
+            ? new Profiler(command.Replace("{pid}", pid.ToString(CultureInfo.InvariantCulture)).Replace("{arm}", arm))
+            : null;
+
+    private sealed class Profiler : IDisposable
+    {
+        private readonly Process _process;
+
+        public Profiler(string command)
+        {
+            _process = Process.Start(new ProcessStartInfo("bash", ["-c", "exec " + command]))!;
+            Thread.Sleep(1000); // perf attaches before the workload starts
+        }
+
+        public void Stop()
+        {
+            if (_process.HasExited) return;
+            Command.Run("kill", ["-INT", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+            _process.WaitForExit(TimeSpan.FromSeconds(60));
+        }
+
+        public void Dispose()
+        {
+            Stop();
+            _process.Dispose();
+        }
+    }
 
     private static async Task PutFileAsync(ObjectStoreServer server, string bucket, string key, string file)
     {
