@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Http;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Hive.Egress.Proxy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -44,30 +45,14 @@ public static class BareProxy
     [SuppressMessage("Security", "CA5359", Justification = "a benchmark's own loopback upstream, whose test certificate is not in any store")]
     public static async Task ServeAsync(int upstreamPort)
     {
-        var upstream = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            EnableMultipleHttp2Connections = true,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-            ConnectTimeout = TimeSpan.FromSeconds(15),
-            SslOptions = new System.Net.Security.SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true },
-            ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator(),
-        });
+        var upstream = new HttpMessageInvoker(ProxySettings.UpstreamHandler(connect: null, trust: (_, _, _, _) => true));
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddHttpForwarder();
         var certificate = Leaf();
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = null;
-            k.Limits.MinRequestBodyDataRate = null;
-            k.Limits.MinResponseDataRate = null;
-            k.Limits.MaxConcurrentConnections = null;
-            k.Limits.Http2.MaxStreamsPerConnection = 256;
+            ProxySettings.ApplyListenerLimits(k);
             k.Listen(IPAddress.Loopback, 0, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;

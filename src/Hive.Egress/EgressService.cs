@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Hive.Egress.Dns;
 using Hive.Egress.Proxy;
@@ -46,22 +45,11 @@ public sealed class EgressService : IAsyncDisposable
     {
         var registry = new EgressRegistry(new Approvals.EgressApprovals(events));
         var dialer = new UpstreamDialer(options);
-        var upstream = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            EnableMultipleHttp2Connections = true,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-            ConnectTimeout = TimeSpan.FromSeconds(15),
+        var upstream = new HttpMessageInvoker(ProxySettings.UpstreamHandler(
             // The proxy resolves and checks the address itself and dials exactly that one.
-            ConnectCallback = async (context, token) =>
+            async (context, token) =>
                 new System.Net.Sockets.NetworkStream(await dialer.ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, token), ownsSocket: true),
-            SslOptions = new System.Net.Security.SslClientAuthenticationOptions { RemoteCertificateValidationCallback = UpstreamTrust.Create(options.CaBundle) },
-            // A transparent proxy adds no trace context of its own (traceparent…); the sandbox's own headers pass as sent.
-            ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator(),
-        });
+            UpstreamTrust.Create(options.CaBundle)));
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -71,12 +59,7 @@ public sealed class EgressService : IAsyncDisposable
         var middleware = new EgressConnectionMiddleware(registry, ca, dialer, events, log);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = null;
-            k.Limits.MinRequestBodyDataRate = null;
-            k.Limits.MinResponseDataRate = null;
-            k.Limits.MaxConcurrentConnections = null;
-            k.Limits.Http2.MaxStreamsPerConnection = 256;
+            ProxySettings.ApplyListenerLimits(k);
             k.Listen(IPAddress.Any, 0, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
