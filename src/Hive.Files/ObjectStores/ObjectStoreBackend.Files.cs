@@ -463,6 +463,10 @@ public sealed unsafe partial class ObjectStoreBackend
         {
             if (Volatile.Read(ref _disposed) != 0) return;
             if (_local.TryGetValue(entry.Path, out var local) && local.Refs > 0) continue;
+            // Read a moment ago, the entry may have been uploaded since by the close that wrote it: that close removes the
+            // entry before it lets go of its copy, so with no copy left and no entry left there is nothing to upload (the
+            // entry, made for a new file, would otherwise find the file in the store and save a needless conflict copy).
+            if (local is null && !_journal.Contains(entry.Key)) continue;
             if (!File.Exists(entry.File))
             {
                 _journal.Remove(entry.Key);

@@ -76,6 +76,9 @@ internal sealed class UploadJournal
         }
     }
 
+    /// <summary>Whether <paramref name="key"/> still has an entry (an upload not yet done).</summary>
+    public bool Contains(string key) => File.Exists(Location(key));
+
     public IReadOnlyList<Entry> All()
     {
         var entries = new List<Entry>();
